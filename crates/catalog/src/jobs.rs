@@ -1,0 +1,263 @@
+//! The persisted job queue. A job is a row: claimed with a lease, extended by
+//! heartbeats, finished, retried after a delay, or quarantined after its last
+//! attempt. A job whose lease expires (the process crashed or was killed) is
+//! claimable again, so nothing is lost; job effects must be idempotent so the
+//! second run changes nothing.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::{Reader, Result, Writer};
+
+/// What a job does. Stored as text; new kinds can be added freely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// Make the photo's thumbnail and preview.
+    Thumbnail,
+    /// Match the photo's faces against the event's participants.
+    Match,
+    /// Push the photo's rendition and matches to the event server.
+    Push,
+    /// Index a participant's selfie for matching.
+    IndexParticipant,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Thumbnail,
+        JobKind::Match,
+        JobKind::Push,
+        JobKind::IndexParticipant,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Thumbnail => "thumbnail",
+            JobKind::Match => "match",
+            JobKind::Push => "push",
+            JobKind::IndexParticipant => "index-participant",
+        }
+    }
+}
+
+/// A job this worker now holds the lease of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub photo_id: Option<i64>,
+    /// 1 on the first run.
+    pub attempt: u32,
+    pub max_attempts: u32,
+}
+
+/// Queue counters for one kind (or all kinds), named like the old server's stats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub total_enqueued: u64,
+    /// Jobs finished for good: done, or quarantined after their last attempt.
+    pub total_processed: u64,
+    pub pending: u64,
+    pub running: u64,
+    pub failed: u64,
+    /// Jobs under a live lease right now (across every process using the catalog).
+    pub workers_active: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindStats {
+    pub kind: String,
+    pub counts: QueueCounts,
+}
+
+pub(crate) fn insert_job(
+    conn: &Connection,
+    kind: JobKind,
+    subject: &str,
+    photo_id: Option<i64>,
+    now_ms: i64,
+) -> Result<bool> {
+    let n = conn.execute(
+        "INSERT INTO jobs (kind, subject, photo_id, run_after_ms, created_ms, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?4) ON CONFLICT (kind, subject) DO NOTHING",
+        params![kind.as_str(), subject, photo_id, now_ms],
+    )?;
+    Ok(n > 0)
+}
+
+impl Writer<'_> {
+    /// Enqueue a job unless one for the same (kind, subject) exists. Returns whether
+    /// a new job was created.
+    pub fn enqueue(&self, kind: JobKind, subject: &str, photo_id: Option<i64>) -> Result<bool> {
+        insert_job(self.conn, kind, subject, photo_id, self.now_ms)
+    }
+
+    /// Claim up to `limit` runnable jobs of `kind` for `owner`, highest priority
+    /// and oldest first. Runnable: pending and due, or running with an expired
+    /// lease (its worker died).
+    pub fn claim(
+        &self,
+        kind: JobKind,
+        owner: &str,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ClaimedJob>> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?2,
+                    lease_until_ms = ?3 + ?4, updated_ms = ?3
+              WHERE id IN (SELECT id FROM jobs
+                            WHERE kind = ?1 AND ((status = 'pending' AND run_after_ms <= ?3)
+                               OR (status = 'running' AND lease_until_ms < ?3))
+                            ORDER BY priority DESC, run_after_ms, id LIMIT ?5)
+             RETURNING id, kind, subject, photo_id, attempts, max_attempts",
+        )?;
+        let mut jobs: Vec<ClaimedJob> = stmt
+            .query_map(
+                params![kind.as_str(), owner, self.now_ms, lease_ms, limit],
+                |r| {
+                    Ok(ClaimedJob {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        subject: r.get(2)?,
+                        photo_id: r.get(3)?,
+                        attempt: r.get(4)?,
+                        max_attempts: r.get(5)?,
+                    })
+                },
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
+    }
+
+    /// Extend the lease; false if this owner no longer holds the job.
+    pub fn heartbeat(&self, job_id: i64, owner: &str, lease_ms: i64) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE jobs SET lease_until_ms = ?3 + ?4, updated_ms = ?3
+              WHERE id = ?1 AND status = 'running' AND lease_owner = ?2",
+            params![job_id, owner, self.now_ms, lease_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Mark the job done; false if this owner no longer held it (its result must
+    /// then be discarded by the caller's idempotent write, which it is).
+    pub fn complete(&self, job_id: i64, owner: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until_ms = NULL,
+                    last_error = NULL, updated_ms = ?3
+              WHERE id = ?1 AND status = 'running' AND lease_owner = ?2",
+            params![job_id, owner, self.now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Record a failed attempt. With `retry_after_ms` and attempts left the job
+    /// becomes pending again after that delay; otherwise it is quarantined
+    /// (status failed) with `error` for the photographer to read.
+    pub fn fail(
+        &self,
+        job_id: i64,
+        owner: &str,
+        error: &str,
+        retry_after_ms: Option<i64>,
+    ) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE jobs SET lease_owner = NULL, lease_until_ms = NULL, last_error = ?3,
+                    updated_ms = ?4,
+                    status = CASE WHEN ?5 IS NOT NULL AND attempts < max_attempts
+                                  THEN 'pending' ELSE 'failed' END,
+                    run_after_ms = CASE WHEN ?5 IS NOT NULL THEN ?4 + ?5 ELSE run_after_ms END
+              WHERE id = ?1 AND status = 'running' AND lease_owner = ?2",
+            params![job_id, owner, error, self.now_ms, retry_after_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Hand back every job `owner` holds (clean shutdown): they become pending at
+    /// once and the interrupted attempt is not counted.
+    pub fn release_all(&self, owner: &str) -> Result<u64> {
+        let n = self.conn.execute(
+            "UPDATE jobs SET status = 'pending', attempts = max(attempts - 1, 0),
+                    lease_owner = NULL, lease_until_ms = NULL, updated_ms = ?2
+              WHERE status = 'running' AND lease_owner = ?1",
+            params![owner, self.now_ms],
+        )?;
+        Ok(n as u64)
+    }
+
+    /// Give quarantined jobs of `kind` (all kinds if None) a fresh set of attempts.
+    pub fn retry_failed(&self, kind: Option<JobKind>) -> Result<u64> {
+        let n = self.conn.execute(
+            "UPDATE jobs SET status = 'pending', attempts = 0, run_after_ms = ?2, updated_ms = ?2
+              WHERE status = 'failed' AND (?1 IS NULL OR kind = ?1)",
+            params![kind.map(JobKind::as_str), self.now_ms],
+        )?;
+        Ok(n as u64)
+    }
+}
+
+impl Reader<'_> {
+    /// Counters per kind, at `now_ms` (for live leases).
+    pub fn queue_stats(&self, now_ms: i64) -> Result<Vec<KindStats>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, count(*),
+                    sum(status IN ('done', 'failed')),
+                    sum(status = 'pending'),
+                    sum(status = 'running'),
+                    sum(status = 'failed'),
+                    sum(status = 'running' AND lease_until_ms >= ?1)
+               FROM jobs GROUP BY kind ORDER BY kind",
+        )?;
+        let rows = stmt
+            .query_map([now_ms], |r| {
+                let n = |i: usize| -> rusqlite::Result<u64> {
+                    Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0) as u64)
+                };
+                Ok(KindStats {
+                    kind: r.get(0)?,
+                    counts: QueueCounts {
+                        total_enqueued: n(1)?,
+                        total_processed: n(2)?,
+                        pending: n(3)?,
+                        running: n(4)?,
+                        failed: n(5)?,
+                        workers_active: n(6)?,
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The job for (kind, subject) with its status and last error, if any.
+    pub fn job_status(
+        &self,
+        kind: JobKind,
+        subject: &str,
+    ) -> Result<Option<(String, Option<String>)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT status, last_error FROM jobs WHERE kind = ?1 AND subject = ?2",
+                params![kind.as_str(), subject],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+}
+
+impl QueueCounts {
+    /// Sum of several kinds' counters.
+    pub fn total<'a>(all: impl IntoIterator<Item = &'a QueueCounts>) -> QueueCounts {
+        all.into_iter().fold(QueueCounts::default(), |mut acc, c| {
+            acc.total_enqueued += c.total_enqueued;
+            acc.total_processed += c.total_processed;
+            acc.pending += c.pending;
+            acc.running += c.running;
+            acc.failed += c.failed;
+            acc.workers_active += c.workers_active;
+            acc
+        })
+    }
+}

@@ -1,0 +1,473 @@
+//! Photos (one per content hash) and their locations on disk.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use crate::jobs::{self, JobKind};
+use crate::paths::{from_bytes, subtree_range, to_bytes};
+use crate::{Reader, Result, Writer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoStatus {
+    Ok,
+    Failed,
+}
+
+impl PhotoStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhotoStatus::Ok => "ok",
+            PhotoStatus::Failed => "failed",
+        }
+    }
+}
+
+/// What ingest learned from a file's bytes.
+#[derive(Debug, Clone)]
+pub struct PhotoFacts {
+    /// Lower-case hex SHA-256: the photo's identity.
+    pub sha256: String,
+    pub size: u64,
+    pub format: String,
+    pub is_raw: bool,
+    pub status: PhotoStatus,
+    /// Readable reason when `status` is failed.
+    pub error: Option<String>,
+    /// RFC 3339 capture time.
+    pub captured_at: Option<String>,
+    pub offset_from_exif: bool,
+    /// Sort key: capture instant, or file mtime when the file has no capture time.
+    pub taken_ms: i64,
+    pub camera_make: Option<String>,
+    pub camera_model: Option<String>,
+    pub camera_serial: Option<String>,
+    pub lens: Option<String>,
+    pub orientation: Option<u16>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub enum FileContent {
+    /// The file was read and hashed (its content may still be a failed photo).
+    Photo(PhotoFacts),
+    /// The file could not be read at all; nothing is known of its content.
+    Unreadable { reason: String },
+}
+
+/// One file seen on disk, as ingest reports it to the catalog.
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    pub path: PathBuf,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub content: FileContent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// New content: a new photo (and its jobs) was created.
+    Imported { photo_id: i64 },
+    /// The content was already catalogued: this path is one more location.
+    Duplicate { photo_id: i64 },
+    /// The file is catalogued as failed (photo_id is None when it was unreadable).
+    Failed {
+        photo_id: Option<i64>,
+        reason: String,
+    },
+}
+
+/// What the catalog last saw at a path; the quick re-scan compares against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationState {
+    pub path: PathBuf,
+    pub size: u64,
+    pub mtime_ns: i64,
+    /// False when the file was unreadable last time (it is retried on every scan).
+    pub readable: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PhotoRow {
+    pub id: i64,
+    pub sha256: String,
+    pub paths: Vec<PathBuf>,
+    pub captured_at: Option<String>,
+    pub taken_ms: i64,
+    pub camera_make: Option<String>,
+    pub camera_model: Option<String>,
+    pub camera_serial: Option<String>,
+    pub lens: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub orientation: Option<u16>,
+    pub format: String,
+    pub size: u64,
+    pub status: PhotoStatus,
+    pub error: Option<String>,
+    pub group_id: Option<i64>,
+    pub imported_ms: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogCounts {
+    pub photos: u64,
+    pub locations: u64,
+    /// Failed photos plus unreadable files.
+    pub failed: u64,
+}
+
+/// A file that could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadFailure {
+    pub path: PathBuf,
+    pub reason: String,
+    pub seen_ms: i64,
+}
+
+impl Writer<'_> {
+    /// Record what ingest found at a path: create or reuse the photo for its
+    /// content, point the location at it, group RAW+JPEG pairs, and (for a new good
+    /// photo) enqueue the jobs of the later stages, all in this transaction.
+    pub fn record_file(&self, rec: &FileRecord) -> Result<RecordOutcome> {
+        let path = to_bytes(&rec.path);
+        let previous: Option<Option<i64>> = self
+            .conn
+            .query_row(
+                "SELECT photo_id FROM locations WHERE path = ?1",
+                [&path],
+                |r| r.get(0),
+            )
+            .optional()?;
+
+        let (photo_id, outcome) = match &rec.content {
+            FileContent::Unreadable { reason } => (
+                None,
+                RecordOutcome::Failed {
+                    photo_id: None,
+                    reason: reason.clone(),
+                },
+            ),
+            FileContent::Photo(facts) => {
+                let (id, is_new) = self.upsert_photo(facts)?;
+                let outcome = match (facts.status, is_new) {
+                    (PhotoStatus::Failed, _) => RecordOutcome::Failed {
+                        photo_id: Some(id),
+                        reason: facts.error.clone().unwrap_or_else(|| "failed".into()),
+                    },
+                    (PhotoStatus::Ok, true) => RecordOutcome::Imported { photo_id: id },
+                    (PhotoStatus::Ok, false) => RecordOutcome::Duplicate { photo_id: id },
+                };
+                (Some(id), outcome)
+            }
+        };
+        let error = match &rec.content {
+            FileContent::Unreadable { reason } => Some(reason.as_str()),
+            FileContent::Photo(_) => None,
+        };
+        let dir = rec.path.parent().map(to_bytes).unwrap_or_default();
+        let stem = stem_key(&rec.path);
+        self.conn.execute(
+            "INSERT INTO locations (path, photo_id, size, mtime_ns, dir, stem, error, seen_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (path) DO UPDATE SET photo_id = excluded.photo_id,
+                size = excluded.size, mtime_ns = excluded.mtime_ns,
+                error = excluded.error, seen_ms = excluded.seen_ms",
+            params![
+                path,
+                photo_id,
+                rec.size as i64,
+                rec.mtime_ns,
+                dir,
+                stem,
+                error,
+                self.now_ms
+            ],
+        )?;
+        if let Some(Some(old)) = previous {
+            if Some(old) != photo_id {
+                self.drop_if_orphaned_failure(old)?;
+            }
+        }
+        if let Some(id) = photo_id {
+            self.group_pairs(id, &dir, &stem)?;
+        }
+        Ok(outcome)
+    }
+
+    fn upsert_photo(&self, f: &PhotoFacts) -> Result<(i64, bool)> {
+        let existing: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM photos WHERE sha256 = ?1",
+                [&f.sha256],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok((id, false));
+        }
+        self.conn.execute(
+            "INSERT INTO photos (sha256, size, format, is_raw, status, error, captured_at,
+                offset_from_exif, taken_ms, camera_make, camera_model, camera_serial, lens,
+                orientation, width, height, imported_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            params![
+                f.sha256,
+                f.size as i64,
+                f.format,
+                f.is_raw,
+                f.status.as_str(),
+                f.error,
+                f.captured_at,
+                f.offset_from_exif,
+                f.taken_ms,
+                f.camera_make,
+                f.camera_model,
+                f.camera_serial,
+                f.lens,
+                f.orientation,
+                f.width,
+                f.height,
+                self.now_ms
+            ],
+        )?;
+        let id = self.conn.last_insert_rowid();
+        if f.status == PhotoStatus::Ok {
+            for kind in [JobKind::Thumbnail, JobKind::Match] {
+                jobs::insert_job(self.conn, kind, &f.sha256, Some(id), self.now_ms)?;
+            }
+        }
+        Ok((id, true))
+    }
+
+    /// A failed photo that no file points at any more was a half-written or
+    /// replaced file: forget it. Good photos stay (their file may only be moved,
+    /// and later stages may already have used them).
+    fn drop_if_orphaned_failure(&self, photo_id: i64) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM photos WHERE id = ?1 AND status = 'failed'
+               AND NOT EXISTS (SELECT 1 FROM locations WHERE photo_id = ?1)",
+            [photo_id],
+        )?;
+        Ok(())
+    }
+
+    /// Group a RAW with a JPEG/HEIF of the same stem in the same folder.
+    fn group_pairs(&self, photo_id: i64, dir: &[u8], stem: &str) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT p.id, p.is_raw, p.group_id FROM locations l
+               JOIN photos p ON p.id = l.photo_id
+              WHERE l.dir = ?1 AND l.stem = ?2 AND p.status = 'ok'",
+        )?;
+        let members: Vec<(i64, bool, Option<i64>)> = stmt
+            .query_map(params![dir, stem], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let has_raw = members.iter().any(|m| m.1);
+        let has_other = members.iter().any(|m| !m.1);
+        if members.len() < 2 || !has_raw || !has_other || !members.iter().any(|m| m.0 == photo_id)
+        {
+            return Ok(());
+        }
+        let group = members
+            .iter()
+            .flat_map(|m| [Some(m.0), m.2])
+            .flatten()
+            .min()
+            .unwrap_or(photo_id);
+        for (id, _, old_group) in &members {
+            self.conn.execute(
+                "UPDATE photos SET group_id = ?1 WHERE id = ?2 OR (?3 IS NOT NULL AND group_id = ?3)",
+                params![group, id, old_group],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Forget the file at `path` (deleted or moved away). Returns whether it was known.
+    pub fn remove_location(&self, path: &Path) -> Result<bool> {
+        let bytes = to_bytes(path);
+        let photo: Option<Option<i64>> = self
+            .conn
+            .query_row(
+                "DELETE FROM locations WHERE path = ?1 RETURNING photo_id",
+                [&bytes],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(Some(id)) = photo {
+            self.drop_if_orphaned_failure(id)?;
+        }
+        Ok(photo.is_some())
+    }
+}
+
+impl Reader<'_> {
+    /// Every location strictly inside `root`, keyed by path.
+    pub fn locations_under(&self, root: &Path) -> Result<HashMap<PathBuf, LocationState>> {
+        let (lo, hi) = subtree_range(root);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT path, size, mtime_ns, photo_id IS NOT NULL FROM locations
+              WHERE path >= ?1 AND path < ?2",
+        )?;
+        let rows = stmt.query_map(params![lo, hi], |r| {
+            let path = from_bytes(r.get(0)?);
+            Ok(LocationState {
+                path: path.clone(),
+                size: r.get::<_, i64>(1)? as u64,
+                mtime_ns: r.get(2)?,
+                readable: r.get(3)?,
+            })
+        })?;
+        let mut map = HashMap::new();
+        for row in rows {
+            let row = row?;
+            map.insert(row.path.clone(), row);
+        }
+        Ok(map)
+    }
+
+    /// The location at exactly `path`, if known.
+    pub fn location(&self, path: &Path) -> Result<Option<LocationState>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT size, mtime_ns, photo_id IS NOT NULL FROM locations WHERE path = ?1",
+                [to_bytes(path)],
+                |r| {
+                    Ok(LocationState {
+                        path: path.to_path_buf(),
+                        size: r.get::<_, i64>(0)? as u64,
+                        mtime_ns: r.get(1)?,
+                        readable: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// A page of photos in capture order, keyset-paged by `(taken_ms, id)`.
+    pub fn photos_page(
+        &self,
+        after: Option<(i64, i64)>,
+        limit: u32,
+        newest_first: bool,
+    ) -> Result<Vec<PhotoRow>> {
+        let sql = match (after.is_some(), newest_first) {
+            (false, false) => "SELECT * FROM photos ORDER BY taken_ms, id LIMIT ?3",
+            (true, false) => {
+                "SELECT * FROM photos WHERE (taken_ms, id) > (?1, ?2) ORDER BY taken_ms, id LIMIT ?3"
+            }
+            (false, true) => "SELECT * FROM photos ORDER BY taken_ms DESC, id DESC LIMIT ?3",
+            (true, true) => {
+                "SELECT * FROM photos WHERE (taken_ms, id) < (?1, ?2)
+                  ORDER BY taken_ms DESC, id DESC LIMIT ?3"
+            }
+        };
+        let (t, i) = after.unwrap_or((0, 0));
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut photos: Vec<PhotoRow> = stmt
+            .query_map(params![t, i, limit], photo_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        self.attach_paths(&mut photos)?;
+        Ok(photos)
+    }
+
+    pub fn photo_by_sha256(&self, sha256: &str) -> Result<Option<PhotoRow>> {
+        let photo = self
+            .conn
+            .query_row(
+                "SELECT * FROM photos WHERE sha256 = ?1",
+                [sha256],
+                photo_from_row,
+            )
+            .optional()?;
+        let mut photos: Vec<PhotoRow> = photo.into_iter().collect();
+        self.attach_paths(&mut photos)?;
+        Ok(photos.pop())
+    }
+
+    fn attach_paths(&self, photos: &mut [PhotoRow]) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT path FROM locations WHERE photo_id = ?1 ORDER BY path")?;
+        for photo in photos.iter_mut() {
+            photo.paths = stmt
+                .query_map([photo.id], |r| Ok(from_bytes(r.get(0)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+        }
+        Ok(())
+    }
+
+    pub fn counts(&self) -> Result<CatalogCounts> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM photos),
+                    (SELECT count(*) FROM locations),
+                    (SELECT count(*) FROM photos WHERE status = 'failed')
+                  + (SELECT count(*) FROM locations WHERE photo_id IS NULL)",
+            [],
+            |r| {
+                Ok(CatalogCounts {
+                    photos: r.get::<_, i64>(0)? as u64,
+                    locations: r.get::<_, i64>(1)? as u64,
+                    failed: r.get::<_, i64>(2)? as u64,
+                })
+            },
+        )?)
+    }
+
+    /// Files that could not be read, most recent first.
+    pub fn read_failures(&self, limit: u32) -> Result<Vec<ReadFailure>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT path, error, seen_ms FROM locations WHERE photo_id IS NULL
+              ORDER BY seen_ms DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit], |r| {
+                Ok(ReadFailure {
+                    path: from_bytes(r.get(0)?),
+                    reason: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    seen_ms: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}
+
+fn photo_from_row(r: &Row<'_>) -> rusqlite::Result<PhotoRow> {
+    let status: String = r.get("status")?;
+    Ok(PhotoRow {
+        id: r.get("id")?,
+        sha256: r.get("sha256")?,
+        paths: Vec::new(),
+        captured_at: r.get("captured_at")?,
+        taken_ms: r.get("taken_ms")?,
+        camera_make: r.get("camera_make")?,
+        camera_model: r.get("camera_model")?,
+        camera_serial: r.get("camera_serial")?,
+        lens: r.get("lens")?,
+        width: r.get("width")?,
+        height: r.get("height")?,
+        orientation: r.get("orientation")?,
+        format: r.get("format")?,
+        size: r.get::<_, i64>("size")? as u64,
+        status: if status == "ok" {
+            PhotoStatus::Ok
+        } else {
+            PhotoStatus::Failed
+        },
+        error: r.get("error")?,
+        group_id: r.get("group_id")?,
+        imported_ms: r.get("imported_ms")?,
+    })
+}
+
+/// Case-insensitive file stem, the RAW+JPEG pairing key ("IMG_0001").
+fn stem_key(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
+}

@@ -1,0 +1,124 @@
+//! Versioned migrations, tracked in `PRAGMA user_version`. Each migration runs in
+//! its own transaction; append new ones, never edit shipped ones.
+
+use rusqlite::Connection;
+
+use crate::{CatalogError, Result};
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // v1: photos, locations, jobs, watched folders, settings.
+    r#"
+    CREATE TABLE photos (
+        id            INTEGER PRIMARY KEY,
+        sha256        TEXT    NOT NULL UNIQUE,
+        size          INTEGER NOT NULL,
+        format        TEXT    NOT NULL,
+        is_raw        INTEGER NOT NULL DEFAULT 0,
+        status        TEXT    NOT NULL CHECK (status IN ('ok', 'failed')),
+        error         TEXT,
+        -- RFC 3339; offset from EXIF when the camera recorded one, else local zone.
+        captured_at   TEXT,
+        offset_from_exif INTEGER NOT NULL DEFAULT 0,
+        -- Sort key: capture instant, or file mtime when there is no EXIF time (ms).
+        taken_ms      INTEGER NOT NULL,
+        camera_make   TEXT,
+        camera_model  TEXT,
+        camera_serial TEXT,
+        lens          TEXT,
+        orientation   INTEGER,
+        width         INTEGER,
+        height        INTEGER,
+        -- RAW+JPEG pairs share a group: the lowest photo id of the group.
+        group_id      INTEGER,
+        imported_ms   INTEGER NOT NULL
+    );
+    CREATE INDEX photos_by_taken ON photos (taken_ms, id);
+    CREATE INDEX photos_by_status ON photos (status) WHERE status <> 'ok';
+
+    -- Every place the bytes of a photo are stored. Paths are raw OS bytes (BLOB) so
+    -- non-UTF-8 names round-trip. photo_id is NULL when the file could not be read.
+    CREATE TABLE locations (
+        id        INTEGER PRIMARY KEY,
+        path      BLOB    NOT NULL UNIQUE,
+        photo_id  INTEGER REFERENCES photos (id) ON DELETE CASCADE,
+        size      INTEGER NOT NULL,
+        mtime_ns  INTEGER NOT NULL,
+        dir       BLOB    NOT NULL,
+        stem      TEXT    NOT NULL,
+        error     TEXT,
+        seen_ms   INTEGER NOT NULL
+    );
+    CREATE INDEX locations_by_photo ON locations (photo_id);
+    CREATE INDEX locations_by_stem ON locations (dir, stem);
+
+    CREATE TABLE jobs (
+        id            INTEGER PRIMARY KEY,
+        kind          TEXT    NOT NULL,
+        subject       TEXT    NOT NULL,
+        photo_id      INTEGER REFERENCES photos (id) ON DELETE CASCADE,
+        status        TEXT    NOT NULL DEFAULT 'pending'
+                      CHECK (status IN ('pending', 'running', 'done', 'failed')),
+        priority      INTEGER NOT NULL DEFAULT 0,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        max_attempts  INTEGER NOT NULL DEFAULT 5,
+        run_after_ms  INTEGER NOT NULL,
+        lease_owner   TEXT,
+        lease_until_ms INTEGER,
+        last_error    TEXT,
+        created_ms    INTEGER NOT NULL,
+        updated_ms    INTEGER NOT NULL,
+        UNIQUE (kind, subject)
+    );
+    CREATE INDEX jobs_claimable ON jobs (kind, status, priority DESC, run_after_ms, id);
+    CREATE INDEX jobs_by_photo ON jobs (photo_id);
+
+    CREATE TABLE watched_folders (
+        id        INTEGER PRIMARY KEY,
+        path      BLOB    NOT NULL UNIQUE,
+        poll      INTEGER NOT NULL DEFAULT 0,
+        added_ms  INTEGER NOT NULL
+    );
+
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Bring `conn` to [`CURRENT_VERSION`]. Refuses catalogs from newer builds rather
+/// than guessing at their meaning.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > CURRENT_VERSION {
+        return Err(CatalogError::TooNew {
+            found,
+            known: CURRENT_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now >= version {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "catalog migrated");
+    }
+    Ok(())
+}
+
+/// Connection settings shared by the writer and the readers.
+pub fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs everything FindMe Studio needs to build, run and test on Debian 12.
+# Safe to re-run: each step checks first and does nothing when already done.
+#   scripts/setup.sh          system packages + UI packages + test tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# Tauri 2 / WebKitGTK build deps, Xvfb + WebKitWebDriver for end-to-end tests,
+# libvips-tools/hyperfine/exiftool as benchmark and test references, chromium for UI tests.
+APT_PACKAGES=(
+  build-essential pkg-config file curl ca-certificates python3-pip unzip
+  libssl-dev libxdo-dev libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev
+  libsoup-3.0-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
+  xvfb xauth webkit2gtk-driver fonts-dejavu-core imagemagick
+  libvips-tools hyperfine libimage-exiftool-perl chromium nodejs npm
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js may come from outside Debian (e.g. nodesource); don't fight it.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=(); for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo not found; install Rust with rustup (https://rustup.rs) and re-run" >&2
+  exit 1
+fi
+
+# UI packages (lockfile-exact); skipped when node_modules was installed from this lockfile.
+if [ -f ui/package-lock.json ]; then
+  want=$(sha256sum ui/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat ui/node_modules/.findme-lock-sha256 2>/dev/null)" != "$want" ]; then
+    (cd ui && npm ci --no-audit --no-fund)
+    echo "$want" > ui/node_modules/.findme-lock-sha256
+  fi
+fi
+echo "setup: ok"
