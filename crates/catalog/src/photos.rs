@@ -304,6 +304,23 @@ impl Writer<'_> {
     }
 }
 
+impl Writer<'_> {
+    /// Forget every location strictly inside `root` (a folder was deleted).
+    pub fn remove_subtree(&self, root: &Path) -> Result<u64> {
+        let (lo, hi) = subtree_range(root);
+        let mut stmt = self
+            .conn
+            .prepare_cached("DELETE FROM locations WHERE path >= ?1 AND path < ?2 RETURNING photo_id")?;
+        let photos: Vec<Option<i64>> = stmt
+            .query_map(params![lo, hi], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in photos.iter().flatten() {
+            self.drop_if_orphaned_failure(*id)?;
+        }
+        Ok(photos.len() as u64)
+    }
+}
+
 impl Reader<'_> {
     /// Every location strictly inside `root`, keyed by path.
     pub fn locations_under(&self, root: &Path) -> Result<HashMap<PathBuf, LocationState>> {

@@ -1,0 +1,192 @@
+//! `findme`: the headless FindMe Studio. Drives the same engine as the desktop app.
+//! The commands and their JSON output are a contract (README, "CLI contract"):
+//! extend them, never break them.
+
+mod output;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use findme_engine::{CopyOptions, Engine, EngineConfig};
+
+#[derive(Parser)]
+#[command(name = "findme", version, about = "FindMe Studio, headless: ingest and catalog event photos")]
+struct Cli {
+    /// Folder holding the catalog (default: the app's data folder).
+    #[arg(long, global = true, env = "FINDME_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import files and folders (recursively); returns when ingest has finished.
+    Import {
+        /// Copy into this library folder first (card import), verifying every copy.
+        #[arg(long, value_name = "DEST")]
+        copy_to: Option<PathBuf>,
+        /// With --copy-to: also copy to this second folder (another drive).
+        #[arg(long, value_name = "DEST2", requires = "copy_to")]
+        backup_to: Option<PathBuf>,
+        /// With --copy-to: where copies go inside DEST.
+        #[arg(long, requires = "copy_to", default_value = "{date}/{name}")]
+        layout: String,
+        /// Print one JSON object instead of a summary.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Watch folders and ingest continuously until Ctrl-C / SIGTERM. PATHs are
+    /// added to the persisted watched folders; with none, the saved ones are watched.
+    Watch {
+        /// Poll instead of OS notifications (network shares, some card readers).
+        #[arg(long)]
+        poll: bool,
+        /// Seconds a file's size and mtime must hold still before it is read.
+        #[arg(long, default_value_t = 2.0)]
+        stable_for: f64,
+        /// Seconds an incomplete file may sit unchanged before it is failed.
+        #[arg(long, default_value_t = 60.0)]
+        truncated_grace: f64,
+        /// Seconds between full reconciliation scans.
+        #[arg(long, default_value_t = 60.0)]
+        reconcile_every: f64,
+        paths: Vec<PathBuf>,
+    },
+    /// List catalogued photos.
+    Photos {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Catalog and job-queue counters.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Files that could not be read at all.
+    Failures {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage watched folders.
+    #[command(subcommand)]
+    Folders(FoldersCommand),
+}
+
+#[derive(Subcommand)]
+enum FoldersCommand {
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Add {
+        #[arg(long)]
+        poll: bool,
+        path: PathBuf,
+    },
+    Remove {
+        path: PathBuf,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Watch { .. }) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FINDME_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let data_dir = match cli.data_dir {
+        Some(dir) => dir,
+        None => findme_engine::default_data_dir()
+            .context("no data folder: pass --data-dir or set FINDME_DATA_DIR")?,
+    };
+    let mut config = EngineConfig::new(data_dir);
+    if let Command::Watch { stable_for, truncated_grace, reconcile_every, .. } = &cli.command {
+        config.watch.stable_for = seconds(*stable_for, "--stable-for")?;
+        config.watch.truncated_grace = seconds(*truncated_grace, "--truncated-grace")?;
+        config.watch.reconcile_every = seconds(*reconcile_every, "--reconcile-every")?;
+    }
+    let engine = Engine::open(config).await.context("cannot open the catalog")?;
+    let result = execute(&engine, cli.command).await;
+    engine.shutdown().await;
+    result
+}
+
+async fn execute(engine: &Engine, command: Command) -> Result<()> {
+    match command {
+        Command::Import { copy_to, backup_to, layout, json, paths } => {
+            let report = match copy_to {
+                Some(destination) => {
+                    let copy = CopyOptions { destination, backup: backup_to, layout: Some(layout) };
+                    engine.import_card(paths, copy).await?
+                }
+                None => engine.import(paths).await?,
+            };
+            output::import(&report, json)
+        }
+        Command::Watch { poll, paths, .. } => {
+            for path in paths {
+                engine.add_watched_folder(path, poll).await?;
+            }
+            let folders = engine.watched_folders().await?;
+            anyhow::ensure!(!folders.is_empty(), "no folders to watch: pass one or more PATHs");
+            engine.start_watching().await?;
+            for folder in &folders {
+                eprintln!("watching {}{}", folder.path, if folder.poll { " (polling)" } else { "" });
+            }
+            wait_for_shutdown_signal().await?;
+            eprintln!("stopping: finishing files in progress");
+            Ok(())
+        }
+        Command::Photos { json } => output::photos(&engine.all_photos().await?, json),
+        Command::Stats { json } => output::stats(&engine.stats().await?, json),
+        Command::Failures { json } => output::failures(&engine.failures().await?, json),
+        Command::Folders(FoldersCommand::List { json }) => {
+            output::folders(&engine.watched_folders().await?, json)
+        }
+        Command::Folders(FoldersCommand::Add { poll, path }) => {
+            let folder = engine.add_watched_folder(path, poll).await?;
+            println!("watching {}", folder.path);
+            Ok(())
+        }
+        Command::Folders(FoldersCommand::Remove { path }) => {
+            engine.remove_watched_folder(path).await?;
+            Ok(())
+        }
+    }
+}
+
+fn seconds(value: f64, flag: &str) -> Result<Duration> {
+    Duration::try_from_secs_f64(value).with_context(|| format!("{flag} must be a positive number of seconds"))
+}
+
+#[cfg(unix)]
+async fn wait_for_shutdown_signal() -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn wait_for_shutdown_signal() -> Result<()> {
+    tokio::signal::ctrl_c().await.context("cannot listen for Ctrl-C")
+}

@@ -1,0 +1,88 @@
+//! What the CLI prints: one JSON document with `--json`, short readable text without.
+
+use anyhow::Result;
+use findme_engine::{FailureDto, ImportReport, PhotoDto, Stats, WatchedFolderDto};
+use serde::Serialize;
+
+fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+pub fn import(report: &ImportReport, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(report);
+    }
+    println!(
+        "{} new photos, {} duplicates, {} unchanged, {} failed, {} skipped ({} files scanned)",
+        report.imported, report.duplicates, report.unchanged, report.failed, report.skipped, report.scanned
+    );
+    for failure in &report.failures {
+        println!("  failed: {}: {}", failure.path, failure.reason);
+    }
+    if let Some(card) = &report.card {
+        println!("copied {} photos to {}", card.copied, card.destination);
+        if let Some(backup) = &card.backup {
+            println!("backed up to {backup}");
+        }
+        if card.already_present > 0 {
+            println!("{} photos were already there", card.already_present);
+        }
+        for item in &card.not_copied {
+            println!("  not copied: {}: {}", item.path, item.reason);
+        }
+        println!("{}", card.verdict);
+    }
+    Ok(())
+}
+
+pub fn photos(photos: &[PhotoDto], as_json: bool) -> Result<()> {
+    if as_json {
+        return json(photos);
+    }
+    for p in photos {
+        let path = p.paths.first().map(String::as_str).unwrap_or("(no file)");
+        let when = p.captured_at.as_deref().unwrap_or("-");
+        let camera = p.camera.as_deref().unwrap_or("-");
+        match &p.error {
+            Some(error) => println!("{:>6}  FAILED  {path}  {error}", p.id),
+            None => println!("{:>6}  {when}  {camera}  {path}", p.id),
+        }
+    }
+    Ok(())
+}
+
+pub fn stats(stats: &Stats, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(stats);
+    }
+    let (c, q) = (&stats.catalog, &stats.queue);
+    println!("photos {}  locations {}  failed {}", c.photos, c.locations, c.failed);
+    println!(
+        "queue: {} pending, {} running, {} failed, {} processed of {} enqueued",
+        q.pending, q.running, q.failed, q.total_processed, q.total_enqueued
+    );
+    Ok(())
+}
+
+pub fn failures(failures: &[FailureDto], as_json: bool) -> Result<()> {
+    if as_json {
+        return json(failures);
+    }
+    for f in failures {
+        println!("{}: {}", f.path, f.reason);
+    }
+    Ok(())
+}
+
+pub fn folders(folders: &[WatchedFolderDto], as_json: bool) -> Result<()> {
+    if as_json {
+        return json(folders);
+    }
+    for f in folders {
+        let state = if f.online { "online" } else { "offline" };
+        let mode = if f.poll { ", polling" } else { "" };
+        println!("{} ({state}{mode})", f.path);
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! The engine's wire types: what the CLI prints as JSON and what the desktop shell
+//! hands to the UI. Field names are a contract (see README "CLI contract"): add
+//! fields, never rename or remove them.
+
+use serde::{Deserialize, Serialize};
+
+/// One catalogued photo (one content hash), with every place it is stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct PhotoDto {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+    pub sha256: String,
+    /// Every known location of these bytes (card slots, library copy, backup, drops).
+    pub paths: Vec<String>,
+    /// RFC 3339. Uses the camera's recorded offset; when the camera recorded none,
+    /// the computer's time zone at that instant (see docs/decisions.md).
+    pub captured_at: Option<String>,
+    /// "Make Model", e.g. "Canon EOS 30D".
+    pub camera: Option<String>,
+    pub camera_serial: Option<String>,
+    pub lens: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub orientation: Option<u16>,
+    /// "jpeg", "png", "heif", "cr2", ...
+    pub format: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub size: u64,
+    /// "ok" or "failed".
+    pub status: String,
+    /// Why the photo failed, in words a photographer can act on; null when ok.
+    pub error: Option<String>,
+    /// Id of the RAW+JPEG group this photo belongs to (the group's lowest photo id).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub group: Option<i64>,
+    /// When FindMe first catalogued these bytes (RFC 3339, UTC).
+    pub imported_at: String,
+}
+
+/// Keyset cursor for paging photos in capture order: (capture instant in ms, id).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct PhotoCursor {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub taken_ms: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct PhotoQuery {
+    /// Return photos strictly after this cursor (None = from the start).
+    pub after: Option<PhotoCursor>,
+    /// At most this many photos (capped at 1000; 0 means 200).
+    pub limit: u32,
+    /// Newest capture first (the gallery's default) instead of oldest first.
+    #[serde(default)]
+    pub newest_first: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct PhotoPage {
+    pub photos: Vec<PhotoDto>,
+    /// Cursor for the next page; None when this was the last one.
+    pub next: Option<PhotoCursor>,
+}
+
+/// A file that could not be imported, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct FailureDto {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What one import did. `imported` = new photos, `duplicates` = files whose content
+/// was already catalogued, `unchanged` = skipped by the quick (path, size, mtime)
+/// re-scan, `failed` = files that could not be catalogued as good photos,
+/// `skipped` = files that are not photos FindMe catalogues (videos, sidecars...).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct ImportReport {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub scanned: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub imported: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub duplicates: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub unchanged: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub failed: u64,
+    pub failures: Vec<FailureDto>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub skipped: u64,
+    /// Present for card imports (`--copy-to`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub card: Option<CardReport>,
+}
+
+/// The answer to "can I format this card now?".
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct CardReport {
+    pub destination: String,
+    pub backup: Option<String>,
+    /// Photos copied in this run and verified by re-reading their hash.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub copied: u64,
+    /// Photos already present, byte for byte, at the destination (and backup).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub already_present: u64,
+    /// Card files that are not safely copied: failed copies and non-photo files
+    /// (videos, sidecars), each with the reason.
+    pub not_copied: Vec<FailureDto>,
+    pub safe_to_format: bool,
+    /// One sentence for the photographer, e.g. "Safe to format: all 412 photos are
+    /// copied and verified in the library and the backup."
+    pub verdict: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct CatalogStats {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub photos: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub locations: u64,
+    /// Failed photos plus files that could not be read at all.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub failed: u64,
+}
+
+/// Job-queue counters, named as the old FindMe server's /api/admin/queue/stats.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct QueueStats {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub total_enqueued: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub total_processed: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub pending: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub running: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub failed: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub workers_active: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct Stats {
+    pub catalog: CatalogStats,
+    pub queue: QueueStats,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct WatchedFolderDto {
+    pub path: String,
+    /// Polling instead of OS notifications (network shares, some card readers).
+    pub poll: bool,
+    /// False while the folder is missing (card removed, share unmounted).
+    pub online: bool,
+}
+
+/// Something the UI should know about. Bursts are coalesced by the receiver.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EngineEvent {
+    /// The catalog gained, changed or lost photos; re-read what is on screen.
+    PhotosChanged,
+    /// Progress of a running import (drop, folder import, card copy).
+    ImportProgress {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        done: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        total: u64,
+    },
+    /// The set or the state of watched folders changed.
+    FoldersChanged,
+}

@@ -1,0 +1,92 @@
+//! From catalog and ingest records to wire types.
+
+use std::path::PathBuf;
+
+use findme_catalog::{CatalogCounts, PhotoRow, QueueCounts};
+use findme_ingest::{CardOptions, CardSummary, ImportSummary};
+
+use crate::api::*;
+
+pub(crate) fn photo_dto(row: PhotoRow) -> PhotoDto {
+    let camera = match (row.camera_make, row.camera_model) {
+        (Some(make), Some(model)) if model.starts_with(&make) => Some(model),
+        (Some(make), Some(model)) => Some(format!("{make} {model}")),
+        (make, model) => make.or(model),
+    };
+    PhotoDto {
+        id: row.id,
+        sha256: row.sha256,
+        paths: row.paths.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
+        captured_at: row.captured_at,
+        camera,
+        camera_serial: row.camera_serial,
+        lens: row.lens,
+        width: row.width,
+        height: row.height,
+        orientation: row.orientation,
+        format: row.format,
+        size: row.size,
+        status: row.status.as_str().to_string(),
+        error: row.error,
+        group: row.group_id,
+        imported_at: jiff::Timestamp::from_millisecond(row.imported_ms)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+fn failures(list: Vec<(PathBuf, String)>) -> Vec<FailureDto> {
+    list.into_iter()
+        .map(|(path, reason)| FailureDto {
+            path: path.to_string_lossy().into_owned(),
+            reason,
+        })
+        .collect()
+}
+
+pub(crate) fn import_report(s: ImportSummary) -> ImportReport {
+    ImportReport {
+        scanned: s.scanned,
+        imported: s.imported,
+        duplicates: s.duplicates,
+        unchanged: s.unchanged,
+        failed: s.failed,
+        failures: failures(s.failures),
+        skipped: s.skipped,
+        card: None,
+    }
+}
+
+pub(crate) fn card_report(s: CardSummary, options: &CardOptions) -> ImportReport {
+    let card = CardReport {
+        destination: options.destination.to_string_lossy().into_owned(),
+        backup: options.backup.as_ref().map(|b| b.to_string_lossy().into_owned()),
+        copied: s.copied,
+        already_present: s.already_present,
+        not_copied: failures(s.not_copied),
+        safe_to_format: s.safe_to_format,
+        verdict: s.verdict,
+    };
+    ImportReport {
+        card: Some(card),
+        ..import_report(s.import)
+    }
+}
+
+pub(crate) fn stats(counts: CatalogCounts, queue: QueueCounts) -> Stats {
+    Stats {
+        catalog: CatalogStats {
+            photos: counts.photos,
+            locations: counts.locations,
+            failed: counts.failed,
+        },
+        queue: QueueStats {
+            total_enqueued: queue.total_enqueued,
+            total_processed: queue.total_processed,
+            pending: queue.pending,
+            running: queue.running,
+            failed: queue.failed,
+            workers_active: queue.workers_active,
+        },
+    }
+}

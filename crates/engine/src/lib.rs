@@ -1,0 +1,357 @@
+//! The FindMe engine: the one facade the desktop app, the `findme` CLI and the tests
+//! all drive. It owns the catalog, runs ingest (imports, card copies, watched
+//! folders) and publishes [`EngineEvent`]s. It knows nothing of Tauri.
+
+pub mod api;
+mod convert;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use findme_catalog::{Catalog, CatalogError, QueueCounts};
+use findme_ingest::{CardOptions, FolderWatcher, IngestEvent, Ingestor};
+use tokio::sync::{broadcast, mpsc};
+
+pub use api::*;
+pub use findme_ingest::WatchConfig;
+
+/// File name of the catalog inside the data directory.
+pub const CATALOG_FILE: &str = "catalog.sqlite";
+
+/// Where the engine keeps its state, and how ingest behaves.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Holds `catalog.sqlite` (and later the thumbnail cache).
+    pub data_dir: PathBuf,
+    pub watch: WatchConfig,
+    /// Files hashed at once (default: one per CPU core).
+    pub parallel_reads: usize,
+}
+
+impl EngineConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> EngineConfig {
+        EngineConfig {
+            data_dir: data_dir.into(),
+            watch: WatchConfig::default(),
+            parallel_reads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// How a card import copies.
+#[derive(Debug, Clone)]
+pub struct CopyOptions {
+    /// Library folder the photos are copied into.
+    pub destination: PathBuf,
+    /// Optional second copy (another drive).
+    pub backup: Option<PathBuf>,
+    /// Path of each copy inside the library; default `{date}/{name}`
+    /// (see [`findme_ingest::CardOptions::layout`]).
+    pub layout: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error("cannot use the data folder {path}: {reason}")]
+    DataDir { path: PathBuf, reason: String },
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+/// Cheap to clone; all clones drive the same engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    catalog: Catalog,
+    ingestor: Ingestor,
+    watcher: FolderWatcher,
+    events: broadcast::Sender<EngineEvent>,
+    watching: AtomicBool,
+    /// Job leases taken by this process carry this name (released at shutdown).
+    owner: String,
+}
+
+impl Engine {
+    /// Open (creating if needed) the catalog in `config.data_dir`. Must be called
+    /// inside a Tokio runtime.
+    pub async fn open(config: EngineConfig) -> Result<Engine, EngineError> {
+        let dir = config.data_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|e| EngineError::DataDir {
+            path: dir.clone(),
+            reason: e.to_string(),
+        })?;
+        let path = dir.join(CATALOG_FILE);
+        let catalog = tokio::task::spawn_blocking(move || Catalog::open(&path))
+            .await
+            .map_err(|e| EngineError::BadRequest(format!("catalog open task failed: {e}")))??;
+        let (events, _) = broadcast::channel(1024);
+        let (ingest_tx, ingest_rx) = mpsc::unbounded_channel();
+        tokio::spawn(forward_events(ingest_rx, events.clone()));
+        let ingestor = Ingestor::new(catalog.clone(), config.parallel_reads, Some(ingest_tx));
+        let watcher = FolderWatcher::start(ingestor.clone(), config.watch.clone());
+        let owner = format!("pid{}-{}", std::process::id(), now_ms());
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                catalog,
+                ingestor,
+                watcher,
+                events,
+                watching: AtomicBool::new(false),
+                owner,
+            }),
+        })
+    }
+
+    /// The catalog, for the later stages built on the engine and for tests.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    /// Engine events (photos changed, import progress, folders changed).
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Import files and folders in place (recursively); returns when done.
+    pub async fn import(&self, paths: Vec<PathBuf>) -> Result<ImportReport, EngineError> {
+        let roots = absolute_all(paths)?;
+        let summary = findme_ingest::import(&self.inner.ingestor, &roots).await?;
+        Ok(convert::import_report(summary))
+    }
+
+    /// Copy photos from a card (or any folder) into the library, verify each copy,
+    /// catalogue the copies, and say whether the card is safe to format.
+    pub async fn import_card(
+        &self,
+        sources: Vec<PathBuf>,
+        copy: CopyOptions,
+    ) -> Result<ImportReport, EngineError> {
+        let sources = absolute_all(sources)?;
+        let options = CardOptions {
+            destination: absolute(&copy.destination)?,
+            backup: copy.backup.as_deref().map(absolute).transpose()?,
+            layout: copy
+                .layout
+                .unwrap_or_else(|| findme_ingest::card::DEFAULT_LAYOUT.to_string()),
+        };
+        let summary = findme_ingest::import_card(&self.inner.ingestor, &sources, &options).await?;
+        Ok(convert::card_report(summary, &options))
+    }
+
+    /// Start watching every persisted watched folder (idempotent). Folders added
+    /// later with [`Engine::add_watched_folder`] are watched at once.
+    pub async fn start_watching(&self) -> Result<(), EngineError> {
+        if self.inner.watching.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let folders = self.inner.catalog.read(|r| r.watched_folders()).await?;
+        for folder in folders {
+            self.inner.watcher.add(folder.path, folder.poll).await;
+        }
+        Ok(())
+    }
+
+    /// Persist a watched folder (it must exist now) and watch it if watching.
+    pub async fn add_watched_folder(
+        &self,
+        path: PathBuf,
+        poll: bool,
+    ) -> Result<WatchedFolderDto, EngineError> {
+        let path = absolute(&path)?;
+        if !path.is_dir() {
+            return Err(EngineError::BadRequest(format!(
+                "{} is not a folder (or is not connected)",
+                path.display()
+            )));
+        }
+        let stored = path.clone();
+        self.inner
+            .catalog
+            .write(move |w| w.add_watched_folder(&stored, poll))
+            .await?;
+        if self.inner.watching.load(Ordering::Acquire) {
+            self.inner.watcher.add(path.clone(), poll).await;
+        }
+        let _ = self.inner.events.send(EngineEvent::FoldersChanged);
+        Ok(WatchedFolderDto {
+            path: path.to_string_lossy().into_owned(),
+            poll,
+            online: true,
+        })
+    }
+
+    /// Stop watching a folder. Its photos stay in the catalog.
+    pub async fn remove_watched_folder(&self, path: PathBuf) -> Result<(), EngineError> {
+        let path = absolute(&path)?;
+        let stored = path.clone();
+        let removed = self
+            .inner
+            .catalog
+            .write(move |w| w.remove_watched_folder(&stored))
+            .await?;
+        if !removed {
+            return Err(EngineError::BadRequest(format!(
+                "{} is not a watched folder",
+                path.display()
+            )));
+        }
+        self.inner.watcher.remove(path).await;
+        let _ = self.inner.events.send(EngineEvent::FoldersChanged);
+        Ok(())
+    }
+
+    pub async fn watched_folders(&self) -> Result<Vec<WatchedFolderDto>, EngineError> {
+        let stored = self.inner.catalog.read(|r| r.watched_folders()).await?;
+        let live = self.inner.watcher.folders();
+        Ok(stored
+            .into_iter()
+            .map(|f| {
+                let online = match live.iter().find(|l| l.path == f.path) {
+                    Some(l) => l.online,
+                    None => f.path.is_dir(),
+                };
+                WatchedFolderDto {
+                    path: f.path.to_string_lossy().into_owned(),
+                    poll: f.poll,
+                    online,
+                }
+            })
+            .collect())
+    }
+
+    pub async fn photos(&self, query: PhotoQuery) -> Result<PhotoPage, EngineError> {
+        let limit = match query.limit {
+            0 => 200,
+            n => n.min(1000),
+        };
+        let after = query.after.map(|c| (c.taken_ms, c.id));
+        let rows = self
+            .inner
+            .catalog
+            .read(move |r| r.photos_page(after, limit, query.newest_first))
+            .await?;
+        let next = match rows.last() {
+            Some(last) if rows.len() == limit as usize => Some(PhotoCursor {
+                taken_ms: last.taken_ms,
+                id: last.id,
+            }),
+            _ => None,
+        };
+        Ok(PhotoPage {
+            photos: rows.into_iter().map(convert::photo_dto).collect(),
+            next,
+        })
+    }
+
+    /// Every photo, oldest capture first (the CLI's `photos --json`).
+    pub async fn all_photos(&self) -> Result<Vec<PhotoDto>, EngineError> {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .photos(PhotoQuery {
+                    after,
+                    limit: 1000,
+                    newest_first: false,
+                })
+                .await?;
+            all.extend(page.photos);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Files that could not be read at all (no content hash), newest first.
+    pub async fn failures(&self) -> Result<Vec<FailureDto>, EngineError> {
+        let rows = self.inner.catalog.read(|r| r.read_failures(1000)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|f| FailureDto {
+                path: f.path.to_string_lossy().into_owned(),
+                reason: f.reason,
+            })
+            .collect())
+    }
+
+    pub async fn stats(&self) -> Result<Stats, EngineError> {
+        let now = now_ms();
+        let (counts, kinds) = self
+            .inner
+            .catalog
+            .read(move |r| Ok((r.counts()?, r.queue_stats(now)?)))
+            .await?;
+        let queue = QueueCounts::total(kinds.iter().map(|k| &k.counts));
+        Ok(convert::stats(counts, queue))
+    }
+
+    /// Stop watchers, finish in-flight writes, release job leases, close the catalog.
+    pub async fn shutdown(&self) {
+        self.inner.watcher.shutdown().await;
+        let owner = self.inner.owner.clone();
+        if let Err(e) = self.inner.catalog.write(move |w| w.release_all(&owner)).await {
+            tracing::warn!(error = %e, "could not release job leases at shutdown");
+        }
+        let catalog = self.inner.catalog.clone();
+        let _ = tokio::task::spawn_blocking(move || catalog.close()).await;
+    }
+}
+
+async fn forward_events(
+    mut rx: mpsc::UnboundedReceiver<IngestEvent>,
+    events: broadcast::Sender<EngineEvent>,
+) {
+    while let Some(event) = rx.recv().await {
+        let event = match event {
+            IngestEvent::CatalogChanged => EngineEvent::PhotosChanged,
+            IngestEvent::Progress { done, total } => EngineEvent::ImportProgress { done, total },
+            IngestEvent::FolderStatusChanged => EngineEvent::FoldersChanged,
+        };
+        // No subscribers is fine (the CLI rarely listens).
+        let _ = events.send(event);
+    }
+}
+
+/// Make a user-supplied path absolute (relative to the working directory) so the
+/// catalog never stores paths that depend on where a command ran.
+fn absolute(path: &Path) -> Result<PathBuf, EngineError> {
+    std::path::absolute(path)
+        .map_err(|e| EngineError::BadRequest(format!("bad path {}: {e}", path.display())))
+}
+
+fn absolute_all(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>, EngineError> {
+    paths.iter().map(|p| absolute(p)).collect()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The app's identifier (tauri.conf.json); the default data folder is named after it
+/// so the desktop app and the CLI share one catalog.
+pub const APP_IDENTIFIER: &str = "studio.findme.app";
+
+/// `$XDG_DATA_HOME/<identifier>` (or `~/.local/share/<identifier>`; the platform
+/// equivalent elsewhere), the same folder Tauri's `app_data_dir()` names.
+pub fn default_data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join(APP_IDENTIFIER));
+    }
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
+    let base = if cfg!(target_os = "macos") {
+        PathBuf::from(home).join("Library/Application Support")
+    } else {
+        PathBuf::from(home).join(".local/share")
+    };
+    Some(base.join(APP_IDENTIFIER))
+}
