@@ -8,11 +8,7 @@ use findme_ingest::{CardOptions, CardSummary, ImportSummary};
 use crate::api::*;
 
 pub(crate) fn photo_dto(row: PhotoRow) -> PhotoDto {
-    let camera = match (row.camera_make, row.camera_model) {
-        (Some(make), Some(model)) if model.starts_with(&make) => Some(model),
-        (Some(make), Some(model)) => Some(format!("{make} {model}")),
-        (make, model) => make.or(model),
-    };
+    let camera = camera_name(row.camera_make.as_deref(), row.camera_model.as_deref());
     PhotoDto {
         id: row.id,
         sha256: row.sha256,
@@ -32,6 +28,21 @@ pub(crate) fn photo_dto(row: PhotoRow) -> PhotoDto {
         imported_at: jiff::Timestamp::from_millisecond(row.imported_ms)
             .map(|t| t.to_string())
             .unwrap_or_default(),
+    }
+}
+
+/// "Canon EOS R5", "NIKON Z 9", "OLYMPUS E-M1": the maker's first word (without
+/// "CORPORATION", "IMAGING CORP." and the like) unless the model already says it.
+fn camera_name(make: Option<&str>, model: Option<&str>) -> Option<String> {
+    let brand = make
+        .and_then(|m| m.split_whitespace().next())
+        .map(|w| w.trim_end_matches([',', '.']));
+    match (brand, model) {
+        (Some(brand), Some(model)) if model.to_lowercase().starts_with(&brand.to_lowercase()) => {
+            Some(model.to_string())
+        }
+        (Some(brand), Some(model)) => Some(format!("{brand} {model}")),
+        (brand, model) => model.or(brand).map(str::to_string),
     }
 }
 
@@ -88,5 +99,26 @@ pub(crate) fn stats(counts: CatalogCounts, queue: QueueCounts) -> Stats {
             failed: queue.failed,
             workers_active: queue.workers_active,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::camera_name;
+
+    #[test]
+    fn camera_names_read_like_the_body() {
+        let cases = [
+            (Some("Canon"), Some("Canon EOS R5"), Some("Canon EOS R5")),
+            (Some("NIKON CORPORATION"), Some("NIKON Z 9"), Some("NIKON Z 9")),
+            (Some("OLYMPUS IMAGING CORP."), Some("E-M1"), Some("OLYMPUS E-M1")),
+            (Some("SONY"), Some("ILCE-7M4"), Some("SONY ILCE-7M4")),
+            (None, Some("X100V"), Some("X100V")),
+            (Some("FUJIFILM"), None, Some("FUJIFILM")),
+            (None, None, None),
+        ];
+        for (make, model, want) in cases {
+            assert_eq!(camera_name(make, model).as_deref(), want, "{make:?} {model:?}");
+        }
     }
 }
