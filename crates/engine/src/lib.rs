@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use findme_catalog::{Catalog, CatalogError, QueueCounts};
+
+pub use findme_catalog::CatalogOptions;
 use findme_ingest::{CardOptions, FolderWatcher, IngestEvent, Ingestor};
 use tokio::sync::{broadcast, mpsc};
 
@@ -27,6 +29,8 @@ pub struct EngineConfig {
     pub watch: WatchConfig,
     /// Files hashed at once (default: one per CPU core).
     pub parallel_reads: usize,
+    /// Catalog tuning (read pool size and timeouts, write batching).
+    pub catalog: CatalogOptions,
 }
 
 impl EngineConfig {
@@ -35,6 +39,7 @@ impl EngineConfig {
             data_dir: data_dir.into(),
             watch: WatchConfig::default(),
             parallel_reads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            catalog: CatalogOptions::default(),
         }
     }
 }
@@ -87,7 +92,8 @@ impl Engine {
             reason: e.to_string(),
         })?;
         let path = dir.join(CATALOG_FILE);
-        let catalog = tokio::task::spawn_blocking(move || Catalog::open(&path))
+        let options = config.catalog.clone();
+        let catalog = tokio::task::spawn_blocking(move || Catalog::open_with(&path, options))
             .await
             .map_err(|e| EngineError::BadRequest(format!("catalog open task failed: {e}")))??;
         let (events, _) = broadcast::channel(1024);

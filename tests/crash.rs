@@ -1,0 +1,88 @@
+//! kill -9 the CLI at random points of a 1,000-file import, then finish it: every
+//! photo exactly once, the database intact, every photo's jobs still queued.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use support::exif::Exif;
+
+#[test]
+fn kill_9_mid_import_loses_and_doubles_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, data) = (tmp.path().join("src"), tmp.path().join("data"));
+    let mut hashes = std::collections::HashSet::new();
+    for i in 0..1000u32 {
+        let exif = Exif::camera("FUJIFILM", "X-T5", &format!("2026:09:{:02} 18:{:02}:{:02}", 1 + i / 3600, i / 60 % 60, i % 60));
+        let bytes = support::write_jpeg(&src.join(format!("{:02}/DSCF{i:04}.JPG", i / 50)), i, &exif);
+        hashes.insert(support::sha256_hex(&bytes));
+    }
+    assert_eq!(hashes.len(), 1000);
+
+    // How long an uninterrupted import takes here, to aim the kills inside it.
+    let probe = tmp.path().join("probe");
+    let started = Instant::now();
+    support::run_ok(support::findme(&probe).args(["import", "--json"]).arg(&src));
+    let full = started.elapsed();
+
+    let seed: u64 = rand::rng().random();
+    println!("kill points from seed {seed} (full import took {full:?})");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut interrupted = 0;
+    for round in 0..6 {
+        let mut child = support::findme(&data)
+            .args(["import", "--json"])
+            .arg(&src)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn findme");
+        // The random wait is the kill point, not a synchronisation: aimed inside
+        // what is left to import (the start-up and the quick re-scan included).
+        let left = 1.0 - catalogued(&data) as f64 / 1000.0;
+        let at = full.mul_f64(rng.random_range(0.05..0.8) * left.max(0.05));
+        std::thread::sleep(at);
+        child.kill().expect("SIGKILL"); // kill() sends SIGKILL on Unix
+        let status = child.wait().unwrap();
+        let now = catalogued(&data);
+        println!("round {round}: killed after {at:?} ({status}), {now} photos catalogued");
+        if std::os::unix::process::ExitStatusExt::signal(&status) == Some(9) && now < 1000 {
+            interrupted += 1;
+        }
+        assert_eq!(support::integrity_check(&data), "ok", "after kill {round}");
+    }
+    assert!(interrupted >= 3, "only {interrupted} kills interrupted an import");
+    let last = support::run_json(support::findme(&data).args(["import", "--json"]).arg(&src));
+    assert_eq!(last["failed"], 0, "{last:#}");
+
+    let photos = support::run_json(support::findme(&data).args(["photos", "--json"]));
+    let photos = photos.as_array().unwrap();
+    assert_eq!(photos.len(), 1000, "every photo exactly once");
+    let seen: std::collections::HashSet<String> =
+        photos.iter().map(|p| p["sha256"].as_str().unwrap().to_string()).collect();
+    assert_eq!(seen, hashes);
+    assert!(photos.iter().all(|p| p["paths"].as_array().unwrap().len() == 1 && p["status"] == "ok"));
+    assert_eq!(support::integrity_check(&data), "ok");
+
+    let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
+    let jobless: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM photos p WHERE (SELECT count(*) FROM jobs j WHERE j.photo_id = p.id) <> 2",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(jobless, 0, "a photo lost (or doubled) its thumbnail/match jobs");
+    let jobs: i64 = conn.query_row("SELECT count(*) FROM jobs WHERE status = 'pending'", [], |r| r.get(0)).unwrap();
+    assert_eq!(jobs, 2000);
+}
+
+fn catalogued(data: &std::path::Path) -> i64 {
+    if !data.join("catalog.sqlite").exists() {
+        return 0;
+    }
+    let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
+    conn.query_row("SELECT count(*) FROM photos", [], |r| r.get(0)).unwrap()
+}
