@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# End-to-end tests of FindMe Studio in its real window (tests/e2e).
+#
+#   scripts/e2e.sh
+#
+# Builds the UI and the debug app, then runs `node --test` in tests/e2e under
+# xvfb-run. Each test starts tauri-driver itself (on port 4444, driving
+# /usr/bin/WebKitWebDriver) with FINDME_DATA_DIR set to a fresh temp folder, which
+# the app inherits, and stops it with SIGTERM.
+#
+# tauri-driver: `cargo install tauri-driver --version 2.1.0 --locked` into
+# <repo>/.tools (once, ~1 CPU-minute). The prebuilt npm `@crabnebula/tauri-driver`
+# can't be used: its lockfile needs platform packages this registry doesn't serve,
+# so `npm ci` fails. Set TAURI_DRIVER=/path/to/tauri-driver to use another build.
+#
+# Photos: FINDME_DEVSET (a folder with camera-jpeg/), else <repo>/.cache/devset.
+# Screenshots: target/e2e-artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+
+scripts/setup.sh
+
+# npm ci in $1 unless node_modules was installed from the current lockfile.
+npm_ci_if_needed() {
+  local dir=$1 want
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$dir/node_modules/.findme-lock-sha256" 2>/dev/null)" != "$want" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund)
+    echo "$want" > "$dir/node_modules/.findme-lock-sha256"
+  fi
+}
+
+echo "e2e: building the UI"
+npm_ci_if_needed ui
+(cd ui && npm run build)
+
+echo "e2e: building the app"
+cargo build -p findme-studio
+TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+export FINDME_STUDIO_BIN="$TARGET_DIR/debug/findme-studio"
+
+export TAURI_DRIVER=${TAURI_DRIVER:-$REPO/.tools/bin/tauri-driver}
+if [ ! -x "$TAURI_DRIVER" ]; then
+  echo "e2e: installing tauri-driver 2.1.0 into $REPO/.tools"
+  cargo install tauri-driver --version 2.1.0 --locked --root "$REPO/.tools"
+fi
+
+npm_ci_if_needed tests/e2e
+
+export E2E_ARTIFACTS="$REPO/target/e2e-artifacts"
+mkdir -p "$E2E_ARTIFACTS"
+if [ -z "${FINDME_DEVSET:-}" ] && [ ! -d "$REPO/.cache/devset" ]; then
+  echo "e2e: no photos: set FINDME_DEVSET to a folder with camera-jpeg/ (or create $REPO/.cache/devset)" >&2
+  exit 1
+fi
+
+echo "e2e: running tests/e2e under xvfb-run (screenshots in $E2E_ARTIFACTS)"
+cd tests/e2e
+xvfb-run -a --server-args="-screen 0 1280x800x24" npm test

@@ -1,0 +1,20 @@
+// The app's own commands get permissions (`allow-<command>`) so the capability file
+// in capabilities/ grants exactly these and nothing else.
+const COMMANDS: &[&str] = &[
+    "list_photos",
+    "stats",
+    "watched_folders",
+    "add_watched_folder",
+    "remove_watched_folder",
+    "import_paths",
+    "import_card",
+    "failures",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

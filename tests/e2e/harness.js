@@ -1,0 +1,108 @@
+// Starts tauri-driver (which starts FindMe Studio through WebKitWebDriver) and opens a
+// WebDriver session on the real window. Used by the *.test.js files here.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Builder } from 'selenium-webdriver';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const DRIVER_PORT = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
+const NATIVE_DRIVER = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
+
+export const APP =
+  process.env.FINDME_STUDIO_BIN ??
+  join(process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(REPO, 'target'), 'debug', 'findme-studio');
+export const ARTIFACTS = process.env.E2E_ARTIFACTS ?? join(REPO, 'target', 'e2e-artifacts');
+
+/** `count` JPEGs with distinct content from the devset's camera-jpeg folder. */
+export function devsetJpegs(count) {
+  const root = process.env.FINDME_DEVSET || join(REPO, '.cache', 'devset');
+  const dir = join(root, 'camera-jpeg');
+  if (!existsSync(dir)) {
+    throw new Error(
+      `No devset photos at ${dir}. Set FINDME_DEVSET to a folder with camera-jpeg/ (locally /work/cache/devset) or put one at ${join(REPO, '.cache', 'devset')}.`,
+    );
+  }
+  const seen = new Set();
+  const picked = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!/\.jpe?g$/i.test(name)) continue;
+    const path = join(dir, name);
+    const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
+    if (seen.has(hash)) continue;
+    seen.add(hash);
+    picked.push(path);
+    if (picked.length === count) return picked;
+  }
+  throw new Error(`${dir} has only ${picked.length} distinct JPEGs; the test needs ${count}.`);
+}
+
+export function tempDir(prefix) {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+function portOpen(port) {
+  return new Promise((done) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.end();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitForPort(port, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`tauri-driver exited with ${child.exitCode}`);
+    if (await portOpen(port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+/**
+ * Starts tauri-driver with `env` (the app inherits it) and opens a session on the app.
+ * Returns { driver, stop }; stop() quits the session and ends tauri-driver with
+ * SIGTERM (SIGKILL would orphan WebKitWebDriver and the app).
+ */
+export async function launchApp(env) {
+  if (!existsSync(APP)) throw new Error(`No app binary at ${APP}: run scripts/e2e.sh (it builds it).`);
+  if (await portOpen(DRIVER_PORT)) throw new Error(`Port ${DRIVER_PORT} is busy: is another tauri-driver running?`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const bin = process.env.TAURI_DRIVER ?? join(REPO, '.tools', 'bin', 'tauri-driver');
+  if (!existsSync(bin)) throw new Error(`No tauri-driver at ${bin}: run scripts/e2e.sh (it installs it).`);
+  const child = spawn(bin, ['--port', String(DRIVER_PORT), '--native-driver', NATIVE_DRIVER], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const stopDriver = () =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', () => done());
+      child.kill('SIGTERM');
+    });
+  try {
+    await waitForPort(DRIVER_PORT, child, 30_000);
+    const driver = await new Builder()
+      .usingServer(`http://127.0.0.1:${DRIVER_PORT}/`)
+      .withCapabilities({ browserName: 'wry', 'tauri:options': { application: APP } })
+      .build();
+    const stop = async () => {
+      try {
+        await driver.quit();
+      } finally {
+        await stopDriver();
+      }
+    };
+    return { driver, stop };
+  } catch (err) {
+    await stopDriver();
+    throw err;
+  }
+}

@@ -1,0 +1,78 @@
+// Typed wrappers around the shell's Tauri commands (src-tauri/src/commands.rs).
+// Wire types are generated from crates/engine/src/api.rs by ts-rs (./bindings).
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { EngineEvent } from './bindings/EngineEvent';
+import type { FailureDto } from './bindings/FailureDto';
+import type { ImportReport } from './bindings/ImportReport';
+import type { PhotoPage } from './bindings/PhotoPage';
+import type { PhotoQuery } from './bindings/PhotoQuery';
+import type { Stats } from './bindings/Stats';
+import type { WatchedFolderDto } from './bindings/WatchedFolderDto';
+
+/** Name of the Tauri event carrying coalesced engine events (src-tauri/src/events.rs). */
+export const ENGINE_EVENT = 'engine';
+
+export function listPhotos(query: PhotoQuery): Promise<PhotoPage> {
+  return invoke<PhotoPage>('list_photos', { query });
+}
+
+export function stats(): Promise<Stats> {
+  return invoke<Stats>('stats');
+}
+
+export function watchedFolders(): Promise<WatchedFolderDto[]> {
+  return invoke<WatchedFolderDto[]>('watched_folders');
+}
+
+export function addWatchedFolder(path: string, poll: boolean): Promise<WatchedFolderDto> {
+  return invoke<WatchedFolderDto>('add_watched_folder', { path, poll });
+}
+
+export async function removeWatchedFolder(path: string): Promise<void> {
+  await invoke<null>('remove_watched_folder', { path });
+}
+
+/** Imports dropped files and folders in place (recursively). */
+export function importPaths(paths: string[]): Promise<ImportReport> {
+  return invoke<ImportReport>('import_paths', { paths });
+}
+
+/** Copies a card into the library (and the backup), verifies, and reports. */
+export function importCard(
+  sources: string[],
+  destination: string,
+  backup: string | null,
+): Promise<ImportReport> {
+  return invoke<ImportReport>('import_card', { sources, destination, backup });
+}
+
+export function failures(): Promise<FailureDto[]> {
+  return invoke<FailureDto[]>('failures');
+}
+
+/** Calls `handler` with each coalesced batch of engine events. */
+export function onEngineEvents(handler: (batch: EngineEvent[]) => void): Promise<UnlistenFn> {
+  return listen<EngineEvent[]>(ENGINE_EVENT, (event) => handler(event.payload));
+}
+
+/** The commands as one object, so the UI can be given a fake in tests. */
+export const api = {
+  listPhotos,
+  stats,
+  watchedFolders,
+  addWatchedFolder,
+  removeWatchedFolder,
+  importPaths,
+  importCard,
+  failures,
+  onEngineEvents,
+};
+export type Api = typeof api;
+
+/** A command error as words for the photographer (commands reject with a string). */
+export function errorMessage(err: unknown): string {
+  if (typeof err === 'string') return err;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,44 @@
+// Small display helpers, kept pure so they are easy to test.
+import type { ImportReport } from './bindings/ImportReport';
+
+/** Last component of a path, for either separator. */
+export function fileName(path: string): string {
+  const parts = path.split(/[\\/]/).filter((p) => p.length > 0);
+  return parts[parts.length - 1] ?? path;
+}
+
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+/** 1536 → "1.5 KB" (powers of 1000, as cameras and file managers count). */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** RFC 3339 capture time as the photographer's local date and time. */
+export function formatCaptured(rfc3339: string | null): string {
+  if (!rfc3339) return '—';
+  const date = new Date(rfc3339);
+  if (Number.isNaN(date.getTime())) return rfc3339;
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** "12 imported, 3 duplicates, 1 failed" (zero counts left out, except imported). */
+export function summarizeReport(report: ImportReport): string {
+  const parts = [`${report.imported} imported`];
+  if (report.duplicates > 0) parts.push(plural(report.duplicates, 'duplicate'));
+  if (report.unchanged > 0) parts.push(`${report.unchanged} unchanged`);
+  if (report.skipped > 0) parts.push(`${report.skipped} skipped`);
+  if (report.failed > 0) parts.push(`${report.failed} failed`);
+  return parts.join(', ');
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

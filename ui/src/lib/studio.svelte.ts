@@ -1,0 +1,222 @@
+// The UI's state: what the catalog holds, the watched folders, and what the
+// photographer is told (toasts, progress). Components read it and call its actions;
+// it talks to the shell only through `Api`, so tests hand it a fake.
+import { api as tauriApi, errorMessage, type Api } from './api';
+import type { EngineEvent } from './bindings/EngineEvent';
+import type { FailureDto } from './bindings/FailureDto';
+import type { ImportReport } from './bindings/ImportReport';
+import type { PhotoDto } from './bindings/PhotoDto';
+import type { Stats } from './bindings/Stats';
+import type { WatchedFolderDto } from './bindings/WatchedFolderDto';
+import { summarizeReport } from './format';
+import { throttle, type Throttled } from './throttle';
+
+/** Photos shown in the list (the first page, most recent first). */
+export const PAGE_SIZE = 200;
+/** Re-fetches after engine events run at most this often. */
+export const REFRESH_INTERVAL_MS = 300;
+const TOAST_MS = 6000;
+const ERROR_TOAST_MS = 12000;
+
+export type ToastKind = 'info' | 'success' | 'error';
+export interface Toast {
+  id: number;
+  kind: ToastKind;
+  text: string;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+type Part = 'photos' | 'folders';
+
+export class Studio {
+  stats = $state<Stats | null>(null);
+  photos = $state<PhotoDto[]>([]);
+  folders = $state<WatchedFolderDto[]>([]);
+  failures = $state<FailureDto[]>([]);
+  progress = $state<Progress | null>(null);
+  /** The last card import's report (shown until dismissed). */
+  cardReport = $state<ImportReport | null>(null);
+  toasts = $state<Toast[]>([]);
+  /** True once the first load finished (avoids flashing the empty state). */
+  loaded = $state(false);
+  busy = $state(false);
+
+  readonly #api: Api;
+  readonly #refresh: Throttled<Part>;
+  #nextToast = 1;
+  #photosSeq = 0;
+  #foldersSeq = 0;
+
+  constructor(api: Api = tauriApi, refreshIntervalMs = REFRESH_INTERVAL_MS) {
+    this.#api = api;
+    this.#refresh = throttle<Part>(refreshIntervalMs, (parts) => this.#reload(parts));
+  }
+
+  /** Nothing catalogued and nothing watched: the first-run state. */
+  get isEmpty(): boolean {
+    return (
+      this.loaded &&
+      this.photos.length === 0 &&
+      this.folders.length === 0 &&
+      (this.stats?.catalog.photos ?? 0) === 0
+    );
+  }
+
+  /** Listens to engine events, then loads everything. Returns the cleanup. */
+  async start(): Promise<() => void> {
+    // Listen first so that no change between the load and the listen is missed.
+    const unlisten = await this.#api.onEngineEvents((batch) => this.handleEngineEvents(batch));
+    await this.#reload(new Set<Part>(['photos', 'folders']));
+    this.loaded = true;
+    return () => {
+      this.#refresh.cancel();
+      unlisten();
+    };
+  }
+
+  handleEngineEvents(batch: EngineEvent[]): void {
+    for (const event of batch) {
+      switch (event.type) {
+        case 'photos_changed':
+          this.#refresh.request('photos');
+          break;
+        case 'folders_changed':
+          this.#refresh.request('folders');
+          break;
+        case 'import_progress':
+          this.progress = event.done >= event.total ? null : { done: event.done, total: event.total };
+          break;
+      }
+    }
+  }
+
+  /** Runs pending re-fetches now (tests; also after an action the user waits on). */
+  flushRefresh(): Promise<void> {
+    return this.#refresh.flush();
+  }
+
+  async addFolder(path: string, poll: boolean): Promise<boolean> {
+    const trimmed = path.trim();
+    if (trimmed.length === 0) {
+      this.notify('error', 'Type or paste the path of a folder first.');
+      return false;
+    }
+    try {
+      const folder = await this.#api.addWatchedFolder(trimmed, poll);
+      this.notify('success', `Watching ${folder.path}`);
+      this.#refresh.request('folders', 'photos');
+      return true;
+    } catch (err) {
+      this.notify('error', `Could not watch ${trimmed}: ${errorMessage(err)}`);
+      return false;
+    }
+  }
+
+  async addFolders(paths: string[], poll: boolean): Promise<void> {
+    for (const path of paths) await this.addFolder(path, poll);
+  }
+
+  async removeFolder(path: string): Promise<void> {
+    try {
+      await this.#api.removeWatchedFolder(path);
+      this.folders = this.folders.filter((f) => f.path !== path);
+      this.notify('info', `Stopped watching ${path}`);
+      this.#refresh.request('folders');
+    } catch (err) {
+      this.notify('error', `Could not stop watching ${path}: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Imports what was dropped on the window, in place. */
+  async importDropped(paths: string[]): Promise<ImportReport | null> {
+    if (paths.length === 0) return null;
+    this.busy = true;
+    this.notify('info', `Importing ${paths.length === 1 ? '1 item' : `${paths.length} items`}…`);
+    try {
+      const report = await this.#api.importPaths(paths);
+      this.notify(report.failed > 0 ? 'error' : 'success', summarizeReport(report));
+      this.#refresh.request('photos');
+      return report;
+    } catch (err) {
+      this.notify('error', `Import failed: ${errorMessage(err)}`);
+      return null;
+    } finally {
+      this.busy = false;
+      this.progress = null;
+    }
+  }
+
+  /** Copies a card into the library and keeps the report on screen. */
+  async importCard(
+    sources: string[],
+    destination: string,
+    backup: string | null,
+  ): Promise<ImportReport | null> {
+    this.busy = true;
+    try {
+      const report = await this.#api.importCard(sources, destination, backup);
+      this.cardReport = report;
+      this.#refresh.request('photos');
+      return report;
+    } catch (err) {
+      this.notify('error', `Card import failed: ${errorMessage(err)}`);
+      return null;
+    } finally {
+      this.busy = false;
+      this.progress = null;
+    }
+  }
+
+  dismissCardReport(): void {
+    this.cardReport = null;
+  }
+
+  notify(kind: ToastKind, text: string): void {
+    const id = this.#nextToast++;
+    this.toasts = [...this.toasts, { id, kind, text }];
+    setTimeout(() => this.dismiss(id), kind === 'error' ? ERROR_TOAST_MS : TOAST_MS);
+  }
+
+  dismiss(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  async #reload(parts: Set<Part>): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    if (parts.has('photos')) jobs.push(this.#loadPhotos());
+    if (parts.has('folders')) jobs.push(this.#loadFolders());
+    await Promise.all(jobs);
+  }
+
+  async #loadPhotos(): Promise<void> {
+    const seq = ++this.#photosSeq;
+    try {
+      const [stats, page, failures] = await Promise.all([
+        this.#api.stats(),
+        this.#api.listPhotos({ after: null, limit: PAGE_SIZE, newest_first: true }),
+        this.#api.failures(),
+      ]);
+      if (seq !== this.#photosSeq) return; // a newer load already answered
+      this.stats = stats;
+      this.photos = page.photos;
+      this.failures = failures;
+    } catch (err) {
+      this.notify('error', `Could not read the catalog: ${errorMessage(err)}`);
+    }
+  }
+
+  async #loadFolders(): Promise<void> {
+    const seq = ++this.#foldersSeq;
+    try {
+      const folders = await this.#api.watchedFolders();
+      if (seq !== this.#foldersSeq) return;
+      this.folders = folders;
+    } catch (err) {
+      this.notify('error', `Could not read the watched folders: ${errorMessage(err)}`);
+    }
+  }
+}

@@ -1,0 +1,192 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { photo, report, stats } from '../tests/fixtures';
+import type { Api } from './api';
+import type { EngineEvent } from './bindings/EngineEvent';
+import { PAGE_SIZE, Studio } from './studio.svelte';
+
+function fakeApi(overrides: Partial<Api> = {}) {
+  const api = {
+    listPhotos: vi.fn<Api['listPhotos']>(async () => ({ photos: [photo(1)], next: null })),
+    stats: vi.fn<Api['stats']>(async () => stats(1)),
+    watchedFolders: vi.fn<Api['watchedFolders']>(async () => []),
+    addWatchedFolder: vi.fn<Api['addWatchedFolder']>(async (path, poll) => ({ path, poll, online: true })),
+    removeWatchedFolder: vi.fn<Api['removeWatchedFolder']>(async () => {}),
+    importPaths: vi.fn<Api['importPaths']>(async () => report()),
+    importCard: vi.fn<Api['importCard']>(async () => report()),
+    failures: vi.fn<Api['failures']>(async () => []),
+    onEngineEvents: vi.fn<Api['onEngineEvents']>(async () => () => {}),
+    ...overrides,
+  };
+  return api;
+}
+
+const PHOTOS_CHANGED: EngineEvent = { type: 'photos_changed' };
+const FOLDERS_CHANGED: EngineEvent = { type: 'folders_changed' };
+
+describe('Studio', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('listens before the first load, then loads stats, photos, failures and folders', async () => {
+    const order: string[] = [];
+    const api = fakeApi({
+      onEngineEvents: vi.fn(async () => {
+        order.push('listen');
+        return () => {};
+      }),
+      stats: vi.fn(async () => {
+        order.push('stats');
+        return stats(1);
+      }),
+    });
+    const studio = new Studio(api);
+    expect(studio.loaded).toBe(false);
+    await studio.start();
+    expect(order).toEqual(['listen', 'stats']);
+    expect(api.listPhotos).toHaveBeenCalledWith({ after: null, limit: PAGE_SIZE, newest_first: true });
+    expect(api.failures).toHaveBeenCalledTimes(1);
+    expect(api.watchedFolders).toHaveBeenCalledTimes(1);
+    expect(studio.loaded).toBe(true);
+    expect(studio.photos).toHaveLength(1);
+    expect(studio.stats?.catalog.photos).toBe(1);
+  });
+
+  it('is empty only with no photos and no watched folders', async () => {
+    const empty = new Studio(fakeApi({ stats: vi.fn(async () => stats(0)), listPhotos: vi.fn(async () => ({ photos: [], next: null })) }));
+    expect(empty.isEmpty).toBe(false); // not loaded yet: no flash of the empty state
+    await empty.start();
+    expect(empty.isEmpty).toBe(true);
+
+    const watching = new Studio(
+      fakeApi({
+        stats: vi.fn(async () => stats(0)),
+        listPhotos: vi.fn(async () => ({ photos: [], next: null })),
+        watchedFolders: vi.fn(async () => [{ path: '/card', poll: false, online: true }]),
+      }),
+    );
+    await watching.start();
+    expect(watching.isEmpty).toBe(false);
+  });
+
+  it('turns a burst of engine events into one re-fetch', async () => {
+    const api = fakeApi();
+    const studio = new Studio(api, 300);
+    await studio.start();
+    vi.clearAllMocks();
+
+    for (let i = 0; i < 500; i++) studio.handleEngineEvents([PHOTOS_CHANGED]);
+    expect(api.stats).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(api.stats).toHaveBeenCalledTimes(1);
+    expect(api.listPhotos).toHaveBeenCalledTimes(1);
+    expect(api.failures).toHaveBeenCalledTimes(1);
+    expect(api.watchedFolders).not.toHaveBeenCalled();
+  });
+
+  it('re-reads folders on FoldersChanged only', async () => {
+    const api = fakeApi();
+    const studio = new Studio(api, 300);
+    await studio.start();
+    vi.clearAllMocks();
+    studio.handleEngineEvents([FOLDERS_CHANGED]);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(api.watchedFolders).toHaveBeenCalledTimes(1);
+    expect(api.stats).not.toHaveBeenCalled();
+  });
+
+  it('shows import progress until the import is done', async () => {
+    const studio = new Studio(fakeApi());
+    studio.handleEngineEvents([{ type: 'import_progress', done: 3, total: 10 }]);
+    expect(studio.progress).toEqual({ done: 3, total: 10 });
+    studio.handleEngineEvents([{ type: 'import_progress', done: 10, total: 10 }]);
+    expect(studio.progress).toBeNull();
+  });
+
+  it('ignores a load that was overtaken by a newer one', async () => {
+    let answer!: (value: { photos: ReturnType<typeof photo>[]; next: null }) => void;
+    const slow = new Promise<{ photos: ReturnType<typeof photo>[]; next: null }>((resolve) => (answer = resolve));
+    const listPhotos = vi
+      .fn<Api['listPhotos']>()
+      .mockImplementationOnce(() => slow)
+      .mockImplementation(async () => ({ photos: [photo(1), photo(2)], next: null }));
+    const studio = new Studio(fakeApi({ listPhotos }), 300);
+    const starting = studio.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(listPhotos).toHaveBeenCalledTimes(1); // the first load hangs on the slow answer
+    studio.handleEngineEvents([PHOTOS_CHANGED]);
+    await studio.flushRefresh();
+    expect(studio.photos).toHaveLength(2);
+    answer({ photos: [], next: null });
+    await starting;
+    expect(studio.photos).toHaveLength(2);
+  });
+
+  it('adds a trimmed folder path and refuses an empty one', async () => {
+    const api = fakeApi();
+    const studio = new Studio(api);
+    expect(await studio.addFolder('   ', false)).toBe(false);
+    expect(api.addWatchedFolder).not.toHaveBeenCalled();
+    expect(studio.toasts.at(-1)?.kind).toBe('error');
+
+    expect(await studio.addFolder('  /media/card/DCIM ', true)).toBe(true);
+    expect(api.addWatchedFolder).toHaveBeenCalledWith('/media/card/DCIM', true);
+    await studio.flushRefresh();
+    expect(api.watchedFolders).toHaveBeenCalled();
+  });
+
+  it('tells the photographer when a folder cannot be watched', async () => {
+    const api = fakeApi({
+      addWatchedFolder: vi.fn(async () => {
+        throw 'no such folder';
+      }),
+    });
+    const studio = new Studio(api);
+    expect(await studio.addFolder('/nope', false)).toBe(false);
+    expect(studio.toasts.at(-1)).toMatchObject({ kind: 'error', text: 'Could not watch /nope: no such folder' });
+  });
+
+  it('imports dropped paths and reports the summary', async () => {
+    const api = fakeApi({
+      importPaths: vi.fn(async () => report({ scanned: 16, imported: 12, duplicates: 3, failed: 1 })),
+    });
+    const studio = new Studio(api);
+    await studio.importDropped(['/Users/me/shoot', '/Users/me/a.jpg']);
+    expect(api.importPaths).toHaveBeenCalledWith(['/Users/me/shoot', '/Users/me/a.jpg']);
+    expect(studio.toasts.map((t) => t.text)).toContain('12 imported, 3 duplicates, 1 failed');
+    expect(studio.busy).toBe(false);
+  });
+
+  it('keeps the card report for the dialog', async () => {
+    const card = report({
+      imported: 2,
+      card: {
+        destination: '/photos',
+        backup: null,
+        copied: 2,
+        already_present: 0,
+        not_copied: [],
+        safe_to_format: true,
+        verdict: 'Safe to format: all 2 photos are copied and verified in the library.',
+      },
+    });
+    const api = fakeApi({ importCard: vi.fn(async () => card) });
+    const studio = new Studio(api);
+    await studio.importCard(['/media/EOS_DIGITAL'], '/photos', null);
+    expect(api.importCard).toHaveBeenCalledWith(['/media/EOS_DIGITAL'], '/photos', null);
+    expect(studio.cardReport).toEqual(card);
+    studio.dismissCardReport();
+    expect(studio.cardReport).toBeNull();
+  });
+
+  it('dismisses toasts by themselves', async () => {
+    const studio = new Studio(fakeApi());
+    studio.notify('info', 'hello');
+    expect(studio.toasts).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(studio.toasts).toHaveLength(0);
+  });
+});
