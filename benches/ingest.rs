@@ -14,15 +14,26 @@ mod material;
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/bench");
-    let photos: usize = std::env::var("FINDME_BENCH_PHOTOS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let photos: usize = std::env::var("FINDME_BENCH_PHOTOS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let big = material::big_jpegs(&root.join(format!("jpeg24mp-{photos}")), photos);
     let small = material::small_jpegs(&root.join("small10k"), 10_000);
     let linked = material::hard_links(&big, &root.join("links5000"), 5_000);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
 
-    let bytes: u64 = files_in(&big).iter().map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum();
+    let bytes: u64 = files_in(&big)
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
     let mb = bytes as f64 / 1e6;
-    println!("\n{} photos, {:.0} MB ({:.1} MB each), page cache warm for every run\n", photos, mb, mb / photos as f64);
+    println!(
+        "\n{} photos, {:.0} MB ({:.1} MB each), page cache warm for every run\n",
+        photos,
+        mb,
+        mb / photos as f64
+    );
 
     // Warm the cache, then time each side twice and keep the better run.
     sha256sum(&big);
@@ -30,7 +41,9 @@ fn main() {
     let ingest = best_of(2, || {
         let data = tempfile::tempdir().expect("tmp");
         rt.block_on(async {
-            let engine = Engine::open(EngineConfig::new(data.path())).await.expect("engine");
+            let engine = Engine::open(EngineConfig::new(data.path()))
+                .await
+                .expect("engine");
             let start = Instant::now();
             let report = engine.import(vec![big.clone()]).await.expect("import");
             let took = start.elapsed();
@@ -43,8 +56,13 @@ fn main() {
     // Unchanged re-scan of 10,000 files.
     let data = tempfile::tempdir().expect("tmp");
     let rescan = rt.block_on(async {
-        let engine = Engine::open(EngineConfig::new(data.path())).await.expect("engine");
-        engine.import(vec![small.clone()]).await.expect("first import");
+        let engine = Engine::open(EngineConfig::new(data.path()))
+            .await
+            .expect("engine");
+        engine
+            .import(vec![small.clone()])
+            .await
+            .expect("first import");
         let start = Instant::now();
         let report = engine.import(vec![small.clone()]).await.expect("re-scan");
         let took = start.elapsed();
@@ -54,14 +72,24 @@ fn main() {
     });
     let find = best_of(2, || {
         let start = Instant::now();
-        let out = Command::new("find").arg(&small).args(["-type", "f", "-printf", "%p %s %T@\n"]).output().expect("find");
+        let out = Command::new("find")
+            .arg(&small)
+            .args(["-type", "f", "-printf", "%p %s %T@\n"])
+            .output()
+            .expect("find");
         assert!(out.status.success());
         start.elapsed()
     });
 
     // Peak memory of the CLI importing 5,000 files (24 MP photos, hard-linked).
     let data = tempfile::tempdir().expect("tmp");
-    let (rss_mb, rss_time) = peak_rss_of(Command::new(env!("CARGO_BIN_EXE_findme")).arg("--data-dir").arg(data.path()).args(["import", "--json"]).arg(&linked));
+    let (rss_mb, rss_time) = peak_rss_of(
+        Command::new(env!("CARGO_BIN_EXE_findme"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["import", "--json"])
+            .arg(&linked),
+    );
 
     let rate = |d: Duration| mb / d.as_secs_f64();
     println!("| measurement | FindMe | reference | ratio | target |");
@@ -81,7 +109,10 @@ fn main() {
         rescan.as_secs_f64() * 1e3,
         find.as_secs_f64() * 1e3
     );
-    println!("| peak RSS, CLI import of 5,000 files | {rss_mb:.0} MB ({:.1} s) | | | < 300 MB |", rss_time.as_secs_f64());
+    println!(
+        "| peak RSS, CLI import of 5,000 files | {rss_mb:.0} MB ({:.1} s) | | | < 300 MB |",
+        rss_time.as_secs_f64()
+    );
 }
 
 fn best_of(n: usize, mut f: impl FnMut() -> Duration) -> Duration {
@@ -89,7 +120,11 @@ fn best_of(n: usize, mut f: impl FnMut() -> Duration) -> Duration {
 }
 
 fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).expect("read dir").flatten().map(|e| e.path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     files
 }
@@ -97,20 +132,31 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 fn sha256sum(dir: &Path) -> Duration {
     let files = files_in(dir);
     let start = Instant::now();
-    let out = Command::new("sha256sum").args(&files).output().expect("sha256sum");
+    let out = Command::new("sha256sum")
+        .args(&files)
+        .output()
+        .expect("sha256sum");
     assert!(out.status.success());
     start.elapsed()
 }
 
 /// Run a command to completion; its own peak resident memory (MB) and wall time.
+/// (wait4 reaps the child, which `Child::wait` cannot do while also returning rusage.)
+#[allow(clippy::zombie_processes)]
 fn peak_rss_of(cmd: &mut Command) -> (f64, Duration) {
     let start = Instant::now();
-    let child = cmd.stdout(std::process::Stdio::null()).spawn().expect("run");
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run");
     let mut status = 0;
     // SAFETY: wait4 on our own child; it writes into the structs we pass.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
     let took = start.elapsed();
-    assert!(pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "import failed");
+    assert!(
+        pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "import failed"
+    );
     (usage.ru_maxrss as f64 / 1024.0, took)
 }

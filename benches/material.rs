@@ -9,20 +9,33 @@ pub fn big_jpegs(dir: &Path, count: usize) -> PathBuf {
     if done(dir) {
         return dir.to_path_buf();
     }
-    eprintln!("generating {count} 24 MP JPEGs in {} (once)...", dir.display());
+    eprintln!(
+        "generating {count} 24 MP JPEGs in {} (once)...",
+        dir.display()
+    );
     let devset = std::env::var_os("FINDME_DEVSET")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/devset"));
     let source = image::open(devset.join("camera-jpeg/mate_Elephants_5640x3172_SonyRX100M4.jpg"))
         .expect("dev set photo (run scripts/devset.sh)");
-    let big = source.resize_exact(6000, 4000, image::imageops::FilterType::Triangle).to_rgb8();
+    let big = source
+        .resize_exact(6000, 4000, image::imageops::FilterType::Triangle)
+        .to_rgb8();
     let mut base = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut base, 92)
         .encode(big.as_raw(), 6000, 4000, image::ExtendedColorType::Rgb8)
         .expect("encode");
     std::fs::create_dir_all(dir).expect("mkdir");
     for i in 0..count {
-        let tiff = exif_tiff(&format!("2026:06:01 {:02}:{:02}:{:02}", 10 + i / 3600, i / 60 % 60, i % 60), i);
+        let tiff = exif_tiff(
+            &format!(
+                "2026:06:01 {:02}:{:02}:{:02}",
+                10 + i / 3600,
+                i / 60 % 60,
+                i % 60
+            ),
+            i,
+        );
         let mut out = Vec::with_capacity(base.len() + tiff.len() + 16);
         out.extend_from_slice(&base[..2]);
         out.extend_from_slice(&[0xFF, 0xE1]);
@@ -41,7 +54,10 @@ pub fn small_jpegs(dir: &Path, count: usize) -> PathBuf {
     if done(dir) {
         return dir.to_path_buf();
     }
-    eprintln!("generating {count} small JPEGs in {} (once)...", dir.display());
+    eprintln!(
+        "generating {count} small JPEGs in {} (once)...",
+        dir.display()
+    );
     for i in 0..count {
         let mut pixels = vec![0u8; 32 * 24 * 3];
         for (j, p) in pixels.iter_mut().enumerate() {
@@ -65,7 +81,11 @@ pub fn hard_links(source: &Path, dir: &Path, count: usize) -> PathBuf {
     if done(dir) {
         return dir.to_path_buf();
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(source).expect("read").flatten().map(|e| e.path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(source)
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.retain(|p| p.extension().is_some_and(|e| e == "JPG"));
     files.sort();
     for i in 0..count {

@@ -15,8 +15,18 @@ fn kill_9_mid_import_loses_and_doubles_nothing() {
     let (src, data) = (tmp.path().join("src"), tmp.path().join("data"));
     let mut hashes = std::collections::HashSet::new();
     for i in 0..1000u32 {
-        let exif = Exif::camera("FUJIFILM", "X-T5", &format!("2026:09:{:02} 18:{:02}:{:02}", 1 + i / 3600, i / 60 % 60, i % 60));
-        let bytes = support::write_jpeg(&src.join(format!("{:02}/DSCF{i:04}.JPG", i / 50)), i, &exif);
+        let exif = Exif::camera(
+            "FUJIFILM",
+            "X-T5",
+            &format!(
+                "2026:09:{:02} 18:{:02}:{:02}",
+                1 + i / 3600,
+                i / 60 % 60,
+                i % 60
+            ),
+        );
+        let bytes =
+            support::write_jpeg(&src.join(format!("{:02}/DSCF{i:04}.JPG", i / 50)), i, &exif);
         hashes.insert(support::sha256_hex(&bytes));
     }
     assert_eq!(hashes.len(), 1000);
@@ -53,17 +63,24 @@ fn kill_9_mid_import_loses_and_doubles_nothing() {
         }
         assert_eq!(support::integrity_check(&data), "ok", "after kill {round}");
     }
-    assert!(interrupted >= 3, "only {interrupted} kills interrupted an import");
+    assert!(
+        interrupted >= 3,
+        "only {interrupted} kills interrupted an import"
+    );
     let last = support::run_json(support::findme(&data).args(["import", "--json"]).arg(&src));
     assert_eq!(last["failed"], 0, "{last:#}");
 
     let photos = support::run_json(support::findme(&data).args(["photos", "--json"]));
     let photos = photos.as_array().unwrap();
     assert_eq!(photos.len(), 1000, "every photo exactly once");
-    let seen: std::collections::HashSet<String> =
-        photos.iter().map(|p| p["sha256"].as_str().unwrap().to_string()).collect();
+    let seen: std::collections::HashSet<String> = photos
+        .iter()
+        .map(|p| p["sha256"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(seen, hashes);
-    assert!(photos.iter().all(|p| p["paths"].as_array().unwrap().len() == 1 && p["status"] == "ok"));
+    assert!(photos
+        .iter()
+        .all(|p| p["paths"].as_array().unwrap().len() == 1 && p["status"] == "ok"));
     assert_eq!(support::integrity_check(&data), "ok");
 
     let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
@@ -74,8 +91,17 @@ fn kill_9_mid_import_loses_and_doubles_nothing() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(jobless, 0, "a photo lost (or doubled) its thumbnail/match jobs");
-    let jobs: i64 = conn.query_row("SELECT count(*) FROM jobs WHERE status = 'pending'", [], |r| r.get(0)).unwrap();
+    assert_eq!(
+        jobless, 0,
+        "a photo lost (or doubled) its thumbnail/match jobs"
+    );
+    let jobs: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM jobs WHERE status = 'pending'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(jobs, 2000);
 }
 
@@ -84,5 +110,6 @@ fn catalogued(data: &std::path::Path) -> i64 {
         return 0;
     }
     let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
-    conn.query_row("SELECT count(*) FROM photos", [], |r| r.get(0)).unwrap()
+    conn.query_row("SELECT count(*) FROM photos", [], |r| r.get(0))
+        .unwrap()
 }

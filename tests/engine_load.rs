@@ -16,11 +16,28 @@ async fn gallery_reads_never_fail_while_an_import_writes() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     for i in 0..1500u32 {
-        let exif = Exif::camera("Canon", "Canon EOS R5", &format!("2026:05:{:02} 12:{:02}:{:02}", 1 + i / 3600, i / 60 % 60, i % 60));
-        support::write_jpeg(&src.join(format!("{:03}/IMG_{i:04}.JPG", i / 100)), i, &exif);
+        let exif = Exif::camera(
+            "Canon",
+            "Canon EOS R5",
+            &format!(
+                "2026:05:{:02} 12:{:02}:{:02}",
+                1 + i / 3600,
+                i / 60 % 60,
+                i % 60
+            ),
+        );
+        support::write_jpeg(
+            &src.join(format!("{:03}/IMG_{i:04}.JPG", i / 100)),
+            i,
+            &exif,
+        );
     }
     let mut config = EngineConfig::new(tmp.path().join("data"));
-    config.catalog = CatalogOptions { readers: 2, reader_timeout: Duration::from_millis(100), ..CatalogOptions::default() };
+    config.catalog = CatalogOptions {
+        readers: 2,
+        reader_timeout: Duration::from_millis(100),
+        ..CatalogOptions::default()
+    };
     let engine = Engine::open(config).await.unwrap();
 
     let importing = Arc::new(AtomicBool::new(true));
@@ -31,16 +48,27 @@ async fn gallery_reads_never_fail_while_an_import_writes() {
         readers.push(tokio::spawn(async move {
             while importing.load(Ordering::Acquire) {
                 let page = engine
-                    .photos(PhotoQuery { after: None, limit: 200, newest_first: task % 2 == 0 })
+                    .photos(PhotoQuery {
+                        after: None,
+                        limit: 200,
+                        newest_first: task % 2 == 0,
+                    })
                     .await
                     .expect("a gallery page read failed during import");
                 if let Some(next) = page.next {
                     engine
-                        .photos(PhotoQuery { after: Some(next), limit: 200, newest_first: task % 2 == 0 })
+                        .photos(PhotoQuery {
+                            after: Some(next),
+                            limit: 200,
+                            newest_first: task % 2 == 0,
+                        })
                         .await
                         .expect("a second page read failed during import");
                 }
-                engine.stats().await.expect("a stats read failed during import");
+                engine
+                    .stats()
+                    .await
+                    .expect("a stats read failed during import");
                 reads.fetch_add(1, Ordering::Relaxed);
             }
         }));
@@ -51,7 +79,10 @@ async fn gallery_reads_never_fail_while_an_import_writes() {
         r.await.expect("reader task panicked");
     }
     assert_eq!(report.imported, 1500);
-    assert!(reads.load(Ordering::Relaxed) >= 64, "the readers barely ran");
+    assert!(
+        reads.load(Ordering::Relaxed) >= 64,
+        "the readers barely ran"
+    );
     assert_eq!(engine.stats().await.unwrap().catalog.photos, 1500);
     engine.shutdown().await;
 }

@@ -38,13 +38,19 @@ fn the_dev_set_imports_once_with_a_reason_for_every_bad_file() {
 
     // 84 files; the Kite folder is 1 file + 11 symlinks to it.
     assert_eq!(report["scanned"], 96, "{report:#}");
-    assert_eq!(report["duplicates"], 11, "the 11 symlinks are locations of one photo");
+    assert_eq!(
+        report["duplicates"], 11,
+        "the 11 symlinks are locations of one photo"
+    );
     assert_eq!(report["unchanged"], 0);
     let imported = report["imported"].as_u64().unwrap();
     let failed = report["failed"].as_u64().unwrap();
     let skipped = report["skipped"].as_u64().unwrap();
     assert_eq!(imported + 11 + failed + skipped, 96);
-    assert_eq!(skipped, 14, "GIF, ICO, WebP and the XML annotations are not photos");
+    assert_eq!(
+        skipped, 14,
+        "GIF, ICO, WebP and the XML annotations are not photos"
+    );
 
     for (file, words) in [
         ("hostile/zero_bytes.jpg", "empty"),
@@ -62,24 +68,57 @@ fn the_dev_set_imports_once_with_a_reason_for_every_bad_file() {
 
     let stats = run_json(findme(data.path()).args(["stats", "--json"]));
     let photos = photos(data.path());
-    assert_eq!(stats["catalog"]["photos"].as_u64().unwrap() as usize, photos.len());
+    assert_eq!(
+        stats["catalog"]["photos"].as_u64().unwrap() as usize,
+        photos.len()
+    );
     // Zero-byte files have no content to catalogue: they are failures without a photo.
     assert_eq!(photos.len() as u64, imported + failed - 2);
     assert_eq!(stats["catalog"]["failed"].as_u64().unwrap(), failed);
-    for key in ["total_enqueued", "total_processed", "pending", "running", "failed", "workers_active"] {
-        assert!(stats["queue"][key].is_u64(), "stats.queue.{key} missing: {stats:#}");
+    for key in [
+        "total_enqueued",
+        "total_processed",
+        "pending",
+        "running",
+        "failed",
+        "workers_active",
+    ] {
+        assert!(
+            stats["queue"][key].is_u64(),
+            "stats.queue.{key} missing: {stats:#}"
+        );
     }
     // Every good photo has its later-stage jobs queued; failed ones none.
     let good = photos.iter().filter(|p| p["status"] == "ok").count() as u64;
     assert_eq!(stats["queue"]["pending"].as_u64().unwrap(), 2 * good);
 
-    let kite = photos.iter().find(|p| p["paths"].as_array().unwrap().len() == 12).expect("kite photo");
+    let kite = photos
+        .iter()
+        .find(|p| p["paths"].as_array().unwrap().len() == 12)
+        .expect("kite photo");
     assert_eq!(kite["width"], 2560);
-    let cr2 = photos.iter().find(|p| p["format"] == "cr2").expect("the CR2");
+    let cr2 = photos
+        .iter()
+        .find(|p| p["format"] == "cr2")
+        .expect("the CR2");
     assert_eq!(cr2["camera"], "Canon EOS 30D");
-    assert_eq!(cr2["captured_at"].as_str().unwrap()[..19], *"2009-07-21T13:03:20");
+    assert_eq!(
+        cr2["captured_at"].as_str().unwrap()[..19],
+        *"2009-07-21T13:03:20"
+    );
     for p in &photos {
-        for key in ["id", "sha256", "paths", "captured_at", "camera", "width", "height", "orientation", "status", "error"] {
+        for key in [
+            "id",
+            "sha256",
+            "paths",
+            "captured_at",
+            "camera",
+            "width",
+            "height",
+            "orientation",
+            "status",
+            "error",
+        ] {
             assert!(p.get(key).is_some(), "photos --json lacks {key}: {p}");
         }
         assert_eq!(p["error"].is_null(), p["status"] == "ok", "{p}");
@@ -99,28 +138,50 @@ fn a_folder_dropped_twice_and_both_card_slots_make_one_photo_each() {
     let data = tmp.path().join("data");
     let (slot1, slot2) = (tmp.path().join("CF"), tmp.path().join("SD"));
     for i in 0..20u32 {
-        let exif = Exif::camera("NIKON CORPORATION", "NIKON Z 9", &format!("2026:06:01 15:00:{i:02}"));
-        let bytes = support::write_jpeg(&slot1.join(format!("DCIM/100NZ9/DSC_{i:04}.JPG")), i, &exif);
+        let exif = Exif::camera(
+            "NIKON CORPORATION",
+            "NIKON Z 9",
+            &format!("2026:06:01 15:00:{i:02}"),
+        );
+        let bytes =
+            support::write_jpeg(&slot1.join(format!("DCIM/100NZ9/DSC_{i:04}.JPG")), i, &exif);
         let copy = slot2.join(format!("DCIM/100NZ9/DSC_{i:04}.JPG"));
         std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
         std::fs::write(copy, bytes).unwrap();
     }
     let first = import_json(&data, &[&slot1]);
-    assert_eq!((first["imported"].as_u64(), first["failed"].as_u64()), (Some(20), Some(0)));
+    assert_eq!(
+        (first["imported"].as_u64(), first["failed"].as_u64()),
+        (Some(20), Some(0))
+    );
     let twice = import_json(&data, &[&slot1]);
-    assert_eq!((twice["imported"].as_u64(), twice["unchanged"].as_u64()), (Some(0), Some(20)));
+    assert_eq!(
+        (twice["imported"].as_u64(), twice["unchanged"].as_u64()),
+        (Some(0), Some(20))
+    );
     let slot = import_json(&data, &[&slot2]);
-    assert_eq!((slot["imported"].as_u64(), slot["duplicates"].as_u64()), (Some(0), Some(20)));
+    assert_eq!(
+        (slot["imported"].as_u64(), slot["duplicates"].as_u64()),
+        (Some(0), Some(20))
+    );
     // Dropping one file of an already-watched folder again changes nothing.
     let one = import_json(&data, &[&slot2.join("DCIM/100NZ9/DSC_0003.JPG")]);
     assert_eq!(one["unchanged"], 1);
 
     let photos = photos(&data);
     assert_eq!(photos.len(), 20);
-    assert!(photos.iter().all(|p| p["paths"].as_array().unwrap().len() == 2));
-    assert_eq!(photos[0]["camera"], "NIKON Z 9", "make is not repeated when the model has it");
+    assert!(photos
+        .iter()
+        .all(|p| p["paths"].as_array().unwrap().len() == 2));
+    assert_eq!(
+        photos[0]["camera"], "NIKON Z 9",
+        "make is not repeated when the model has it"
+    );
     let stats = run_json(findme(&data).args(["stats", "--json"]));
-    assert_eq!(stats["queue"]["total_enqueued"], 40, "jobs are per photo, not per file");
+    assert_eq!(
+        stats["queue"]["total_enqueued"], 40,
+        "jobs are per photo, not per file"
+    );
 }
 
 #[test]
@@ -128,14 +189,30 @@ fn raw_and_jpeg_of_one_shot_are_grouped() {
     let tmp = tempfile::tempdir().unwrap();
     let card = tmp.path().join("card");
     std::fs::create_dir_all(&card).unwrap();
-    std::fs::copy(devset().join("raw/CanonEOS30D_IMG_5952.CR2"), card.join("IMG_5952.CR2")).unwrap();
-    support::write_jpeg(&card.join("IMG_5952.JPG"), 5952, &Exif::camera("Canon", "Canon EOS 30D", "2009:07:21 13:03:20"));
-    support::write_jpeg(&card.join("IMG_5953.JPG"), 5953, &Exif::camera("Canon", "Canon EOS 30D", "2009:07:21 13:03:21"));
+    std::fs::copy(
+        devset().join("raw/CanonEOS30D_IMG_5952.CR2"),
+        card.join("IMG_5952.CR2"),
+    )
+    .unwrap();
+    support::write_jpeg(
+        &card.join("IMG_5952.JPG"),
+        5952,
+        &Exif::camera("Canon", "Canon EOS 30D", "2009:07:21 13:03:20"),
+    );
+    support::write_jpeg(
+        &card.join("IMG_5953.JPG"),
+        5953,
+        &Exif::camera("Canon", "Canon EOS 30D", "2009:07:21 13:03:21"),
+    );
     let report = import_json(&tmp.path().join("data"), &[&card]);
     assert_eq!(report["imported"], 3);
     let photos = photos(&tmp.path().join("data"));
     let group_of = |name: &str| {
-        photos.iter().find(|p| p["paths"][0].as_str().unwrap().ends_with(name)).unwrap()["group"].clone()
+        photos
+            .iter()
+            .find(|p| p["paths"][0].as_str().unwrap().ends_with(name))
+            .unwrap()["group"]
+            .clone()
     };
     assert!(group_of("IMG_5952.CR2").is_i64());
     assert_eq!(group_of("IMG_5952.CR2"), group_of("IMG_5952.JPG"));
@@ -160,7 +237,10 @@ fn exif_capture_time_keeps_subseconds_and_offset() {
     assert_eq!(photos[0]["camera"], "SONY ILCE-7M4");
     assert_eq!(photos[0]["camera_serial"], "2051234");
     assert_eq!(photos[0]["orientation"], 6);
-    assert_eq!((photos[0]["width"].as_u64(), photos[0]["height"].as_u64()), (Some(64), Some(48)));
+    assert_eq!(
+        (photos[0]["width"].as_u64(), photos[0]["height"].as_u64()),
+        (Some(64), Some(48))
+    );
 }
 
 #[cfg(unix)]
@@ -179,7 +259,11 @@ fn odd_names_symlink_loops_and_unreadable_files_fail_alone() {
     std::fs::write(src.join("notes.txt"), "not a photo").unwrap();
     std::fs::write(src.join("fake.jpg"), "<html>this is not a JPEG</html>").unwrap();
     std::os::unix::fs::symlink("..", src.join("loop")).unwrap();
-    std::fs::set_permissions(src.join("locked.jpg"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(
+        src.join("locked.jpg"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
 
     let data = tmp.path().join("data");
     let mut cmd = if support::is_root() {
@@ -188,7 +272,12 @@ fn odd_names_symlink_loops_and_unreadable_files_fail_alone() {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
         }
         let mut c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_findme")]);
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_findme"),
+        ]);
         c.arg("--data-dir").arg(&data);
         c
     } else {
@@ -202,6 +291,12 @@ fn odd_names_symlink_loops_and_unreadable_files_fail_alone() {
     assert!(reason_for(&report, "loop").contains("loop"));
     assert_eq!(report["skipped"], 1);
     let photos = photos(&data);
-    let names: Vec<&str> = photos.iter().map(|p| p["paths"][0].as_str().unwrap()).collect();
-    assert!(names.iter().any(|n| n.ends_with("caf\u{fffd}.jpg")), "{names:?}");
+    let names: Vec<&str> = photos
+        .iter()
+        .map(|p| p["paths"][0].as_str().unwrap())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("caf\u{fffd}.jpg")),
+        "{names:?}"
+    );
 }

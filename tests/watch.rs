@@ -46,11 +46,19 @@ async fn wait_for(engine: &Engine, what: &str, done: impl Fn(&Stats) -> bool) ->
 
 async fn paths_of(engine: &Engine, sha: &str) -> Vec<String> {
     let photos = engine.all_photos().await.unwrap();
-    photos.into_iter().find(|p| p.sha256 == sha).map(|p| p.paths).unwrap_or_default()
+    photos
+        .into_iter()
+        .find(|p| p.sha256 == sha)
+        .map(|p| p.paths)
+        .unwrap_or_default()
 }
 
 fn camera_exif(i: u32) -> Exif {
-    Exif::camera("Canon", "Canon EOS R5", &format!("2026:11:28 14:{:02}:{:02}", i / 60 % 60, i % 60))
+    Exif::camera(
+        "Canon",
+        "Canon EOS R5",
+        &format!("2026:11:28 14:{:02}:{:02}", i / 60 % 60, i % 60),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,10 +68,16 @@ async fn a_file_written_slowly_is_read_only_once_it_is_complete() {
     std::fs::create_dir_all(&watched).unwrap();
     // No grace for incomplete files: only the stability window protects here.
     let engine = engine(&data, quick(1_000, 0)).await;
-    engine.add_watched_folder(watched.clone(), false).await.unwrap();
+    engine
+        .add_watched_folder(watched.clone(), false)
+        .await
+        .unwrap();
     engine.start_watching().await.unwrap();
 
-    let photo = std::fs::read(support::devset().join("camera-jpeg/mate_Elephants_5640x3172_SonyRX100M4.jpg")).unwrap();
+    let photo = std::fs::read(
+        support::devset().join("camera-jpeg/mate_Elephants_5640x3172_SonyRX100M4.jpg"),
+    )
+    .unwrap();
     let target = watched.join("DSC00001.JPG");
     let mut file = std::fs::File::create(&target).unwrap();
     let mut events = engine.subscribe();
@@ -73,9 +87,17 @@ async fn a_file_written_slowly_is_read_only_once_it_is_complete() {
         std::io::Write::flush(&mut file).unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
         while let Ok(event) = events.try_recv() {
-            assert_ne!(event, EngineEvent::PhotosChanged, "something was catalogued mid-copy");
+            assert_ne!(
+                event,
+                EngineEvent::PhotosChanged,
+                "something was catalogued mid-copy"
+            );
         }
-        assert_eq!(engine.stats().await.unwrap().catalog.photos, 0, "half a file was ingested");
+        assert_eq!(
+            engine.stats().await.unwrap().catalog.photos,
+            0,
+            "half a file was ingested"
+        );
     }
     drop(file);
     let stats = wait_for(&engine, "the finished file", |s| s.catalog.photos == 1).await;
@@ -93,24 +115,47 @@ async fn an_incomplete_jpeg_is_held_back_then_failed_then_replaced_when_it_compl
     std::fs::create_dir_all(&watched).unwrap();
     let grace = Duration::from_millis(1_500);
     let engine = engine(&data, quick(100, grace.as_millis() as u64)).await;
-    engine.add_watched_folder(watched.clone(), false).await.unwrap();
+    engine
+        .add_watched_folder(watched.clone(), false)
+        .await
+        .unwrap();
     engine.start_watching().await.unwrap();
 
     let whole = support::jpeg_bytes(7, 640, 480, &camera_exif(7));
     let target = watched.join("IMG_0007.JPG");
     std::fs::write(&target, &whole[..whole.len() / 2]).unwrap();
     let stalled_at = Instant::now();
-    let stats = wait_for(&engine, "the stalled file to fail", |s| s.catalog.failed == 1).await;
-    assert!(stalled_at.elapsed() >= grace, "failed before its grace period");
+    let stats = wait_for(&engine, "the stalled file to fail", |s| {
+        s.catalog.failed == 1
+    })
+    .await;
+    assert!(
+        stalled_at.elapsed() >= grace,
+        "failed before its grace period"
+    );
     assert_eq!(stats.catalog.photos, 1);
     let photos = engine.all_photos().await.unwrap();
-    assert!(photos[0].error.as_deref().unwrap_or("").contains("truncated"), "{:?}", photos[0].error);
+    assert!(
+        photos[0]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("truncated"),
+        "{:?}",
+        photos[0].error
+    );
 
     // The transfer resumes and completes: the failed stub gives way to the photo.
     std::fs::write(&target, &whole).unwrap();
     let sha = support::sha256_hex(&whole);
-    wait_for(&engine, "the completed file", |s| s.catalog.failed == 0 && s.catalog.photos == 1).await;
-    assert_eq!(paths_of(&engine, &sha).await, vec![target.to_string_lossy().to_string()]);
+    wait_for(&engine, "the completed file", |s| {
+        s.catalog.failed == 0 && s.catalog.photos == 1
+    })
+    .await;
+    assert_eq!(
+        paths_of(&engine, &sha).await,
+        vec![target.to_string_lossy().to_string()]
+    );
     engine.shutdown().await;
 }
 
@@ -120,19 +165,30 @@ async fn a_folder_tree_that_appears_at_once_is_ingested_whole() {
     let (data, watched) = (dir.path().join("data"), dir.path().join("watched"));
     std::fs::create_dir_all(&watched).unwrap();
     let engine = engine(&data, quick(200, 10_000)).await;
-    engine.add_watched_folder(watched.clone(), false).await.unwrap();
+    engine
+        .add_watched_folder(watched.clone(), false)
+        .await
+        .unwrap();
     engine.start_watching().await.unwrap();
 
     // (1) a tree prepared elsewhere and moved in with one rename;
     let staged = dir.path().join("staged");
     for i in 0..12u32 {
-        support::write_jpeg(&staged.join(format!("DCIM/{}CANON/IMG_{i:04}.JPG", 100 + i % 3)), i, &camera_exif(i));
+        support::write_jpeg(
+            &staged.join(format!("DCIM/{}CANON/IMG_{i:04}.JPG", 100 + i % 3)),
+            i,
+            &camera_exif(i),
+        );
     }
     std::fs::rename(&staged, watched.join("card1")).unwrap();
     // (2) nested folders created and filled as fast as we can (no watch exists on
     // them yet when their files land).
     for i in 12..30u32 {
-        support::write_jpeg(&watched.join(format!("card2/a/b/c{}/IMG_{i:04}.JPG", i % 4)), i, &camera_exif(i));
+        support::write_jpeg(
+            &watched.join(format!("card2/a/b/c{}/IMG_{i:04}.JPG", i % 4)),
+            i,
+            &camera_exif(i),
+        );
     }
     let stats = wait_for(&engine, "30 photos", |s| s.catalog.photos == 30).await;
     assert_eq!((stats.catalog.locations, stats.catalog.failed), (30, 0));
@@ -147,7 +203,10 @@ async fn rename_move_and_delete_keep_one_photo_per_content() {
     let a = watched.join("IMG_0001.JPG");
     let bytes = support::write_jpeg(&a, 1, &camera_exif(1));
     let sha = support::sha256_hex(&bytes);
-    engine.add_watched_folder(watched.clone(), false).await.unwrap();
+    engine
+        .add_watched_folder(watched.clone(), false)
+        .await
+        .unwrap();
     engine.start_watching().await.unwrap();
     wait_for(&engine, "the first photo", |s| s.catalog.photos == 1).await;
 
@@ -157,7 +216,11 @@ async fn rename_move_and_delete_keep_one_photo_per_content() {
     let b_str = b.to_string_lossy().to_string();
     let start = Instant::now();
     while paths_of(&engine, &sha).await != vec![b_str.clone()] {
-        assert!(start.elapsed() < DEADLINE, "move not followed: {:?}", paths_of(&engine, &sha).await);
+        assert!(
+            start.elapsed() < DEADLINE,
+            "move not followed: {:?}",
+            paths_of(&engine, &sha).await
+        );
         let _ = tokio::time::timeout(Duration::from_secs(1), engine.subscribe().recv()).await;
     }
     let stats = engine.stats().await.unwrap();
@@ -179,10 +242,17 @@ async fn a_vanished_folder_goes_offline_and_forgets_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (data, card) = (dir.path().join("data"), dir.path().join("EOS_DIGITAL"));
     for i in 0..5u32 {
-        support::write_jpeg(&card.join(format!("DCIM/IMG_{i:04}.JPG")), i, &camera_exif(i));
+        support::write_jpeg(
+            &card.join(format!("DCIM/IMG_{i:04}.JPG")),
+            i,
+            &camera_exif(i),
+        );
     }
     let engine = engine(&data, quick(100, 10_000)).await;
-    engine.add_watched_folder(card.clone(), false).await.unwrap();
+    engine
+        .add_watched_folder(card.clone(), false)
+        .await
+        .unwrap();
     engine.start_watching().await.unwrap();
     wait_for(&engine, "5 photos", |s| s.catalog.photos == 5).await;
 
@@ -195,7 +265,11 @@ async fn a_vanished_folder_goes_offline_and_forgets_nothing() {
         let _ = tokio::time::timeout(Duration::from_secs(1), engine.subscribe().recv()).await;
     }
     let stats = engine.stats().await.unwrap();
-    assert_eq!((stats.catalog.photos, stats.catalog.locations), (5, 5), "offline must not delete");
+    assert_eq!(
+        (stats.catalog.photos, stats.catalog.locations),
+        (5, 5),
+        "offline must not delete"
+    );
 
     // Back in the reader with one more photo: picked up, nothing doubled.
     support::write_jpeg(&away.join("DCIM/IMG_0099.JPG"), 99, &camera_exif(99));
@@ -213,7 +287,10 @@ async fn polling_finds_files_and_watched_folders_survive_a_restart() {
     std::fs::create_dir_all(&share).unwrap();
     {
         let engine = engine(&data, quick(100, 10_000)).await;
-        engine.add_watched_folder(share.clone(), true).await.unwrap();
+        engine
+            .add_watched_folder(share.clone(), true)
+            .await
+            .unwrap();
         engine.shutdown().await;
     }
     // Files arrive while the app is closed, and after it restarts.
@@ -223,9 +300,11 @@ async fn polling_finds_files_and_watched_folders_survive_a_restart() {
     assert_eq!(folders.len(), 1);
     assert!(folders[0].poll);
     engine.start_watching().await.unwrap();
-    wait_for(&engine, "the file written while closed", |s| s.catalog.photos == 1).await;
+    wait_for(&engine, "the file written while closed", |s| {
+        s.catalog.photos == 1
+    })
+    .await;
     support::write_jpeg(&share.join("after.jpg"), 2, &camera_exif(2));
     wait_for(&engine, "the polled file", |s| s.catalog.photos == 2).await;
     engine.shutdown().await;
 }
-

@@ -8,7 +8,9 @@ use support::exif::Exif;
 use support::{findme, run_json};
 
 fn photos_now(data: &std::path::Path) -> u64 {
-    run_json(findme(data).args(["stats", "--json"]))["catalog"]["photos"].as_u64().unwrap()
+    run_json(findme(data).args(["stats", "--json"]))["catalog"]["photos"]
+        .as_u64()
+        .unwrap()
 }
 
 #[test]
@@ -24,18 +26,29 @@ fn watch_ingests_until_sigterm_then_exits_cleanly() {
             .spawn()
             .unwrap();
         for i in 0..5u32 {
-            support::write_jpeg(&dir.join(format!("IMG_{i}.JPG")), i, &Exif::camera("Canon", "Canon EOS R3", "2026:01:01 12:00:00"));
+            support::write_jpeg(
+                &dir.join(format!("IMG_{i}.JPG")),
+                i,
+                &Exif::camera("Canon", "Canon EOS R3", "2026:01:01 12:00:00"),
+            );
         }
         // Wait for the condition (the CLI is another process: poll its catalog).
         let start = Instant::now();
         while photos_now(&data) < 5 {
-            assert!(start.elapsed() < Duration::from_secs(30), "watch did not ingest 5 photos");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "watch did not ingest 5 photos"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         // SAFETY: kill(2) on our own child's pid.
         assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "watch exited with {} after signal {signal}", out.status);
+        assert!(
+            out.status.success(),
+            "watch exited with {} after signal {signal}",
+            out.status
+        );
         assert!(String::from_utf8_lossy(&out.stderr).contains("stopping"));
         let stats = run_json(findme(&data).args(["stats", "--json"]));
         assert_eq!(stats["queue"]["running"], 0, "a job was left half-done");

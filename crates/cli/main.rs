@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use findme_engine::{CopyOptions, Engine, EngineConfig};
 
 #[derive(Parser)]
-#[command(name = "findme", version, about = "FindMe Studio, headless: ingest and catalog event photos")]
+#[command(
+    name = "findme",
+    version,
+    about = "FindMe Studio, headless: ingest and catalog event photos"
+)]
 struct Cli {
     /// Folder holding the catalog (default: the app's data folder).
     #[arg(long, global = true, env = "FINDME_DATA_DIR")]
@@ -95,7 +99,11 @@ enum FoldersCommand {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Watch { .. }) { "info" } else { "warn" };
+    let default_level = if matches!(cli.command, Command::Watch { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FINDME_LOG")
@@ -115,12 +123,20 @@ async fn run(cli: Cli) -> Result<()> {
             .context("no data folder: pass --data-dir or set FINDME_DATA_DIR")?,
     };
     let mut config = EngineConfig::new(data_dir);
-    if let Command::Watch { stable_for, truncated_grace, reconcile_every, .. } = &cli.command {
+    if let Command::Watch {
+        stable_for,
+        truncated_grace,
+        reconcile_every,
+        ..
+    } = &cli.command
+    {
         config.watch.stable_for = seconds(*stable_for, "--stable-for")?;
         config.watch.truncated_grace = seconds(*truncated_grace, "--truncated-grace")?;
         config.watch.reconcile_every = seconds(*reconcile_every, "--reconcile-every")?;
     }
-    let engine = Engine::open(config).await.context("cannot open the catalog")?;
+    let engine = Engine::open(config)
+        .await
+        .context("cannot open the catalog")?;
     let result = execute(&engine, cli.command).await;
     engine.shutdown().await;
     result
@@ -128,10 +144,20 @@ async fn run(cli: Cli) -> Result<()> {
 
 async fn execute(engine: &Engine, command: Command) -> Result<()> {
     match command {
-        Command::Import { copy_to, backup_to, layout, json, paths } => {
+        Command::Import {
+            copy_to,
+            backup_to,
+            layout,
+            json,
+            paths,
+        } => {
             let report = match copy_to {
                 Some(destination) => {
-                    let copy = CopyOptions { destination, backup: backup_to, layout: Some(layout) };
+                    let copy = CopyOptions {
+                        destination,
+                        backup: backup_to,
+                        layout: Some(layout),
+                    };
                     engine.import_card(paths, copy).await?
                 }
                 None => engine.import(paths).await?,
@@ -143,10 +169,17 @@ async fn execute(engine: &Engine, command: Command) -> Result<()> {
                 engine.add_watched_folder(path, poll).await?;
             }
             let folders = engine.watched_folders().await?;
-            anyhow::ensure!(!folders.is_empty(), "no folders to watch: pass one or more PATHs");
+            anyhow::ensure!(
+                !folders.is_empty(),
+                "no folders to watch: pass one or more PATHs"
+            );
             engine.start_watching().await?;
             for folder in &folders {
-                eprintln!("watching {}{}", folder.path, if folder.poll { " (polling)" } else { "" });
+                eprintln!(
+                    "watching {}{}",
+                    folder.path,
+                    if folder.poll { " (polling)" } else { "" }
+                );
             }
             wait_for_shutdown_signal().await?;
             eprintln!("stopping: finishing files in progress");
@@ -171,7 +204,8 @@ async fn execute(engine: &Engine, command: Command) -> Result<()> {
 }
 
 fn seconds(value: f64, flag: &str) -> Result<Duration> {
-    Duration::try_from_secs_f64(value).with_context(|| format!("{flag} must be a positive number of seconds"))
+    Duration::try_from_secs_f64(value)
+        .with_context(|| format!("{flag} must be a positive number of seconds"))
 }
 
 #[cfg(unix)]
@@ -188,5 +222,7 @@ async fn wait_for_shutdown_signal() -> Result<()> {
 
 #[cfg(not(unix))]
 async fn wait_for_shutdown_signal() -> Result<()> {
-    tokio::signal::ctrl_c().await.context("cannot listen for Ctrl-C")
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot listen for Ctrl-C")
 }

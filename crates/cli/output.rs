@@ -15,7 +15,12 @@ pub fn import(report: &ImportReport, as_json: bool) -> Result<()> {
     }
     println!(
         "{} new photos, {} duplicates, {} unchanged, {} failed, {} skipped ({} files scanned)",
-        report.imported, report.duplicates, report.unchanged, report.failed, report.skipped, report.scanned
+        report.imported,
+        report.duplicates,
+        report.unchanged,
+        report.failed,
+        report.skipped,
+        report.scanned
     );
     for failure in &report.failures {
         println!("  failed: {}: {}", failure.path, failure.reason);
@@ -57,7 +62,10 @@ pub fn stats(stats: &Stats, as_json: bool) -> Result<()> {
         return json(stats);
     }
     let (c, q) = (&stats.catalog, &stats.queue);
-    println!("photos {}  locations {}  failed {}", c.photos, c.locations, c.failed);
+    println!(
+        "photos {}  locations {}  failed {}",
+        c.photos, c.locations, c.failed
+    );
     println!(
         "queue: {} pending, {} running, {} failed, {} processed of {} enqueued",
         q.pending, q.running, q.failed, q.total_processed, q.total_enqueued

@@ -31,7 +31,10 @@ pub fn findme(data: &Path) -> Command {
 pub fn run_json(cmd: &mut Command) -> serde_json::Value {
     let out = run_ok(cmd);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
     })
 }
 
@@ -57,7 +60,11 @@ pub fn jpeg_bytes(seed: u32, width: u32, height: u32, exif: &exif::Exif) -> Vec<
             state ^= state >> 17;
             state ^= state << 5;
             let base = (x * 255 / width.max(1)) as u8;
-            pixels.extend_from_slice(&[base, (y * 255 / height.max(1)) as u8, (state & 0xff) as u8]);
+            pixels.extend_from_slice(&[
+                base,
+                (y * 255 / height.max(1)) as u8,
+                (state & 0xff) as u8,
+            ]);
         }
     }
     let mut encoded = Vec::new();
@@ -86,7 +93,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// `PRAGMA integrity_check` of a catalog, read independently of the app.
 pub fn integrity_check(data: &Path) -> String {
     let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).expect("open catalog");
-    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check")
+    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check")
 }
 
 pub fn is_root() -> bool {

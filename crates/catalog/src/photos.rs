@@ -52,7 +52,7 @@ pub struct PhotoFacts {
 #[derive(Debug, Clone)]
 pub enum FileContent {
     /// The file was read and hashed (its content may still be a failed photo).
-    Photo(PhotoFacts),
+    Photo(Box<PhotoFacts>),
     /// The file could not be read at all; nothing is known of its content.
     Unreadable { reason: String },
 }
@@ -263,12 +263,13 @@ impl Writer<'_> {
               WHERE l.dir = ?1 AND l.stem = ?2 AND p.status = 'ok'",
         )?;
         let members: Vec<(i64, bool, Option<i64>)> = stmt
-            .query_map(params![dir, stem], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map(params![dir, stem], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         let has_raw = members.iter().any(|m| m.1);
         let has_other = members.iter().any(|m| !m.1);
-        if members.len() < 2 || !has_raw || !has_other || !members.iter().any(|m| m.0 == photo_id)
-        {
+        if members.len() < 2 || !has_raw || !has_other || !members.iter().any(|m| m.0 == photo_id) {
             return Ok(());
         }
         let group = members
@@ -308,9 +309,9 @@ impl Writer<'_> {
     /// Forget every location strictly inside `root` (a folder was deleted).
     pub fn remove_subtree(&self, root: &Path) -> Result<u64> {
         let (lo, hi) = subtree_range(root);
-        let mut stmt = self
-            .conn
-            .prepare_cached("DELETE FROM locations WHERE path >= ?1 AND path < ?2 RETURNING photo_id")?;
+        let mut stmt = self.conn.prepare_cached(
+            "DELETE FROM locations WHERE path >= ?1 AND path < ?2 RETURNING photo_id",
+        )?;
         let photos: Vec<Option<i64>> = stmt
             .query_map(params![lo, hi], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;

@@ -34,7 +34,7 @@ fn photo(path: &str, sha: &str) -> FileRecord {
         path: PathBuf::from(path),
         size: 100,
         mtime_ns: 5,
-        content: FileContent::Photo(facts(sha, "jpeg", PhotoStatus::Ok)),
+        content: FileContent::Photo(Box::new(facts(sha, "jpeg", PhotoStatus::Ok))),
     }
 }
 
@@ -46,25 +46,50 @@ fn open(dir: &Path) -> Catalog {
 async fn same_bytes_at_a_second_path_add_a_location_not_a_photo() {
     let dir = tempfile::tempdir().unwrap();
     let cat = open(dir.path());
-    let a = cat.write(|w| w.record_file(&photo("/card/A/IMG_1.JPG", "aa"))).await.unwrap();
-    let b = cat.write(|w| w.record_file(&photo("/card/B/IMG_1.JPG", "aa"))).await.unwrap();
-    let again = cat.write(|w| w.record_file(&photo("/card/A/IMG_1.JPG", "aa"))).await.unwrap();
-    let RecordOutcome::Imported { photo_id } = a else { panic!("first sighting must import: {a:?}") };
+    let a = cat
+        .write(|w| w.record_file(&photo("/card/A/IMG_1.JPG", "aa")))
+        .await
+        .unwrap();
+    let b = cat
+        .write(|w| w.record_file(&photo("/card/B/IMG_1.JPG", "aa")))
+        .await
+        .unwrap();
+    let again = cat
+        .write(|w| w.record_file(&photo("/card/A/IMG_1.JPG", "aa")))
+        .await
+        .unwrap();
+    let RecordOutcome::Imported { photo_id } = a else {
+        panic!("first sighting must import: {a:?}")
+    };
     assert_eq!(b, RecordOutcome::Duplicate { photo_id });
     assert_eq!(again, RecordOutcome::Duplicate { photo_id });
 
     let counts = cat.read(|r| r.counts()).await.unwrap();
     assert_eq!((counts.photos, counts.locations, counts.failed), (1, 2, 0));
-    let row = cat.read(|r| r.photo_by_sha256("aa")).await.unwrap().unwrap();
-    assert_eq!(row.paths, vec![PathBuf::from("/card/A/IMG_1.JPG"), PathBuf::from("/card/B/IMG_1.JPG")]);
+    let row = cat
+        .read(|r| r.photo_by_sha256("aa"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.paths,
+        vec![
+            PathBuf::from("/card/A/IMG_1.JPG"),
+            PathBuf::from("/card/B/IMG_1.JPG")
+        ]
+    );
 }
 
 #[tokio::test]
 async fn a_new_photo_and_its_jobs_commit_together() {
     let dir = tempfile::tempdir().unwrap();
     let cat = open(dir.path());
-    cat.write(|w| w.record_file(&photo("/x/1.jpg", "s1"))).await.unwrap();
-    cat.write(|w| w.record_file(&photo("/x/2.jpg", "s1"))).await.unwrap();
+    cat.write(|w| w.record_file(&photo("/x/1.jpg", "s1")))
+        .await
+        .unwrap();
+    cat.write(|w| w.record_file(&photo("/x/2.jpg", "s1")))
+        .await
+        .unwrap();
     for kind in [JobKind::Thumbnail, JobKind::Match] {
         let status = cat.read(move |r| r.job_status(kind, "s1")).await.unwrap();
         assert_eq!(status.map(|s| s.0), Some("pending".to_string()), "{kind:?}");
@@ -81,8 +106,16 @@ async fn a_new_photo_and_its_jobs_commit_together() {
         })
         .await;
     assert!(err.is_err());
-    assert!(cat.read(|r| r.photo_by_sha256("s2")).await.unwrap().is_none());
-    assert!(cat.read(|r| r.job_status(JobKind::Thumbnail, "s2")).await.unwrap().is_none());
+    assert!(cat
+        .read(|r| r.photo_by_sha256("s2"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(cat
+        .read(|r| r.job_status(JobKind::Thumbnail, "s2"))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -121,22 +154,44 @@ async fn failed_content_is_a_failed_photo_and_is_forgotten_when_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let cat = open(dir.path());
     let half = FileRecord {
-        content: FileContent::Photo(facts("partial", "jpeg", PhotoStatus::Failed)),
+        content: FileContent::Photo(Box::new(facts("partial", "jpeg", PhotoStatus::Failed))),
         ..photo("/w/IMG_9.JPG", "partial")
     };
     let out = cat.write(move |w| w.record_file(&half)).await.unwrap();
-    assert!(matches!(out, RecordOutcome::Failed { photo_id: Some(_), .. }), "{out:?}");
+    assert!(
+        matches!(
+            out,
+            RecordOutcome::Failed {
+                photo_id: Some(_),
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     assert_eq!(cat.read(|r| r.counts()).await.unwrap().failed, 1);
-    assert!(cat.read(|r| r.job_status(JobKind::Thumbnail, "partial")).await.unwrap().is_none());
+    assert!(cat
+        .read(|r| r.job_status(JobKind::Thumbnail, "partial"))
+        .await
+        .unwrap()
+        .is_none());
 
     // The copy completes: same path, new content.
-    cat.write(|w| w.record_file(&photo("/w/IMG_9.JPG", "whole"))).await.unwrap();
+    cat.write(|w| w.record_file(&photo("/w/IMG_9.JPG", "whole")))
+        .await
+        .unwrap();
     let counts = cat.read(|r| r.counts()).await.unwrap();
     assert_eq!((counts.photos, counts.locations, counts.failed), (1, 1, 0));
 
     // A good photo whose file is deleted keeps its row (it may be matched, pushed).
-    assert!(cat.write(|w| w.remove_location(Path::new("/w/IMG_9.JPG"))).await.unwrap());
-    let row = cat.read(|r| r.photo_by_sha256("whole")).await.unwrap().unwrap();
+    assert!(cat
+        .write(|w| w.remove_location(Path::new("/w/IMG_9.JPG")))
+        .await
+        .unwrap());
+    let row = cat
+        .read(|r| r.photo_by_sha256("whole"))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(row.paths.is_empty());
 }
 
@@ -148,16 +203,27 @@ async fn unreadable_files_are_failures_without_a_photo() {
         path: "/x/locked.jpg".into(),
         size: 10,
         mtime_ns: 1,
-        content: FileContent::Unreadable { reason: "permission denied".into() },
+        content: FileContent::Unreadable {
+            reason: "permission denied".into(),
+        },
     };
     let out = cat.write(move |w| w.record_file(&rec)).await.unwrap();
-    assert_eq!(out, RecordOutcome::Failed { photo_id: None, reason: "permission denied".into() });
+    assert_eq!(
+        out,
+        RecordOutcome::Failed {
+            photo_id: None,
+            reason: "permission denied".into()
+        }
+    );
     let failures = cat.read(|r| r.read_failures(10)).await.unwrap();
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].reason, "permission denied");
     let counts = cat.read(|r| r.counts()).await.unwrap();
     assert_eq!((counts.photos, counts.failed), (0, 1));
-    let under = cat.read(|r| r.locations_under(Path::new("/x"))).await.unwrap();
+    let under = cat
+        .read(|r| r.locations_under(Path::new("/x")))
+        .await
+        .unwrap();
     assert!(!under[Path::new("/x/locked.jpg")].readable);
 }
 
@@ -169,22 +235,37 @@ async fn raw_and_jpeg_with_the_same_stem_are_grouped() {
         path: "/c/IMG_0042.CR2".into(),
         size: 1,
         mtime_ns: 1,
-        content: FileContent::Photo(facts("raw42", "cr2", PhotoStatus::Ok)),
+        content: FileContent::Photo(Box::new(facts("raw42", "cr2", PhotoStatus::Ok))),
     };
     cat.write(move |w| w.record_file(&raw)).await.unwrap();
-    cat.write(|w| w.record_file(&photo("/c/IMG_0042.JPG", "jpg42"))).await.unwrap();
-    cat.write(|w| w.record_file(&photo("/c/IMG_0043.JPG", "jpg43"))).await.unwrap();
-    cat.write(|w| w.record_file(&photo("/other/IMG_0042.JPG", "jpg42b"))).await.unwrap();
+    cat.write(|w| w.record_file(&photo("/c/IMG_0042.JPG", "jpg42")))
+        .await
+        .unwrap();
+    cat.write(|w| w.record_file(&photo("/c/IMG_0043.JPG", "jpg43")))
+        .await
+        .unwrap();
+    cat.write(|w| w.record_file(&photo("/other/IMG_0042.JPG", "jpg42b")))
+        .await
+        .unwrap();
     let get = |sha: &'static str| {
         let cat = cat.clone();
-        async move { cat.read(move |r| r.photo_by_sha256(sha)).await.unwrap().unwrap() }
+        async move {
+            cat.read(move |r| r.photo_by_sha256(sha))
+                .await
+                .unwrap()
+                .unwrap()
+        }
     };
     let raw = get("raw42").await;
     let jpg = get("jpg42").await;
     assert_eq!(raw.group_id, Some(raw.id.min(jpg.id)));
     assert_eq!(jpg.group_id, raw.group_id);
     assert_eq!(get("jpg43").await.group_id, None);
-    assert_eq!(get("jpg42b").await.group_id, None, "a different folder is a different shot");
+    assert_eq!(
+        get("jpg42b").await.group_id,
+        None,
+        "a different folder is a different shot"
+    );
 }
 
 #[tokio::test]
@@ -198,41 +279,61 @@ async fn photos_page_is_keyset_ordered_by_capture_time() {
             path: format!("/p/{i}.jpg").into(),
             size: 1,
             mtime_ns: 1,
-            content: FileContent::Photo(f),
+            content: FileContent::Photo(Box::new(f)),
         };
         cat.write(move |w| w.record_file(&rec)).await.unwrap();
     }
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = cat.read(move |r| r.photos_page(after, 10, false)).await.unwrap();
+        let page = cat
+            .read(move |r| r.photos_page(after, 10, false))
+            .await
+            .unwrap();
         let Some(last) = page.last() else { break };
         after = Some((last.taken_ms, last.id));
         seen.extend(page.iter().map(|p| p.taken_ms));
     }
     assert_eq!(seen, (0..25).collect::<Vec<_>>());
     let newest = cat.read(|r| r.photos_page(None, 3, true)).await.unwrap();
-    assert_eq!(newest.iter().map(|p| p.taken_ms).collect::<Vec<_>>(), vec![24, 23, 22]);
+    assert_eq!(
+        newest.iter().map(|p| p.taken_ms).collect::<Vec<_>>(),
+        vec![24, 23, 22]
+    );
 }
 
 #[tokio::test]
 async fn jobs_lease_retry_quarantine_and_survive_a_dead_worker() {
     let dir = tempfile::tempdir().unwrap();
     let cat = open(dir.path());
-    cat.write(|w| w.record_file(&photo("/j/1.jpg", "j1"))).await.unwrap();
+    cat.write(|w| w.record_file(&photo("/j/1.jpg", "j1")))
+        .await
+        .unwrap();
 
     // Worker A claims and dies (never completes). Its lease runs out.
-    let a = cat.write(|w| w.claim(JobKind::Thumbnail, "A", 1, 10)).await.unwrap();
+    let a = cat
+        .write(|w| w.claim(JobKind::Thumbnail, "A", 1, 10))
+        .await
+        .unwrap();
     assert_eq!(a.len(), 1);
     assert_eq!(a[0].attempt, 1);
     // While the lease is live nobody else gets it.
-    let none = cat.write(|w| w.claim(JobKind::Thumbnail, "B", 60_000, 10)).await.unwrap();
-    assert!(none.is_empty() || none[0].attempt == 2, "only an expired lease is re-claimed");
+    let none = cat
+        .write(|w| w.claim(JobKind::Thumbnail, "B", 60_000, 10))
+        .await
+        .unwrap();
+    assert!(
+        none.is_empty() || none[0].attempt == 2,
+        "only an expired lease is re-claimed"
+    );
     let b = if none.is_empty() {
         // Wait for the 1 ms lease to pass by claiming until it does (no sleeps):
         // each write gets a fresh clock reading.
         loop {
-            let got = cat.write(|w| w.claim(JobKind::Thumbnail, "B", 60_000, 10)).await.unwrap();
+            let got = cat
+                .write(|w| w.claim(JobKind::Thumbnail, "B", 60_000, 10))
+                .await
+                .unwrap();
             if !got.is_empty() {
                 break got;
             }
@@ -247,28 +348,59 @@ async fn jobs_lease_retry_quarantine_and_survive_a_dead_worker() {
     let id = a[0].id;
     assert!(!cat.write(move |w| w.complete(id, "A")).await.unwrap());
     // B fails retryably until attempts run out, then the job is quarantined.
-    assert!(cat.write(move |w| w.fail(id, "B", "server busy", Some(0))).await.unwrap());
+    assert!(cat
+        .write(move |w| w.fail(id, "B", "server busy", Some(0)))
+        .await
+        .unwrap());
     for attempt in 3..=5u32 {
-        let got = cat.write(|w| w.claim(JobKind::Thumbnail, "B", 60_000, 10)).await.unwrap();
+        let got = cat
+            .write(|w| w.claim(JobKind::Thumbnail, "B", 60_000, 10))
+            .await
+            .unwrap();
         assert_eq!(got[0].attempt, attempt);
-        cat.write(move |w| w.fail(id, "B", "server busy", Some(0))).await.unwrap();
+        cat.write(move |w| w.fail(id, "B", "server busy", Some(0)))
+            .await
+            .unwrap();
     }
-    let status = cat.read(|r| r.job_status(JobKind::Thumbnail, "j1")).await.unwrap();
-    assert_eq!(status, Some(("failed".to_string(), Some("server busy".to_string()))));
-    assert!(cat.write(|w| w.claim(JobKind::Thumbnail, "B", 60_000, 10)).await.unwrap().is_empty());
+    let status = cat
+        .read(|r| r.job_status(JobKind::Thumbnail, "j1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        Some(("failed".to_string(), Some("server busy".to_string())))
+    );
+    assert!(cat
+        .write(|w| w.claim(JobKind::Thumbnail, "B", 60_000, 10))
+        .await
+        .unwrap()
+        .is_empty());
 
     // Retry from the UI: fresh attempts; a clean shutdown hands jobs back uncounted.
     assert_eq!(cat.write(|w| w.retry_failed(None)).await.unwrap(), 1);
-    let c = cat.write(|w| w.claim(JobKind::Thumbnail, "C", 60_000, 10)).await.unwrap();
+    let c = cat
+        .write(|w| w.claim(JobKind::Thumbnail, "C", 60_000, 10))
+        .await
+        .unwrap();
     assert_eq!(c[0].attempt, 1);
     assert_eq!(cat.write(|w| w.release_all("C")).await.unwrap(), 1);
-    let d = cat.write(|w| w.claim(JobKind::Thumbnail, "D", 60_000, 10)).await.unwrap();
+    let d = cat
+        .write(|w| w.claim(JobKind::Thumbnail, "D", 60_000, 10))
+        .await
+        .unwrap();
     assert_eq!(d[0].attempt, 1);
     let id = d[0].id;
     assert!(cat.write(move |w| w.complete(id, "D")).await.unwrap());
     let stats = cat.read(|r| r.queue_stats(i64::MAX)).await.unwrap();
     let thumb = stats.iter().find(|k| k.kind == "thumbnail").unwrap();
-    assert_eq!((thumb.counts.total_processed, thumb.counts.pending, thumb.counts.failed), (1, 0, 0));
+    assert_eq!(
+        (
+            thumb.counts.total_processed,
+            thumb.counts.pending,
+            thumb.counts.failed
+        ),
+        (1, 0, 0)
+    );
 }
 
 /// The old server crashed when scrolling exhausted its DB pool. Here readers queue
@@ -280,7 +412,11 @@ async fn reads_never_exhaust_the_pool_while_writes_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let cat = Catalog::open_with(
         &dir.path().join("c.sqlite"),
-        CatalogOptions { readers: 2, reader_timeout: Duration::from_millis(50), max_batch: 64 },
+        CatalogOptions {
+            readers: 2,
+            reader_timeout: Duration::from_millis(50),
+            max_batch: 64,
+        },
     )
     .unwrap();
     for chunk in 0..10u32 {
@@ -323,7 +459,8 @@ fn catalog_survives_reopen_and_refuses_a_newer_schema() {
     let path = dir.path().join("catalog.sqlite");
     {
         let cat = Catalog::open(&path).unwrap();
-        cat.write_blocking(|w| w.add_watched_folder(Path::new("/media/card"), true)).unwrap();
+        cat.write_blocking(|w| w.add_watched_folder(Path::new("/media/card"), true))
+            .unwrap();
         cat.close();
     }
     let cat = Catalog::open(&path).unwrap();
@@ -331,13 +468,18 @@ fn catalog_survives_reopen_and_refuses_a_newer_schema() {
     assert_eq!(folders.len(), 1);
     assert!(folders[0].poll);
     cat.close();
-    assert!(matches!(cat.write_blocking(|w| w.set_setting("k", "v")), Err(CatalogError::Closed)));
+    assert!(matches!(
+        cat.write_blocking(|w| w.set_setting("k", "v")),
+        Err(CatalogError::Closed)
+    ));
 
-    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 999).unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
     match Catalog::open(&path) {
         Err(CatalogError::TooNew { .. }) => {}
         Err(other) => panic!("expected TooNew, got {other}"),
         Ok(_) => panic!("a catalog from a newer build must be refused"),
     }
 }
-

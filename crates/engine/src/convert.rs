@@ -12,7 +12,11 @@ pub(crate) fn photo_dto(row: PhotoRow) -> PhotoDto {
     PhotoDto {
         id: row.id,
         sha256: row.sha256,
-        paths: row.paths.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
+        paths: row
+            .paths
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
         captured_at: row.captured_at,
         camera,
         camera_serial: row.camera_serial,
@@ -71,7 +75,10 @@ pub(crate) fn import_report(s: ImportSummary) -> ImportReport {
 pub(crate) fn card_report(s: CardSummary, options: &CardOptions) -> ImportReport {
     let card = CardReport {
         destination: options.destination.to_string_lossy().into_owned(),
-        backup: options.backup.as_ref().map(|b| b.to_string_lossy().into_owned()),
+        backup: options
+            .backup
+            .as_ref()
+            .map(|b| b.to_string_lossy().into_owned()),
         copied: s.copied,
         already_present: s.already_present,
         not_copied: failures(s.not_copied),
@@ -110,15 +117,27 @@ mod tests {
     fn camera_names_read_like_the_body() {
         let cases = [
             (Some("Canon"), Some("Canon EOS R5"), Some("Canon EOS R5")),
-            (Some("NIKON CORPORATION"), Some("NIKON Z 9"), Some("NIKON Z 9")),
-            (Some("OLYMPUS IMAGING CORP."), Some("E-M1"), Some("OLYMPUS E-M1")),
+            (
+                Some("NIKON CORPORATION"),
+                Some("NIKON Z 9"),
+                Some("NIKON Z 9"),
+            ),
+            (
+                Some("OLYMPUS IMAGING CORP."),
+                Some("E-M1"),
+                Some("OLYMPUS E-M1"),
+            ),
             (Some("SONY"), Some("ILCE-7M4"), Some("SONY ILCE-7M4")),
             (None, Some("X100V"), Some("X100V")),
             (Some("FUJIFILM"), None, Some("FUJIFILM")),
             (None, None, None),
         ];
         for (make, model, want) in cases {
-            assert_eq!(camera_name(make, model).as_deref(), want, "{make:?} {model:?}");
+            assert_eq!(
+                camera_name(make, model).as_deref(),
+                want,
+                "{make:?} {model:?}"
+            );
         }
     }
 }

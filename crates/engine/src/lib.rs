@@ -302,7 +302,12 @@ impl Engine {
     pub async fn shutdown(&self) {
         self.inner.watcher.shutdown().await;
         let owner = self.inner.owner.clone();
-        if let Err(e) = self.inner.catalog.write(move |w| w.release_all(&owner)).await {
+        if let Err(e) = self
+            .inner
+            .catalog
+            .write(move |w| w.release_all(&owner))
+            .await
+        {
             tracing::warn!(error = %e, "could not release job leases at shutdown");
         }
         let catalog = self.inner.catalog.clone();

@@ -17,7 +17,7 @@ use findme_catalog::CatalogError;
 use findme_media::Format;
 
 use crate::import::ImportSummary;
-use crate::ingestor::{InspectResult, Inspected, Ingestor};
+use crate::ingestor::{Ingestor, InspectResult, Inspected};
 use crate::scan::{mtime_ns, walk, ScanEntry};
 use crate::IngestEvent;
 
@@ -62,7 +62,10 @@ pub async fn import_card(
     }
     for source in sources {
         let entries = list_card(source.clone()).await;
-        let total = entries.iter().filter(|e| matches!(e, ScanEntry::File { .. })).count() as u64;
+        let total = entries
+            .iter()
+            .filter(|e| matches!(e, ScanEntry::File { .. }))
+            .count() as u64;
         let mut done = 0;
         let mut card_gone = false;
         for entry in entries {
@@ -117,18 +120,26 @@ pub async fn import_card(
         // Only removes the staging folder if nothing is left in it.
         let _ = std::fs::remove_dir(copy::staging_dir(dest));
     }
-    summary.safe_to_format = summary.not_copied.is_empty() && summary.copied + summary.already_present > 0;
+    summary.safe_to_format =
+        summary.not_copied.is_empty() && summary.copied + summary.already_present > 0;
     summary.verdict = verdict(&summary, options);
     Ok(summary)
 }
 
 fn verdict(s: &CardSummary, options: &CardOptions) -> String {
     let photos = s.copied + s.already_present;
-    let places = if options.backup.is_some() { "in the library and the backup" } else { "in the library" };
+    let places = if options.backup.is_some() {
+        "in the library and the backup"
+    } else {
+        "in the library"
+    };
     if s.safe_to_format {
         format!("Safe to format: all {photos} photos are copied and verified {places}.")
     } else if let Some((path, reason)) = s.not_copied.first() {
-        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         format!(
             "Do not format this card: {} file(s) are not safely copied (first: {name}: {reason}).",
             s.not_copied.len()
@@ -178,23 +189,47 @@ async fn copy_one(
 
 fn copy_blocking(source: &Path, format: Format, options: &CardOptions) -> Result<Placed, String> {
     let staged = copy::stage(source, &options.destination, format, None)?;
-    let relative = layout::relative_path(&options.layout, source, &staged.inspection, staged.source_mtime_ns);
-    let (library_path, fresh) = copy::place(staged.temp, &options.destination.join(&relative), &staged.inspection.sha256)?;
+    let relative = layout::relative_path(
+        &options.layout,
+        source,
+        &staged.inspection,
+        staged.source_mtime_ns,
+    );
+    let (library_path, fresh) = copy::place(
+        staged.temp,
+        &options.destination.join(&relative),
+        &staged.inspection.sha256,
+    )?;
     let library = inspected(&library_path, staged.inspection.clone())?;
     let mut backup = None;
     let mut fresh = fresh;
     if let Some(backup_root) = &options.backup {
         // The library copy is verified and on a fast disk: read it, not the card.
-        let staged_backup = copy::stage(&library_path, backup_root, format, Some(&staged.inspection.sha256))?;
-        let (backup_path, backup_fresh) = copy::place(staged_backup.temp, &backup_root.join(&relative), &staged.inspection.sha256)?;
+        let staged_backup = copy::stage(
+            &library_path,
+            backup_root,
+            format,
+            Some(&staged.inspection.sha256),
+        )?;
+        let (backup_path, backup_fresh) = copy::place(
+            staged_backup.temp,
+            &backup_root.join(&relative),
+            &staged.inspection.sha256,
+        )?;
         fresh |= backup_fresh;
         backup = Some(inspected(&backup_path, staged_backup.inspection)?);
     }
-    Ok(Placed { library_path, library, backup, fresh })
+    Ok(Placed {
+        library_path,
+        library,
+        backup,
+        fresh,
+    })
 }
 
 fn inspected(path: &Path, inspection: findme_media::Inspection) -> Result<Inspected, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("the copy vanished after it was written: {e}"))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("the copy vanished after it was written: {e}"))?;
     Ok(Inspected {
         path: path.to_path_buf(),
         size: meta.len(),

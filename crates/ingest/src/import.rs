@@ -95,7 +95,12 @@ pub async fn import(ingestor: &Ingestor, roots: &[PathBuf]) -> Result<ImportSumm
                 summary.skips.push((path, reason));
             }
             ScanEntry::Error { path, reason } => summary.fail(path, reason),
-            ScanEntry::File { path, size, mtime_ns, format } => {
+            ScanEntry::File {
+                path,
+                size,
+                mtime_ns,
+                format,
+            } => {
                 if is_unchanged(known.get(&path), size, mtime_ns) {
                     summary.unchanged += 1;
                 } else {

@@ -97,14 +97,16 @@ impl Ingestor {
         let content = match inspected.result {
             InspectResult::Vanished => {
                 let path = inspected.path;
-                self.catalog.write(move |w| w.remove_location(&path)).await?;
+                self.catalog
+                    .write(move |w| w.remove_location(&path))
+                    .await?;
                 return Ok(FileOutcome::Vanished);
             }
             InspectResult::Changing => return Ok(FileOutcome::Changing),
             InspectResult::Unreadable(reason) => FileContent::Unreadable { reason },
             InspectResult::Photo(inspection) => {
                 let mtime_ms = inspected.mtime_ns / 1_000_000;
-                FileContent::Photo(photo_facts(&inspection, mtime_ms))
+                FileContent::Photo(Box::new(photo_facts(&inspection, mtime_ms)))
             }
         };
         let record = FileRecord {
@@ -116,9 +118,15 @@ impl Ingestor {
         let path = record.path.clone();
         let outcome = self.catalog.write(move |w| w.record_file(&record)).await?;
         match &outcome {
-            RecordOutcome::Imported { photo_id } => tracing::info!(path = %path.display(), photo_id, "imported"),
-            RecordOutcome::Duplicate { photo_id } => tracing::debug!(path = %path.display(), photo_id, "duplicate"),
-            RecordOutcome::Failed { reason, .. } => tracing::warn!(path = %path.display(), %reason, "failed"),
+            RecordOutcome::Imported { photo_id } => {
+                tracing::info!(path = %path.display(), photo_id, "imported")
+            }
+            RecordOutcome::Duplicate { photo_id } => {
+                tracing::debug!(path = %path.display(), photo_id, "duplicate")
+            }
+            RecordOutcome::Failed { reason, .. } => {
+                tracing::warn!(path = %path.display(), %reason, "failed")
+            }
         }
         self.emit(IngestEvent::CatalogChanged);
         Ok(match outcome {
@@ -155,7 +163,12 @@ fn inspect_blocking(path: PathBuf, format: Format) -> Inspected {
     let (size, mtime_ns) = match stat(&path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Inspected { path, size: 0, mtime_ns: 0, result: InspectResult::Vanished }
+            return Inspected {
+                path,
+                size: 0,
+                mtime_ns: 0,
+                result: InspectResult::Vanished,
+            }
         }
         Err(e) => return unreadable(path, &format!("cannot read file information: {e}")),
     };
@@ -170,5 +183,10 @@ fn inspect_blocking(path: PathBuf, format: Format) -> Inspected {
         Err(MediaError::Vanished) => InspectResult::Vanished,
         Err(e) => InspectResult::Unreadable(e.to_string()),
     };
-    Inspected { path, size, mtime_ns, result }
+    Inspected {
+        path,
+        size,
+        mtime_ns,
+        result,
+    }
 }

@@ -16,7 +16,6 @@ mod ingestor;
 mod scan;
 mod watch;
 
-
 pub use card::{import_card, CardOptions, CardSummary};
 pub use import::{import, ImportSummary};
 pub use ingestor::{FileOutcome, Ingestor, Inspected};

@@ -238,7 +238,11 @@ impl Loop {
             Msg::AddRoot(path, poll, ack) => {
                 self.roots.insert(
                     path.clone(),
-                    Root { poll, online: false, watcher: None },
+                    Root {
+                        poll,
+                        online: false,
+                        watcher: None,
+                    },
                 );
                 self.reconcile(path);
                 let _ = ack.send(());
@@ -265,8 +269,12 @@ impl Loop {
     /// True if any component below the watched root is hidden (".Trashes", temp
     /// files of copy tools and of our own card import).
     fn is_hidden_below_root(&self, path: &Path) -> bool {
-        let Some(root) = self.root_of(path) else { return true };
-        let Ok(rel) = path.strip_prefix(root) else { return true };
+        let Some(root) = self.root_of(path) else {
+            return true;
+        };
+        let Ok(rel) = path.strip_prefix(root) else {
+            return true;
+        };
         rel.components()
             .any(|c| c.as_os_str().as_encoded_bytes().first() == Some(&b'.'))
     }
@@ -282,7 +290,9 @@ impl Loop {
         if meta.is_dir() {
             return self.rescan_folder(path);
         }
-        let Classification::Photo(format) = classify_name(&path) else { return };
+        let Classification::Photo(format) = classify_name(&path) else {
+            return;
+        };
         if !meta.is_file() {
             return;
         }
@@ -330,7 +340,9 @@ impl Loop {
         if self.pending.get(&path).is_some_and(|p| !p.in_flight) {
             self.pending.remove(&path);
         }
-        let Some(root) = self.root_of(&path).map(Path::to_path_buf) else { return };
+        let Some(root) = self.root_of(&path).map(Path::to_path_buf) else {
+            return;
+        };
         let catalog = self.ingestor.catalog().clone();
         let ingestor = self.ingestor.clone();
         self.work.spawn(async move {
@@ -346,7 +358,9 @@ impl Loop {
             match removed {
                 Ok(n) if n > 0 => ingestor.emit(IngestEvent::CatalogChanged),
                 Ok(_) => {}
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot forget removed file"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot forget removed file")
+                }
             }
         });
     }
@@ -405,7 +419,9 @@ impl Loop {
     }
 
     fn settled(&mut self, path: PathBuf, settled: Settled) {
-        let Some(p) = self.pending.get_mut(&path) else { return };
+        let Some(p) = self.pending.get_mut(&path) else {
+            return;
+        };
         p.in_flight = false;
         match settled {
             Settled::Done if !p.dirty => {
@@ -420,7 +436,11 @@ impl Loop {
         let mut list: Vec<FolderStatus> = self
             .roots
             .iter()
-            .map(|(path, r)| FolderStatus { path: path.clone(), poll: r.poll, online: r.online })
+            .map(|(path, r)| FolderStatus {
+                path: path.clone(),
+                poll: r.poll,
+                online: r.online,
+            })
             .collect();
         list.sort_by(|a, b| a.path.cmp(&b.path));
         if let Ok(mut status) = self.status.lock() {

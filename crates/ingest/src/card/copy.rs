@@ -47,7 +47,9 @@ pub(crate) fn stage(
         .map_err(|e| write_error(destination, &e))?;
     let copied = copy_hashing(&mut input, &mut output, source, destination);
     let source_hash = match copied.and_then(|hash| {
-        output.sync_all().map_err(|e| write_error(destination, &e))?;
+        output
+            .sync_all()
+            .map_err(|e| write_error(destination, &e))?;
         Ok(hash)
     }) {
         Ok(hash) => hash,
@@ -70,7 +72,11 @@ pub(crate) fn stage(
             }
         });
     match verified {
-        Ok(inspection) => Ok(Staged { temp, inspection, source_mtime_ns }),
+        Ok(inspection) => Ok(Staged {
+            temp,
+            inspection,
+            source_mtime_ns,
+        }),
         Err(reason) => {
             let _ = fs::remove_file(&temp);
             Err(reason)
@@ -78,7 +84,12 @@ pub(crate) fn stage(
     }
 }
 
-fn copy_hashing(input: &mut File, output: &mut File, source: &Path, destination: &Path) -> Result<Sha256, String> {
+fn copy_hashing(
+    input: &mut File,
+    output: &mut File,
+    source: &Path,
+    destination: &Path,
+) -> Result<Sha256, String> {
     let mut hasher = StreamHasher::new();
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -90,7 +101,9 @@ fn copy_hashing(input: &mut File, output: &mut File, source: &Path, destination:
         };
         let bytes = buf.get(..n).unwrap_or_default();
         hasher.update(bytes);
-        output.write_all(bytes).map_err(|e| write_error(destination, &e))?;
+        output
+            .write_all(bytes)
+            .map_err(|e| write_error(destination, &e))?;
     }
     Ok(hasher.finish())
 }
@@ -105,7 +118,11 @@ pub(crate) fn place(temp: PathBuf, target: &Path, sha: &Sha256) -> Result<(PathB
         return Err(write_error(parent, &e));
     }
     for n in 0u32..10_000 {
-        let candidate = if n == 0 { target.to_path_buf() } else { numbered(target, n) };
+        let candidate = if n == 0 {
+            target.to_path_buf()
+        } else {
+            numbered(target, n)
+        };
         match fs::symlink_metadata(&candidate) {
             Ok(_) => {
                 if findme_media::hash_file(&candidate).is_ok_and(|(h, _)| h == *sha) {
@@ -145,11 +162,18 @@ pub(crate) fn place(temp: PathBuf, target: &Path, sha: &Sha256) -> Result<(PathB
         }
     }
     let _ = fs::remove_file(&temp);
-    Err(format!("no free file name for {} in {}", target.display(), parent.display()))
+    Err(format!(
+        "no free file name for {} in {}",
+        target.display(),
+        parent.display()
+    ))
 }
 
 fn numbered(target: &Path, n: u32) -> PathBuf {
-    let stem = target.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = target
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = match target.extension() {
         Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
         None => format!("{stem}-{n}"),
@@ -159,8 +183,15 @@ fn numbered(target: &Path, n: u32) -> PathBuf {
 
 fn temp_name(source: &Path) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    format!(".{name}.{}-{}.findme-part", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    let name = source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(
+        ".{name}.{}-{}.findme-part",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn sync_dir(dir: &Path) {
@@ -184,14 +215,23 @@ fn drop_from_page_cache(file: &File) {
 fn drop_from_page_cache(_file: &File) {}
 
 fn is_disk_full(e: &std::io::Error) -> bool {
-    matches!(e.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded | ErrorKind::FileTooLarge)
+    matches!(
+        e.kind(),
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded | ErrorKind::FileTooLarge
+    )
 }
 
 fn write_error(destination: &Path, e: &std::io::Error) -> String {
     if is_disk_full(e) {
-        format!("the destination disk is full ({}): free space and import again", destination.display())
+        format!(
+            "the destination disk is full ({}): free space and import again",
+            destination.display()
+        )
     } else if e.kind() == ErrorKind::PermissionDenied {
-        format!("cannot write to {}: permission denied", destination.display())
+        format!(
+            "cannot write to {}: permission denied",
+            destination.display()
+        )
     } else {
         format!("cannot write to {}: {e}", destination.display())
     }
@@ -199,8 +239,13 @@ fn write_error(destination: &Path, e: &std::io::Error) -> String {
 
 fn read_error(source: &Path, e: &std::io::Error) -> String {
     match e.kind() {
-        ErrorKind::NotFound => "the file disappeared from the card before it was copied (card removed?)".into(),
+        ErrorKind::NotFound => {
+            "the file disappeared from the card before it was copied (card removed?)".into()
+        }
         ErrorKind::PermissionDenied => "permission denied reading the card".into(),
-        _ => format!("read error on {} ({e}); the card or reader may be failing", source.display()),
+        _ => format!(
+            "read error on {} ({e}); the card or reader may be failing",
+            source.display()
+        ),
     }
 }

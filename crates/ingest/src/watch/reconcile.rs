@@ -17,7 +17,9 @@ impl Loop {
     pub(super) fn reconcile(&mut self, root: PathBuf) {
         let poll_every = self.config.poll_every;
         let tx = self.tx.clone();
-        let Some(state) = self.roots.get_mut(&root) else { return };
+        let Some(state) = self.roots.get_mut(&root) else {
+            return;
+        };
         if !root.is_dir() {
             if state.online || state.watcher.is_some() {
                 tracing::info!(folder = %root.display(), "watched folder is offline");
@@ -31,7 +33,9 @@ impl Loop {
             match attach(&root, state.poll, poll_every, tx.clone()) {
                 Ok(watcher) => state.watcher = Some(watcher),
                 // The periodic scan still finds new files, just later.
-                Err(e) => tracing::warn!(folder = %root.display(), error = %e, "cannot watch folder; relying on periodic scans"),
+                Err(e) => {
+                    tracing::warn!(folder = %root.display(), error = %e, "cannot watch folder; relying on periodic scans")
+                }
             }
         }
         if !state.online {
@@ -44,7 +48,13 @@ impl Loop {
             let found = tokio::task::spawn_blocking(move || {
                 let mut files = HashMap::new();
                 walk(&walk_root, |entry| {
-                    if let ScanEntry::File { path, size, mtime_ns, .. } = entry {
+                    if let ScanEntry::File {
+                        path,
+                        size,
+                        mtime_ns,
+                        ..
+                    } = entry
+                    {
                         files.insert(path, (size, mtime_ns));
                     }
                     true
