@@ -67,7 +67,7 @@ async fn a_file_written_slowly_is_read_only_once_it_is_complete() {
     let (data, watched) = (dir.path().join("data"), dir.path().join("card"));
     std::fs::create_dir_all(&watched).unwrap();
     // No grace for incomplete files: only the stability window protects here.
-    let engine = engine(&data, quick(1_000, 0)).await;
+    let engine = engine(&data, quick(2_000, 0)).await;
     engine
         .add_watched_folder(watched.clone(), false)
         .await
