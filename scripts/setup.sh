@@ -15,7 +15,7 @@ APT_PACKAGES=(
   libssl-dev libxdo-dev libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev
   libsoup-3.0-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
   xvfb xauth webkit2gtk-driver fonts-dejavu-core imagemagick
-  libvips-tools hyperfine libimage-exiftool-perl chromium nodejs npm
+  libturbojpeg0-dev libvips-tools hyperfine libimage-exiftool-perl chromium nodejs npm
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

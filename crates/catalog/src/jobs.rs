@@ -186,6 +186,17 @@ impl Writer<'_> {
         Ok(n as u64)
     }
 
+    /// Hand one job back without counting the attempt (the queue is pausing).
+    pub fn release(&self, job_id: i64, owner: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE jobs SET status = 'pending', attempts = max(attempts - 1, 0),
+                    lease_owner = NULL, lease_until_ms = NULL, updated_ms = ?3
+              WHERE id = ?1 AND status = 'running' AND lease_owner = ?2",
+            params![job_id, owner, self.now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
     /// Give quarantined jobs of `kind` (all kinds if None) a fresh set of attempts.
     pub fn retry_failed(&self, kind: Option<JobKind>) -> Result<u64> {
         let n = self.conn.execute(
@@ -228,6 +239,15 @@ impl Reader<'_> {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+
+    /// Jobs of `kind` not finished yet: pending (due or scheduled for a retry) or running.
+    pub fn unfinished_jobs(&self, kind: JobKind) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM jobs WHERE kind = ?1 AND status IN ('pending', 'running')",
+            [kind.as_str()],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
     }
 
     /// The job for (kind, subject) with its status and last error, if any.
