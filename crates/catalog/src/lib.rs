@@ -17,6 +17,7 @@
 
 mod error;
 mod folders;
+mod gallery;
 mod jobs;
 mod paths;
 mod photos;
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 pub use error::CatalogError;
 pub use folders::WatchedFolder;
+pub use gallery::{RenditionRow, TileFilter, TileRow, TileSort};
 pub use jobs::{ClaimedJob, JobKind, KindStats, QueueCounts};
 pub use photos::{
     CatalogCounts, FileContent, FileRecord, LocationState, PhotoFacts, PhotoRow, PhotoStatus,

@@ -109,6 +109,10 @@ pub struct PhotoRow {
     pub error: Option<String>,
     pub group_id: Option<i64>,
     pub imported_ms: i64,
+    /// Why no thumbnail/preview can be made (HEIC, RAW without preview).
+    pub preview_error: Option<String>,
+    /// Kinds of renditions in the thumbnail cache ("thumb", "preview").
+    pub renditions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -407,13 +411,29 @@ impl Reader<'_> {
         Ok(photos.pop())
     }
 
+    pub fn photo_by_id(&self, id: i64) -> Result<Option<PhotoRow>> {
+        let photo = self
+            .conn
+            .query_row("SELECT * FROM photos WHERE id = ?1", [id], photo_from_row)
+            .optional()?;
+        let mut photos: Vec<PhotoRow> = photo.into_iter().collect();
+        self.attach_paths(&mut photos)?;
+        Ok(photos.pop())
+    }
+
     fn attach_paths(&self, photos: &mut [PhotoRow]) -> Result<()> {
-        let mut stmt = self
+        let mut paths = self
             .conn
             .prepare_cached("SELECT path FROM locations WHERE photo_id = ?1 ORDER BY path")?;
+        let mut cached = self
+            .conn
+            .prepare_cached("SELECT kind FROM renditions WHERE sha256 = ?1 ORDER BY kind")?;
         for photo in photos.iter_mut() {
-            photo.paths = stmt
+            photo.paths = paths
                 .query_map([photo.id], |r| Ok(from_bytes(r.get(0)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            photo.renditions = cached
+                .query_map([&photo.sha256], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
         }
         Ok(())
@@ -480,6 +500,8 @@ fn photo_from_row(r: &Row<'_>) -> rusqlite::Result<PhotoRow> {
         error: r.get("error")?,
         group_id: r.get("group_id")?,
         imported_ms: r.get("imported_ms")?,
+        preview_error: r.get("preview_error")?,
+        renditions: Vec::new(),
     })
 }
 

@@ -85,6 +85,72 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // v2: gallery support. A change sequence on photos (bumped by triggers whenever
+    // a photo, its locations or its jobs change) so the UI can ask "what changed
+    // since N"; tombstones for deleted photos; the thumbnail cache's LRU index;
+    // why a photo has no preview.
+    r#"
+    CREATE TABLE change_counter (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+    INSERT INTO change_counter (id, seq) VALUES (1, 0);
+
+    ALTER TABLE photos ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE photos ADD COLUMN preview_error TEXT;
+    CREATE INDEX photos_by_change ON photos (change_seq);
+    CREATE INDEX photos_by_imported ON photos (imported_ms, id);
+
+    CREATE TABLE photo_tombstones (
+        photo_id   INTEGER PRIMARY KEY,
+        change_seq INTEGER NOT NULL
+    );
+    CREATE INDEX tombstones_by_change ON photo_tombstones (change_seq);
+
+    CREATE TRIGGER photos_changed_on_insert AFTER INSERT ON photos BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter) WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER photos_changed_on_update AFTER UPDATE ON photos
+        WHEN NEW.change_seq = OLD.change_seq BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter) WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER photos_changed_on_delete AFTER DELETE ON photos BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        INSERT OR REPLACE INTO photo_tombstones (photo_id, change_seq)
+            VALUES (OLD.id, (SELECT seq FROM change_counter));
+    END;
+    CREATE TRIGGER locations_changed_on_insert AFTER INSERT ON locations
+        WHEN NEW.photo_id IS NOT NULL BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter) WHERE id = NEW.photo_id;
+    END;
+    CREATE TRIGGER locations_changed_on_update AFTER UPDATE OF photo_id ON locations BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter)
+         WHERE id IN (NEW.photo_id, OLD.photo_id);
+    END;
+    CREATE TRIGGER locations_changed_on_delete AFTER DELETE ON locations
+        WHEN OLD.photo_id IS NOT NULL BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter) WHERE id = OLD.photo_id;
+    END;
+    CREATE TRIGGER jobs_changed AFTER UPDATE OF status ON jobs
+        WHEN NEW.photo_id IS NOT NULL AND NEW.status <> OLD.status BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter) WHERE id = NEW.photo_id;
+    END;
+
+    -- Thumbnail cache index: one row per cached file, for LRU eviction.
+    CREATE TABLE renditions (
+        sha256       TEXT    NOT NULL,
+        kind         TEXT    NOT NULL,
+        bytes        INTEGER NOT NULL,
+        width        INTEGER NOT NULL,
+        height       INTEGER NOT NULL,
+        last_used_ms INTEGER NOT NULL,
+        PRIMARY KEY (sha256, kind)
+    ) WITHOUT ROWID;
+    CREATE INDEX renditions_lru ON renditions (last_used_ms);
+    "#,
 ];
 
 /// The schema version this build writes.

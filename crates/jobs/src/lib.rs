@@ -13,7 +13,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use findme_catalog::{ClaimedJob, JobKind};
-pub use pool::{PoolStatus, WorkerPool};
+pub use pool::{Observer, PoolStatus, WorkerPool};
 
 /// How a job attempt ended badly.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

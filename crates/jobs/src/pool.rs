@@ -20,7 +20,12 @@ pub struct PoolStatus {
     pub paused: Option<String>,
 }
 
+/// Called after each job settles (done, retried, failed, handed back): lets the
+/// engine tell the UI that queue counters and tiles changed.
+pub type Observer = Arc<dyn Fn(JobKind) + Send + Sync>;
+
 struct Shared {
+    observer: Option<Observer>,
     catalog: Catalog,
     kind: JobKind,
     owner: String,
@@ -50,7 +55,20 @@ impl WorkerPool {
         handler: Arc<H>,
         config: PoolConfig,
     ) -> WorkerPool {
+        Self::start_observed(catalog, kind, owner, handler, config, None)
+    }
+
+    /// [`WorkerPool::start`], calling `observer` after every settled job.
+    pub fn start_observed<H: JobHandler>(
+        catalog: Catalog,
+        kind: JobKind,
+        owner: String,
+        handler: Arc<H>,
+        config: PoolConfig,
+        observer: Option<Observer>,
+    ) -> WorkerPool {
         let shared = Arc::new(Shared {
+            observer,
             catalog,
             kind,
             owner,
@@ -165,6 +183,9 @@ async fn work<H: JobHandler>(shared: Arc<Shared>, handler: Arc<H>) {
         settle(&shared, &job, outcome).await;
         shared.active.fetch_sub(1, Ordering::AcqRel);
         shared.finished.notify_waiters();
+        if let Some(observer) = &shared.observer {
+            observer(kind);
+        }
     }
 }
 
