@@ -13,6 +13,10 @@ use findme_engine::{Engine, EngineConfig};
 mod material;
 
 fn main() {
+    // Test runners probe every target with `--list`: a benchmark is not a test.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/bench");
     let photos: usize = std::env::var("FINDME_BENCH_PHOTOS")
         .ok()

@@ -92,8 +92,10 @@ pub fn hard_links(source: &Path, dir: &Path, count: usize) -> PathBuf {
         let sub = dir.join(format!("{:02}", i / 250));
         std::fs::create_dir_all(&sub).expect("mkdir");
         let target = sub.join(format!("LNK{i:05}.JPG"));
-        if !target.exists() {
-            std::fs::hard_link(&files[i % files.len()], &target).expect("link");
+        match std::fs::hard_link(&files[i % files.len()], &target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => panic!("link {}: {e}", target.display()),
         }
     }
     mark_done(dir);

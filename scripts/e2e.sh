@@ -3,8 +3,9 @@
 #
 #   scripts/e2e.sh
 #
-# Builds the UI and the debug app, then runs `node --test` in tests/e2e under
-# xvfb-run. Each test starts tauri-driver itself (on port 4444, driving
+# Builds the UI, runs the gallery's browser tests on the built UI in headless
+# Chromium (ui/browser, the Tauri shell faked in the page: 20,000 tiles), builds the
+# debug app, then runs `node --test` in tests/e2e under xvfb-run. Each test starts tauri-driver itself (on port 4444, driving
 # /usr/bin/WebKitWebDriver) with FINDME_DATA_DIR set to a fresh temp folder, which
 # the app inherits, and stops it with SIGTERM.
 #
@@ -34,6 +35,9 @@ npm_ci_if_needed() {
 echo "e2e: building the UI"
 npm_ci_if_needed ui
 (cd ui && npm run build)
+
+echo "e2e: gallery browser tests (headless Chromium, built UI)"
+(cd ui && npm run test:browser:built)
 
 echo "e2e: building the app"
 cargo build -p findme-studio

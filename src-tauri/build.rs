@@ -1,7 +1,10 @@
 // The app's own commands get permissions (`allow-<command>`) so the capability file
 // in capabilities/ grants exactly these and nothing else.
 const COMMANDS: &[&str] = &[
-    "list_photos",
+    "tiles",
+    "tile_changes",
+    "photo_detail",
+    "activity",
     "stats",
     "watched_folders",
     "add_watched_folder",

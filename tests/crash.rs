@@ -51,14 +51,14 @@ fn kill_9_mid_import_loses_and_doubles_nothing() {
             .expect("spawn findme");
         // The random wait is the kill point, not a synchronisation: aimed inside
         // what is left to import (the start-up and the quick re-scan included).
-        let left = 1.0 - catalogued(&data) as f64 / 1000.0;
+        let left = 1.0 - progress(&data) as f64 / 2000.0;
         let at = full.mul_f64(rng.random_range(0.05..0.8) * left.max(0.05));
         std::thread::sleep(at);
         child.kill().expect("SIGKILL"); // kill() sends SIGKILL on Unix
         let status = child.wait().unwrap();
-        let now = catalogued(&data);
-        println!("round {round}: killed after {at:?} ({status}), {now} photos catalogued");
-        if std::os::unix::process::ExitStatusExt::signal(&status) == Some(9) && now < 1000 {
+        let now = progress(&data);
+        println!("round {round}: killed after {at:?} ({status}), {now} of 2000 steps (photos + thumbnail jobs) done");
+        if std::os::unix::process::ExitStatusExt::signal(&status) == Some(9) && now < 2000 {
             interrupted += 1;
         }
         assert_eq!(support::integrity_check(&data), "ok", "after kill {round}");
@@ -95,21 +95,38 @@ fn kill_9_mid_import_loses_and_doubles_nothing() {
         jobless, 0,
         "a photo lost (or doubled) its thumbnail/match jobs"
     );
-    let jobs: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM jobs WHERE status = 'pending'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(jobs, 2000);
+    // Import makes thumbnails too, so kills also landed mid-render: every
+    // thumbnail job is done (none stuck under a dead process's lease), every file
+    // exists, and the match jobs wait for matching.
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count("SELECT count(*) FROM jobs WHERE kind = 'thumbnail' AND status = 'done'"),
+        1000
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM jobs WHERE kind = 'match' AND status = 'pending'"),
+        1000
+    );
+    assert_eq!(count("SELECT count(*) FROM renditions"), 2000);
+    for p in photos {
+        for key in ["thumbnail", "preview"] {
+            let file = p[key].as_str().unwrap_or_else(|| panic!("no {key}: {p}"));
+            assert!(std::path::Path::new(file).is_file(), "{file}");
+        }
+    }
 }
 
-fn catalogued(data: &std::path::Path) -> i64 {
+/// Photos catalogued plus thumbnail jobs done: 2000 when an import is complete.
+fn progress(data: &std::path::Path) -> i64 {
     if !data.join("catalog.sqlite").exists() {
         return 0;
     }
     let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
-    conn.query_row("SELECT count(*) FROM photos", [], |r| r.get(0))
-        .unwrap()
+    conn.query_row(
+        "SELECT (SELECT count(*) FROM photos)
+              + (SELECT count(*) FROM jobs WHERE kind = 'thumbnail' AND status = 'done')",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
 }

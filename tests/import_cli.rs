@@ -88,9 +88,11 @@ fn the_dev_set_imports_once_with_a_reason_for_every_bad_file() {
             "stats.queue.{key} missing: {stats:#}"
         );
     }
-    // Every good photo has its later-stage jobs queued; failed ones none.
+    // Import made every good photo's thumbnail before returning; its match job
+    // waits for the matching stage. Failed photos get no jobs.
     let good = photos.iter().filter(|p| p["status"] == "ok").count() as u64;
-    assert_eq!(stats["queue"]["pending"].as_u64().unwrap(), 2 * good);
+    assert_eq!(stats["queue"]["pending"].as_u64().unwrap(), good);
+    assert_eq!(stats["queue"]["total_processed"].as_u64().unwrap(), good);
 
     let kite = photos
         .iter()
@@ -118,11 +120,34 @@ fn the_dev_set_imports_once_with_a_reason_for_every_bad_file() {
             "orientation",
             "status",
             "error",
+            "thumbnail",
+            "preview",
         ] {
             assert!(p.get(key).is_some(), "photos --json lacks {key}: {p}");
         }
-        assert_eq!(p["error"].is_null(), p["status"] == "ok", "{p}");
+        let heic = p["format"] == "heif";
+        match (p["status"].as_str(), heic) {
+            (Some("ok"), false) => {
+                assert!(p["error"].is_null(), "{p}");
+                for key in ["thumbnail", "preview"] {
+                    let file = p[key].as_str().unwrap_or_else(|| panic!("no {key}: {p}"));
+                    assert!(Path::new(file).is_file(), "{key} {file} missing");
+                }
+            }
+            // No HEVC decoder: catalogued, but no picture, and the reason says so.
+            (Some("ok"), true) => {
+                assert!(p["thumbnail"].is_null(), "{p}");
+                assert!(p["error"].as_str().unwrap().contains("HEIC"), "{p}");
+            }
+            _ => {
+                assert!(p["error"].is_string(), "{p}");
+                assert!(p["thumbnail"].is_null(), "{p}");
+            }
+        }
     }
+    // Duplicates share one set of renditions.
+    let kite_thumb = kite["thumbnail"].as_str().unwrap();
+    assert!(kite_thumb.contains(kite["sha256"].as_str().unwrap()));
 
     // The quick re-scan reads nothing it has seen (the unreadable files are retried).
     let again = import_json(data.path(), &[&set]);

@@ -41,6 +41,10 @@ enum Command {
         /// Print one JSON object instead of a summary.
         #[arg(long)]
         json: bool,
+        /// Return as soon as the photos are catalogued, without making their
+        /// thumbnails and previews.
+        #[arg(long)]
+        no_thumbnails: bool,
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
@@ -149,6 +153,7 @@ async fn execute(engine: &Engine, command: Command) -> Result<()> {
             backup_to,
             layout,
             json,
+            no_thumbnails,
             paths,
         } => {
             let report = match copy_to {
@@ -162,6 +167,12 @@ async fn execute(engine: &Engine, command: Command) -> Result<()> {
                 }
                 None => engine.import(paths).await?,
             };
+            if !no_thumbnails {
+                engine
+                    .make_thumbnails()
+                    .await
+                    .context("making thumbnails")?;
+            }
             output::import(&report, json)
         }
         Command::Watch { poll, paths, .. } => {

@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use findme_engine::{
-    CopyOptions, Engine, EngineError, FailureDto, ImportReport, PhotoPage, PhotoQuery, Stats,
-    WatchedFolderDto,
+    ActivityDto, CopyOptions, Engine, EngineError, FailureDto, ImportReport, PhotoDetailDto, Stats,
+    TileChanges, TilePage, TileQuery, WatchedFolderDto,
 };
 use tauri::State;
 
@@ -18,9 +18,27 @@ fn to_ui(err: EngineError) -> String {
     err.to_string()
 }
 
+/// A keyset page of gallery tiles.
 #[tauri::command]
-pub async fn list_photos(engine: State<'_, Engine>, query: PhotoQuery) -> CmdResult<PhotoPage> {
-    engine.photos(query).await.map_err(to_ui)
+pub async fn tiles(engine: State<'_, Engine>, query: TileQuery) -> CmdResult<TilePage> {
+    engine.tiles(query).await.map_err(to_ui)
+}
+
+/// What changed since a change sequence number (the gallery's live feed).
+#[tauri::command]
+pub async fn tile_changes(engine: State<'_, Engine>, since: i64) -> CmdResult<TileChanges> {
+    engine.tile_changes(since).await.map_err(to_ui)
+}
+
+#[tauri::command]
+pub async fn photo_detail(engine: State<'_, Engine>, id: i64) -> CmdResult<PhotoDetailDto> {
+    engine.photo_detail(id).await.map_err(to_ui)
+}
+
+/// Job queues and the thumbnail cache, for the activity panel and progress bars.
+#[tauri::command]
+pub async fn activity(engine: State<'_, Engine>) -> CmdResult<ActivityDto> {
+    engine.activity().await.map_err(to_ui)
 }
 
 #[tauri::command]

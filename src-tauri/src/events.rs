@@ -22,6 +22,7 @@ pub const COALESCE_WINDOW: Duration = Duration::from_millis(250);
 pub struct Batch {
     photos_changed: bool,
     folders_changed: bool,
+    queue_changed: bool,
     progress: Option<(u64, u64)>,
 }
 
@@ -30,6 +31,7 @@ impl Batch {
         match event {
             EngineEvent::PhotosChanged => self.photos_changed = true,
             EngineEvent::FoldersChanged => self.folders_changed = true,
+            EngineEvent::QueueChanged => self.queue_changed = true,
             EngineEvent::ImportProgress { done, total } => self.progress = Some((done, total)),
         }
     }
@@ -38,6 +40,7 @@ impl Batch {
     pub fn lagged(&mut self) {
         self.photos_changed = true;
         self.folders_changed = true;
+        self.queue_changed = true;
     }
 
     pub fn is_empty(&self) -> bool {
@@ -48,7 +51,7 @@ impl Batch {
     /// the batch emptied.
     pub fn take(&mut self) -> Vec<EngineEvent> {
         let batch = std::mem::take(self);
-        let mut out = Vec::with_capacity(3);
+        let mut out = Vec::with_capacity(4);
         if let Some((done, total)) = batch.progress {
             out.push(EngineEvent::ImportProgress { done, total });
         }
@@ -57,6 +60,9 @@ impl Batch {
         }
         if batch.folders_changed {
             out.push(EngineEvent::FoldersChanged);
+        }
+        if batch.queue_changed {
+            out.push(EngineEvent::QueueChanged);
         }
         out
     }
@@ -110,6 +116,9 @@ mod tests {
             });
         }
         batch.push(EngineEvent::FoldersChanged);
+        for _ in 0..100 {
+            batch.push(EngineEvent::QueueChanged);
+        }
         assert_eq!(
             batch.take(),
             vec![
@@ -119,6 +128,7 @@ mod tests {
                 },
                 EngineEvent::PhotosChanged,
                 EngineEvent::FoldersChanged,
+                EngineEvent::QueueChanged,
             ]
         );
         assert!(batch.is_empty());
@@ -131,7 +141,11 @@ mod tests {
         batch.lagged();
         assert_eq!(
             batch.take(),
-            vec![EngineEvent::PhotosChanged, EngineEvent::FoldersChanged]
+            vec![
+                EngineEvent::PhotosChanged,
+                EngineEvent::FoldersChanged,
+                EngineEvent::QueueChanged
+            ]
         );
     }
 
@@ -170,6 +184,7 @@ mod tests {
                 },
                 EngineEvent::PhotosChanged,
                 EngineEvent::FoldersChanged,
+                EngineEvent::QueueChanged,
             ]
         );
     }

@@ -7,13 +7,16 @@
 
 mod commands;
 mod events;
+mod protocol;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use findme_engine::{Engine, EngineConfig};
-use tauri::{App, AppHandle, Emitter, Manager, RunEvent};
+use tauri::{
+    http, App, AppHandle, Emitter, Manager, RunEvent, UriSchemeContext, UriSchemeResponder, Wry,
+};
 use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 use tracing_subscriber::EnvFilter;
 
@@ -42,8 +45,12 @@ fn run() -> anyhow::Result<()> {
             }
             Ok(())
         })
+        .register_asynchronous_uri_scheme_protocol(protocol::SCHEME, serve_rendition)
         .invoke_handler(tauri::generate_handler![
-            commands::list_photos,
+            commands::tiles,
+            commands::tile_changes,
+            commands::photo_detail,
+            commands::activity,
             commands::stats,
             commands::watched_folders,
             commands::add_watched_folder,
@@ -64,6 +71,26 @@ fn run() -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// The `thumb` scheme: answered off the main thread (rendering a missing thumbnail
+/// takes a while); the request -> response logic is `protocol::respond`.
+fn serve_rendition(
+    ctx: UriSchemeContext<'_, Wry>,
+    request: http::Request<Vec<u8>>,
+    responder: UriSchemeResponder,
+) {
+    let engine = ctx
+        .app_handle()
+        .try_state::<Engine>()
+        .map(|e| e.inner().clone());
+    tauri::async_runtime::spawn(async move {
+        let response = match engine {
+            Some(engine) => protocol::respond(&engine, &request).await,
+            None => protocol::unavailable(),
+        };
+        responder.respond(response);
+    });
 }
 
 /// Opens the engine, hands it to the commands, and starts the event forwarder and

@@ -3,12 +3,12 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import type { EngineEvent } from './lib/bindings/EngineEvent';
-import { commands, fakeShell, photo, report, stats } from './tests/fixtures';
+import { activity, commands, fakeShell, queueStats, report, stats, tile, tiles } from './tests/fixtures';
 
 const EMPTY_TEXT = 'Choose the folder your camera or card reader writes to, or drop photos here.';
 
 function renderApp() {
-  return render(App, { props: { refreshIntervalMs: 0 } });
+  return render(App, { props: { refreshIntervalMs: 0, firstPaintWaitMs: 0 } });
 }
 
 async function photoCount(expected: string) {
@@ -24,27 +24,92 @@ describe('App', () => {
     expect(screen.queryByTestId('photo-row')).toBeNull();
   });
 
-  it('shows the catalog: count, rows, failures in words', async () => {
+  it('shows the catalog as a grid of tiles with their state', async () => {
     fakeShell({
-      stats: stats(3, 1, 2),
-      photos: [
-        photo(1),
-        photo(2, { paths: ['/shoot/IMG_0002.JPG', '/backup/IMG_0002.JPG'] }),
-        photo(3, { status: 'failed', error: 'The file ends early: the card was removed while writing.' }),
+      stats: stats(4, 1, 2),
+      tiles: [
+        tile(1),
+        tile(2, { people: ['Ana', 'Ben'], matching: 'done', push: 'done' }),
+        tile(3, { status: 'failed', thumb: 'failed', error: 'The file ends early: the card was removed while writing.' }),
+        tile(4, { thumb: 'none', preview_error: 'HEIC previews are not supported yet' }),
       ],
     });
     renderApp();
-    await photoCount('3');
+    await photoCount('4');
     expect(screen.getByTestId('failed-count').textContent).toBe('1');
     expect(screen.getByTestId('queue-pending').textContent).toBe('2');
-    const rows = screen.getAllByTestId('photo-row');
-    expect(rows).toHaveLength(3);
-    expect(rows[0]?.textContent).toContain('DSC_0001.JPG');
-    expect(rows[0]?.textContent).toContain('Canon EOS 30D');
-    expect(rows[0]?.textContent).toContain('4.2 MB');
-    expect(rows[1]?.textContent).toContain('IMG_0002.JPG');
-    expect(rows[2]?.textContent).toContain('The file ends early');
+    await waitFor(() => expect(screen.getAllByTestId('tile')).toHaveLength(4));
+    const byId = (id: number) => screen.getAllByTestId('tile').find((t) => t.dataset.id === String(id)) as HTMLElement;
+    // Newest capture first.
+    expect(screen.getAllByTestId('tile').map((t) => t.dataset.id)).toEqual(['4', '3', '2', '1']);
+    const img = byId(1).querySelector('img') as HTMLImageElement;
+    expect(img.getAttribute('src')).toBe(`thumb://localhost/${tile(1).sha256}/thumb`);
+    expect(img.getAttribute('loading')).toBe('eager'); // in view; the overscan rows are lazy
+    expect(img.getAttribute('decoding')).toBe('async');
+    expect(within(byId(2)).getByTestId('badge-people').textContent).toBe('2 people');
+    expect(within(byId(2)).getByTestId('badge-pushed')).toBeTruthy();
+    expect(byId(3).getAttribute('title')).toContain('The file ends early');
+    expect(within(byId(3)).getByTestId('badge-failed')).toBeTruthy();
+    expect(byId(3).querySelector('img')).toBeNull();
+    expect(within(byId(4)).getByTestId('no-preview').textContent).toContain('HEIC previews are not supported yet');
     expect(screen.queryByTestId('empty-state')).toBeNull();
+  });
+
+  it('opens the detail view on click and with Enter, moves with arrows, closes with Esc', async () => {
+    fakeShell({ stats: stats(3), tiles: tiles(3) });
+    renderApp();
+    await waitFor(() => expect(screen.getAllByTestId('tile')).toHaveLength(3));
+    const grid = screen.getByTestId('gallery');
+    await fireEvent.click(screen.getAllByTestId('tile')[1] as HTMLElement);
+    let detail = await screen.findByTestId('photo-detail');
+    expect(detail.dataset.id).toBe('2');
+    expect((await within(detail).findByTestId('detail-path')).textContent).toBe('/shoot/card/DSC_0002.JPG');
+    expect(within(detail).getByTestId('detail-preview').getAttribute('src')).toBe(`thumb://localhost/${tile(2).sha256}/preview`);
+    await fireEvent.keyDown(detail, { key: 'ArrowRight' });
+    await waitFor(() => expect(screen.getByTestId('photo-detail').dataset.id).toBe('1'));
+    await fireEvent.keyDown(screen.getByTestId('photo-detail'), { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByTestId('photo-detail')).toBeNull());
+
+    await fireEvent.keyDown(grid, { key: 'Home' });
+    expect(screen.getAllByTestId('tile')[0]?.getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(grid, { key: 'ArrowRight' });
+    expect(screen.getAllByTestId('tile')[1]?.getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(grid, { key: 'Enter' });
+    detail = await screen.findByTestId('photo-detail');
+    expect(detail.dataset.id).toBe('2');
+  });
+
+  it('reloads the tiles with the chosen filter and says when nothing matches', async () => {
+    const shell = fakeShell({ stats: stats(2), tiles: [tile(1), tile(2, { push: 'done' })] });
+    renderApp();
+    await waitFor(() => expect(screen.getAllByTestId('tile')).toHaveLength(2));
+    await fireEvent.click(screen.getByTestId('filter-not_pushed'));
+    await waitFor(() => expect(screen.getAllByTestId('tile').map((t) => t.dataset.id)).toEqual(['1']));
+    expect(commands(shell, 'tiles').at(-1)?.args).toMatchObject({ query: { filter: { kind: 'not_pushed' }, after: null } });
+    await fireEvent.click(screen.getByTestId('filter-failed'));
+    expect((await screen.findByTestId('gallery-empty')).textContent).toContain('No photos match this filter.');
+    expect((screen.getByTestId('filter-participant') as HTMLSelectElement).disabled).toBe(true);
+    await fireEvent.change(screen.getByTestId('sort-select'), { target: { value: 'imported' } });
+    await waitFor(() => expect(commands(shell, 'tiles').at(-1)?.args).toMatchObject({ query: { sort: 'imported' } }));
+  });
+
+  it('shows queue progress and the activity panel', async () => {
+    fakeShell({
+      activity: activity({
+        queues: [
+          { kind: 'thumbnail', stats: queueStats({ total_enqueued: 500, total_processed: 120, pending: 378, running: 2, workers_active: 2 }), workers: 2, paused: null },
+          { kind: 'push', stats: queueStats({ total_enqueued: 3, failed: 1 }), workers: 0, paused: 'No event server is set up.' },
+        ],
+        cache: { files: 120, bytes: 3_400_000, limit_bytes: 5_000_000_000, hits: 30, misses: 10 },
+      }),
+    });
+    renderApp();
+    const bar = await screen.findByTestId('progress-thumbnail');
+    expect(bar.textContent).toContain('Thumbnails 0 of 380');
+    const panel = screen.getByTestId('activity-panel');
+    expect(within(panel).getByTestId('queue-thumbnail').textContent).toContain('500');
+    expect(within(panel).getByTestId('queue-push').textContent).toContain('No event server is set up.');
+    expect(within(panel).getByTestId('cache-hit-rate').textContent).toBe('75%');
   });
 
   it('watches a pasted folder path', async () => {
@@ -115,7 +180,7 @@ describe('App', () => {
     );
   });
 
-  it('re-reads the catalog when the engine reports changes, and shows progress', async () => {
+  it('merges live changes when the engine reports them, and shows import progress', async () => {
     const shell = fakeShell();
     renderApp();
     await screen.findByTestId('empty-state');
@@ -124,12 +189,19 @@ describe('App', () => {
     expect((await screen.findByTestId('import-progress')).textContent).toContain('Importing 2 of 5');
 
     shell.stats = stats(2);
-    shell.photos = [photo(1), photo(2)];
+    shell.tiles = [tile(1), tile(2)];
+    shell.changes = [{ changed: [tile(1), tile(2)], removed: [], seq: 9, more: false }];
     await emit('engine', [{ type: 'import_progress', done: 5, total: 5 }, { type: 'photos_changed' }] satisfies EngineEvent[]);
     await photoCount('2');
-    expect(screen.getAllByTestId('photo-row')).toHaveLength(2);
+    await waitFor(() => expect(screen.getAllByTestId('tile')).toHaveLength(2));
+    expect(commands(shell, 'tile_changes').map((c) => c.args)).toEqual([{ since: 1 }]);
     expect(screen.queryByTestId('import-progress')).toBeNull();
     expect(screen.queryByTestId('empty-state')).toBeNull();
+
+    shell.changes = [{ changed: [tile(3)], removed: [1], seq: 10, more: false }];
+    await emit('engine', [{ type: 'photos_changed' }] satisfies EngineEvent[]);
+    await waitFor(() => expect(screen.getAllByTestId('tile').map((t) => t.dataset.id)).toEqual(['3', '2']));
+    expect(commands(shell, 'tile_changes').at(-1)?.args).toEqual({ since: 9 });
   });
 
   it('copies a card and says whether it is safe to format', async () => {

@@ -186,6 +186,18 @@ impl Writer<'_> {
         Ok(n as u64)
     }
 
+    /// The owner died (its process is gone): make its jobs claimable now instead of
+    /// when their leases run out. The interrupted attempt still counts, so a job
+    /// that kills its worker every time ends up quarantined.
+    pub fn expire_leases(&self, owner: &str) -> Result<u64> {
+        let n = self.conn.execute(
+            "UPDATE jobs SET lease_until_ms = 0, updated_ms = ?2
+              WHERE status = 'running' AND lease_owner = ?1",
+            params![owner, self.now_ms],
+        )?;
+        Ok(n as u64)
+    }
+
     /// Hand one job back without counting the attempt (the queue is pausing).
     pub fn release(&self, job_id: i64, owner: &str) -> Result<bool> {
         let n = self.conn.execute(
@@ -239,6 +251,17 @@ impl Reader<'_> {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+
+    /// Owners holding running jobs (live or not).
+    pub fn lease_owners(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT lease_owner FROM jobs WHERE status = 'running' AND lease_owner IS NOT NULL",
+        )?;
+        let owners = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(owners)
     }
 
     /// Jobs of `kind` not finished yet: pending (due or scheduled for a retry) or running.

@@ -19,6 +19,7 @@ mod error;
 mod folders;
 mod gallery;
 mod jobs;
+mod matching;
 mod paths;
 mod photos;
 mod pool;
@@ -33,6 +34,9 @@ pub use error::CatalogError;
 pub use folders::WatchedFolder;
 pub use gallery::{RenditionRow, TileFilter, TileRow, TileSort};
 pub use jobs::{ClaimedJob, JobKind, KindStats, QueueCounts};
+pub use matching::{
+    EventRow, FaceRow, FoundMatch, MatchTotals, NewFace, ParticipantRow, SearchBacklog,
+};
 pub use photos::{
     CatalogCounts, FileContent, FileRecord, LocationState, PhotoFacts, PhotoRow, PhotoStatus,
     ReadFailure, RecordOutcome,

@@ -151,6 +151,108 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX renditions_lru ON renditions (last_used_ms);
     "#,
+    // v3: events, participants, faces and matches (face matching), and the sync
+    // outbox that reports match changes to the event server.
+    r#"
+    CREATE TABLE events (
+        id              TEXT    PRIMARY KEY,
+        name            TEXT    NOT NULL,
+        -- Rekognition collection of the event: findme-<id>.
+        collection_id   TEXT    NOT NULL,
+        match_threshold REAL    NOT NULL DEFAULT 80,
+        -- 'absent' until CreateCollection succeeded, 'ready', 'closed'.
+        collection_state TEXT   NOT NULL DEFAULT 'absent',
+        created_ms      INTEGER NOT NULL,
+        closed_ms       INTEGER
+    );
+
+    CREATE TABLE participants (
+        event_id      TEXT    NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+        id            TEXT    NOT NULL,
+        display_name  TEXT    NOT NULL,
+        -- The selfie, copied into the data folder (selfies/<sha256>.<ext>).
+        selfie_sha256 TEXT,
+        selfie_path   BLOB,
+        consent       INTEGER NOT NULL DEFAULT 1,
+        -- Rekognition FaceId of the indexed selfie; NULL until indexed.
+        face_id       TEXT,
+        -- Why the selfie cannot be used ("no face found", "several faces").
+        index_error   TEXT,
+        -- When every indexed photo was last searched for this participant.
+        searched_ms   INTEGER,
+        -- Removed by the photographer or the server: the row stays until the
+        -- selfie's face is deleted from the collection.
+        removed_ms    INTEGER,
+        updated_ms    INTEGER NOT NULL,
+        PRIMARY KEY (event_id, id)
+    );
+
+    -- Faces found in a photo, per event (each event has its own collection).
+    CREATE TABLE photo_faces (
+        id          INTEGER PRIMARY KEY,
+        event_id    TEXT    NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+        photo_id    INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+        face_id     TEXT,
+        -- Box as fractions of the upright photo.
+        box_left    REAL    NOT NULL,
+        box_top     REAL    NOT NULL,
+        box_width   REAL    NOT NULL,
+        box_height  REAL    NOT NULL,
+        confidence  REAL    NOT NULL,
+        UNIQUE (event_id, face_id)
+    );
+    CREATE INDEX photo_faces_by_photo ON photo_faces (event_id, photo_id);
+
+    -- Per event and photo: indexed into the collection, and searched.
+    CREATE TABLE photo_matching (
+        event_id    TEXT    NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+        photo_id    INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+        indexed_ms  INTEGER NOT NULL,
+        faces       INTEGER NOT NULL,
+        searched_ms INTEGER,
+        PRIMARY KEY (event_id, photo_id)
+    );
+    CREATE INDEX photo_matching_waiting ON photo_matching (event_id, searched_ms, indexed_ms);
+
+    -- A participant appears at most once per photo (highest confidence kept).
+    CREATE TABLE matches (
+        event_id       TEXT    NOT NULL,
+        photo_id       INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+        participant_id TEXT    NOT NULL,
+        face_row       INTEGER REFERENCES photo_faces (id) ON DELETE SET NULL,
+        confidence     REAL    NOT NULL,
+        matched_ms     INTEGER NOT NULL,
+        PRIMARY KEY (event_id, photo_id, participant_id),
+        FOREIGN KEY (event_id, participant_id) REFERENCES participants (event_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX matches_by_participant ON matches (event_id, participant_id);
+
+    CREATE TRIGGER matches_changed_on_insert AFTER INSERT ON matches BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter) WHERE id = NEW.photo_id;
+    END;
+    CREATE TRIGGER matches_changed_on_delete AFTER DELETE ON matches BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter) WHERE id = OLD.photo_id;
+    END;
+    CREATE TRIGGER matching_changed AFTER UPDATE OF searched_ms ON photo_matching BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter) WHERE id = NEW.photo_id;
+    END;
+
+    -- Changes the event server must hear about, written in the same transaction
+    -- as the change itself; the sync stage drains it oldest first.
+    CREATE TABLE outbox (
+        id         INTEGER PRIMARY KEY,
+        event_id   TEXT    NOT NULL,
+        -- 'photo' (push rendition + metadata), 'photo_withdrawn', 'participant_removed'
+        kind       TEXT    NOT NULL,
+        subject    TEXT    NOT NULL,
+        created_ms INTEGER NOT NULL,
+        sent_ms    INTEGER
+    );
+    CREATE INDEX outbox_unsent ON outbox (sent_ms, id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -4,10 +4,20 @@ use std::path::PathBuf;
 
 use findme_catalog::{CatalogCounts, PhotoRow, QueueCounts};
 use findme_ingest::{CardOptions, CardSummary, ImportSummary};
+use findme_thumbs::{RenditionKind, ThumbnailCache};
 
 use crate::api::*;
 
-pub(crate) fn photo_dto(row: PhotoRow) -> PhotoDto {
+pub(crate) fn photo_dto(row: PhotoRow, thumbs: &ThumbnailCache) -> PhotoDto {
+    let cached = |kind: RenditionKind| {
+        row.renditions.iter().any(|k| k == kind.as_str()).then(|| {
+            thumbs
+                .path_of(&row.sha256, kind)
+                .to_string_lossy()
+                .into_owned()
+        })
+    };
+    let (thumbnail, preview) = (cached(RenditionKind::Thumb), cached(RenditionKind::Preview));
     let camera = camera_name(row.camera_make.as_deref(), row.camera_model.as_deref());
     PhotoDto {
         id: row.id,
@@ -27,8 +37,12 @@ pub(crate) fn photo_dto(row: PhotoRow) -> PhotoDto {
         format: row.format,
         size: row.size,
         status: row.status.as_str().to_string(),
-        error: row.error,
+        // The contract has one reason field: the photo's failure, else why it has
+        // no thumbnail.
+        error: row.error.or(row.preview_error),
         group: row.group_id,
+        thumbnail,
+        preview,
         imported_at: jiff::Timestamp::from_millisecond(row.imported_ms)
             .map(|t| t.to_string())
             .unwrap_or_default(),
@@ -98,46 +112,17 @@ pub(crate) fn stats(counts: CatalogCounts, queue: QueueCounts) -> Stats {
             locations: counts.locations,
             failed: counts.failed,
         },
-        queue: QueueStats {
-            total_enqueued: queue.total_enqueued,
-            total_processed: queue.total_processed,
-            pending: queue.pending,
-            running: queue.running,
-            failed: queue.failed,
-            workers_active: queue.workers_active,
-        },
+        queue: queue_stats(queue),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::camera_name;
-
-    #[test]
-    fn camera_names_read_like_the_body() {
-        let cases = [
-            (Some("Canon"), Some("Canon EOS R5"), Some("Canon EOS R5")),
-            (
-                Some("NIKON CORPORATION"),
-                Some("NIKON Z 9"),
-                Some("NIKON Z 9"),
-            ),
-            (
-                Some("OLYMPUS IMAGING CORP."),
-                Some("E-M1"),
-                Some("OLYMPUS E-M1"),
-            ),
-            (Some("SONY"), Some("ILCE-7M4"), Some("SONY ILCE-7M4")),
-            (None, Some("X100V"), Some("X100V")),
-            (Some("FUJIFILM"), None, Some("FUJIFILM")),
-            (None, None, None),
-        ];
-        for (make, model, want) in cases {
-            assert_eq!(
-                camera_name(make, model).as_deref(),
-                want,
-                "{make:?} {model:?}"
-            );
-        }
+pub(crate) fn queue_stats(queue: QueueCounts) -> QueueStats {
+    QueueStats {
+        total_enqueued: queue.total_enqueued,
+        total_processed: queue.total_processed,
+        pending: queue.pending,
+        running: queue.running,
+        failed: queue.failed,
+        workers_active: queue.workers_active,
     }
 }

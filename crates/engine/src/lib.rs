@@ -4,6 +4,11 @@
 
 pub mod api;
 mod convert;
+mod gallery;
+mod owner;
+mod workers;
+
+pub use gallery::{RenditionError, RenditionKind};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +18,7 @@ use findme_catalog::{Catalog, CatalogError, QueueCounts};
 
 pub use findme_catalog::CatalogOptions;
 use findme_ingest::{CardOptions, FolderWatcher, IngestEvent, Ingestor};
+use findme_thumbs::{CacheConfig, ThumbnailCache};
 use tokio::sync::{broadcast, mpsc};
 
 pub use api::*;
@@ -31,6 +37,11 @@ pub struct EngineConfig {
     pub parallel_reads: usize,
     /// Catalog tuning (read pool size and timeouts, write batching).
     pub catalog: CatalogOptions,
+    /// Thumbnail cache size limit (least recently used files go first).
+    pub cache_limit_bytes: u64,
+    /// Background thumbnail workers (on-demand renders for visible tiles come on
+    /// top of these).
+    pub thumbnail_workers: usize,
 }
 
 impl EngineConfig {
@@ -40,6 +51,10 @@ impl EngineConfig {
             watch: WatchConfig::default(),
             parallel_reads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             catalog: CatalogOptions::default(),
+            cache_limit_bytes: 5 << 30,
+            // Leave a core for ingest and the UI.
+            thumbnail_workers: std::thread::available_parallelism()
+                .map_or(1, |n| n.get().div_ceil(2)),
         }
     }
 }
@@ -76,6 +91,8 @@ struct Inner {
     catalog: Catalog,
     ingestor: Ingestor,
     watcher: FolderWatcher,
+    thumbs: ThumbnailCache,
+    workers: workers::Workers,
     events: broadcast::Sender<EngineEvent>,
     watching: AtomicBool,
     /// Job leases taken by this process carry this name (released at shutdown).
@@ -98,15 +115,28 @@ impl Engine {
             .map_err(|e| EngineError::BadRequest(format!("catalog open task failed: {e}")))??;
         let (events, _) = broadcast::channel(1024);
         let (ingest_tx, ingest_rx) = mpsc::unbounded_channel();
-        tokio::spawn(forward_events(ingest_rx, events.clone()));
         let ingestor = Ingestor::new(catalog.clone(), config.parallel_reads, Some(ingest_tx));
         let watcher = FolderWatcher::start(ingestor.clone(), config.watch.clone());
-        let owner = format!("pid{}-{}", std::process::id(), now_ms());
+        let owner = owner::this_process();
+        recover_dead_leases(&catalog).await?;
+        let mut cache = CacheConfig::new(dir.join("cache").join("renditions"));
+        cache.limit_bytes = config.cache_limit_bytes;
+        let thumbs = ThumbnailCache::new(catalog.clone(), cache);
+        let workers = workers::Workers::new(
+            catalog.clone(),
+            thumbs.clone(),
+            owner.clone(),
+            config.thumbnail_workers,
+            events.clone(),
+        );
+        tokio::spawn(forward_events(ingest_rx, events.clone(), workers.clone()));
         Ok(Engine {
             inner: Arc::new(Inner {
                 catalog,
                 ingestor,
                 watcher,
+                thumbs,
+                workers,
                 events,
                 watching: AtomicBool::new(false),
                 owner,
@@ -150,9 +180,11 @@ impl Engine {
         Ok(convert::card_report(summary, &options))
     }
 
-    /// Start watching every persisted watched folder (idempotent). Folders added
-    /// later with [`Engine::add_watched_folder`] are watched at once.
+    /// Start the app's background work (idempotent): watch every persisted
+    /// watched folder (folders added later are watched at once) and run the job
+    /// workers (thumbnails).
     pub async fn start_watching(&self) -> Result<(), EngineError> {
+        self.start_workers();
         if self.inner.watching.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
@@ -250,7 +282,10 @@ impl Engine {
             _ => None,
         };
         Ok(PhotoPage {
-            photos: rows.into_iter().map(convert::photo_dto).collect(),
+            photos: rows
+                .into_iter()
+                .map(|row| convert::photo_dto(row, &self.inner.thumbs))
+                .collect(),
             next,
         })
     }
@@ -298,9 +333,56 @@ impl Engine {
         Ok(convert::stats(counts, queue))
     }
 
+    /// A keyset page of gallery tiles.
+    pub async fn tiles(&self, query: TileQuery) -> Result<TilePage, EngineError> {
+        gallery::tiles(self, query).await
+    }
+
+    /// Tiles changed (and photos removed) since change `since` (from a page's or a
+    /// previous call's `seq`).
+    pub async fn tile_changes(&self, since: i64) -> Result<TileChanges, EngineError> {
+        gallery::tile_changes(self, since).await
+    }
+
+    /// Everything the detail view shows for one photo.
+    pub async fn photo_detail(&self, id: i64) -> Result<PhotoDetailDto, EngineError> {
+        gallery::photo_detail(self, id).await
+    }
+
+    /// Queue counters per job kind and the thumbnail cache's numbers.
+    pub async fn activity(&self) -> Result<ActivityDto, EngineError> {
+        gallery::activity(self).await
+    }
+
+    /// The bytes of a photo's cached thumbnail or preview (JPEG), made now if
+    /// missing. `sha256` comes from the webview: anything but 64 lower-case hex
+    /// digits is refused before any file is touched.
+    pub async fn rendition(
+        &self,
+        sha256: &str,
+        kind: RenditionKind,
+    ) -> Result<Vec<u8>, RenditionError> {
+        gallery::rendition(self, sha256, kind).await
+    }
+
+    /// Run the job workers (thumbnails) in this process (idempotent).
+    pub fn start_workers(&self) {
+        self.inner.workers.start();
+    }
+
+    /// Make every pending thumbnail and preview now, returning when none is left
+    /// (the CLI's `import` waits for this).
+    pub async fn make_thumbnails(&self) -> Result<(), EngineError> {
+        self.start_workers();
+        self.inner.workers.wait_for_thumbnails().await?;
+        Ok(())
+    }
+
     /// Stop watchers, finish in-flight writes, release job leases, close the catalog.
     pub async fn shutdown(&self) {
         self.inner.watcher.shutdown().await;
+        self.inner.workers.shutdown().await;
+        self.inner.thumbs.flush_usage().await;
         let owner = self.inner.owner.clone();
         if let Err(e) = self
             .inner
@@ -315,13 +397,29 @@ impl Engine {
     }
 }
 
+/// Jobs held by a process of this host that died are claimable at once.
+async fn recover_dead_leases(catalog: &Catalog) -> Result<(), EngineError> {
+    let owners = catalog.read(|r| r.lease_owners()).await?;
+    for owner in owners.into_iter().filter(|o| owner::is_dead(o)) {
+        let name = owner.clone();
+        let n = catalog.write(move |w| w.expire_leases(&name)).await?;
+        tracing::info!(%owner, jobs = n, "recovered the jobs of a process that died");
+    }
+    Ok(())
+}
+
 async fn forward_events(
     mut rx: mpsc::UnboundedReceiver<IngestEvent>,
     events: broadcast::Sender<EngineEvent>,
+    workers: workers::Workers,
 ) {
     while let Some(event) = rx.recv().await {
         let event = match event {
-            IngestEvent::CatalogChanged => EngineEvent::PhotosChanged,
+            IngestEvent::CatalogChanged => {
+                // New photos bring new jobs.
+                workers.wake();
+                EngineEvent::PhotosChanged
+            }
             IngestEvent::Progress { done, total } => EngineEvent::ImportProgress { done, total },
             IngestEvent::FolderStatusChanged => EngineEvent::FoldersChanged,
         };
@@ -341,7 +439,7 @@ fn absolute_all(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>, EngineError> {
     paths.iter().map(|p| absolute(p)).collect()
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -70,6 +70,8 @@ pub(crate) enum Msg {
     Removed(PathBuf),
     /// Compare this watched folder with the catalog.
     Reconcile(PathBuf),
+    /// Walk a folder that appeared a moment ago once more.
+    RescanFolder(PathBuf),
     AddRoot(PathBuf, bool, oneshot::Sender<()>),
     RemoveRoot(PathBuf, oneshot::Sender<()>),
     /// An inspection task finished with this path.
@@ -235,6 +237,7 @@ impl Loop {
             Msg::Touched(path) => self.touched(path),
             Msg::Removed(path) => self.removed(path),
             Msg::Reconcile(root) => self.reconcile(root),
+            Msg::RescanFolder(dir) => self.rescan_folder(dir),
             Msg::AddRoot(path, poll, ack) => {
                 self.roots.insert(
                     path.clone(),
@@ -288,7 +291,15 @@ impl Loop {
             Err(_) => return self.removed(path),
         };
         if meta.is_dir() {
-            return self.rescan_folder(path);
+            // Files can land in a new folder before the OS watch on it exists:
+            // walk it now, and once more after the watch is surely in place.
+            self.rescan_folder(path.clone());
+            let (tx, delay) = (self.tx.clone(), self.config.stable_for.max(Duration::from_millis(500)));
+            self.scans.spawn(async move {
+                tokio::time::sleep(delay).await;
+                let _ = tx.send(Msg::RescanFolder(path));
+            });
+            return;
         }
         let Classification::Photo(format) = classify_name(&path) else {
             return;

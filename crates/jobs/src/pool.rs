@@ -244,10 +244,12 @@ async fn settle(shared: &Shared, job: &ClaimedJob, outcome: Result<(), JobError>
         }
         Err(JobError::Pause(reason)) => {
             tracing::warn!(kind = %job.kind, %reason, "pausing the queue");
+            // Hand the job back first: whoever sees the pause sees it pending.
+            let released = shared.catalog.write(move |w| w.release(id, &owner)).await;
             if let Ok(mut paused) = shared.paused.lock() {
                 *paused = Some(reason);
             }
-            shared.catalog.write(move |w| w.release(id, &owner)).await
+            released
         }
     };
     if let Err(e) = result {

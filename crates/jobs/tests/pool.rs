@@ -83,7 +83,7 @@ async fn every_job_runs_exactly_once_with_many_workers() {
     );
     pool.wait_idle().await.unwrap();
     pool.shutdown().await;
-    let runs = handler.runs.lock().unwrap();
+    let runs = handler.runs.lock().unwrap().clone();
     assert_eq!(runs.len(), 200);
     assert!(runs.values().all(|&n| n == 1), "a job ran twice");
     assert_eq!(pool.status().processed, 200);
@@ -213,7 +213,7 @@ fn a_crashed_workers_jobs_run_again_after_their_lease() {
         );
         pool.wait_idle().await.unwrap();
         pool.shutdown().await;
-        let runs = handler.runs.lock().unwrap();
+        let runs = handler.runs.lock().unwrap().clone();
         assert_eq!(runs.len(), 4);
         assert!(runs.values().all(|&n| n == 1));
         for i in 0..4 {

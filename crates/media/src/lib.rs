@@ -15,12 +15,15 @@
 //!   [`Completeness::Invalid`] with a reason written for photographers.
 //! - Metadata is read only for complete files and is best-effort: broken EXIF
 //!   leaves fields `None`, never an error.
+//! - [`render`] makes JPEG thumbnails and previews (decoded once, at the smallest
+//!   size that covers the largest request); see its module for memory and errors.
 
 mod format;
 #[cfg(test)]
 mod hostile_tests;
 mod inspect;
 mod metadata;
+mod render;
 mod structure;
 #[cfg(test)]
 mod tests;
@@ -30,6 +33,7 @@ mod testutil;
 pub use format::{classify_path, Classification, Format, RawKind};
 pub use inspect::{hash_file, inspect_file, Inspection, MediaError, Sha256, StreamHasher};
 pub use metadata::{CaptureTime, Metadata};
+pub use render::{render, RenderError, Rendition, RenditionRequest, RenditionSource, Renditions};
 pub use structure::Completeness;
 
 /// Images whose header claims more pixels than this are refused as decompression

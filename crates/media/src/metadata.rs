@@ -31,6 +31,8 @@ mod time;
 
 use std::fs::File;
 
+pub(crate) use sources::orientation_and_thumbnail;
+
 use crate::structure::Facts;
 use crate::{Format, RawKind};
 

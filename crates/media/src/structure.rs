@@ -16,7 +16,8 @@ use crate::{Format, RawKind, MAX_PIXELS};
 
 pub(crate) use bmff::{find_child, BoxIter};
 pub(crate) use jpeg::JpegChecker;
-pub(crate) use raw::raf_jpeg_range;
+pub(crate) use png::PngChecker;
+pub(crate) use raw::{raf_jpeg_range, tiff_jpeg_ranges};
 
 /// Whether a file's bytes form a whole image container.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 import { emit } from '@tauri-apps/api/event';
-import { mockIPC } from '@tauri-apps/api/mocks';
+import { mockConvertFileSrc, mockIPC } from '@tauri-apps/api/mocks';
 import { describe, expect, it, vi } from 'vitest';
 import * as api from './api';
 import type { EngineEvent } from './bindings/EngineEvent';
@@ -15,7 +15,14 @@ function recordCalls(answer: unknown = null) {
 
 describe('api wrapper', () => {
   it.each([
-    ['list_photos', () => api.listPhotos({ after: { taken_ms: 5, id: 7 }, limit: 50, newest_first: true }), { query: { after: { taken_ms: 5, id: 7 }, limit: 50, newest_first: true } }],
+    [
+      'tiles',
+      () => api.tiles({ after: { key: 5, id: 7 }, limit: 1000, sort: 'imported', newest_first: false, filter: { kind: 'failed' } }),
+      { query: { after: { key: 5, id: 7 }, limit: 1000, sort: 'imported', newest_first: false, filter: { kind: 'failed' } } },
+    ],
+    ['tile_changes', () => api.tileChanges(42), { since: 42 }],
+    ['photo_detail', () => api.photoDetail(7), { id: 7 }],
+    ['activity', () => api.activity(), {}],
     ['stats', () => api.stats(), {}],
     ['watched_folders', () => api.watchedFolders(), {}],
     ['add_watched_folder', () => api.addWatchedFolder('/mnt/card', true), { path: '/mnt/card', poll: true }],
@@ -54,6 +61,20 @@ describe('api wrapper', () => {
     await emit(api.ENGINE_EVENT, batch);
     expect(handler).toHaveBeenCalledWith(batch);
     unlisten();
+  });
+});
+
+describe('thumbUrl', () => {
+  const sha = 'ab'.repeat(32);
+  it('builds thumb://localhost/<sha>/<kind> with an unencoded separator', () => {
+    mockConvertFileSrc('linux');
+    expect(api.thumbUrl(sha, 'thumb')).toBe(`thumb://localhost/${sha}/thumb`);
+    expect(api.thumbUrl(sha, 'preview')).toBe(`thumb://localhost/${sha}/preview`);
+  });
+
+  it('uses http://thumb.localhost on Windows', () => {
+    mockConvertFileSrc('windows');
+    expect(api.thumbUrl(sha, 'thumb')).toBe(`http://thumb.localhost/${sha}/thumb`);
   });
 });
 

@@ -1,20 +1,50 @@
 // Typed wrappers around the shell's Tauri commands (src-tauri/src/commands.rs).
 // Wire types are generated from crates/engine/src/api.rs by ts-rs (./bindings).
-import { invoke } from '@tauri-apps/api/core';
+import { convertFileSrc, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { ActivityDto } from './bindings/ActivityDto';
 import type { EngineEvent } from './bindings/EngineEvent';
 import type { FailureDto } from './bindings/FailureDto';
 import type { ImportReport } from './bindings/ImportReport';
-import type { PhotoPage } from './bindings/PhotoPage';
-import type { PhotoQuery } from './bindings/PhotoQuery';
+import type { PhotoDetailDto } from './bindings/PhotoDetailDto';
 import type { Stats } from './bindings/Stats';
+import type { TileChanges } from './bindings/TileChanges';
+import type { TilePage } from './bindings/TilePage';
+import type { TileQuery } from './bindings/TileQuery';
 import type { WatchedFolderDto } from './bindings/WatchedFolderDto';
 
 /** Name of the Tauri event carrying coalesced engine events (src-tauri/src/events.rs). */
 export const ENGINE_EVENT = 'engine';
 
-export function listPhotos(query: PhotoQuery): Promise<PhotoPage> {
-  return invoke<PhotoPage>('list_photos', { query });
+/** A keyset page of gallery tiles. */
+export function tiles(query: TileQuery): Promise<TilePage> {
+  return invoke<TilePage>('tiles', { query });
+}
+
+/** Tiles changed and photos removed since change `since` (loop while `more`). */
+export function tileChanges(since: number): Promise<TileChanges> {
+  return invoke<TileChanges>('tile_changes', { since });
+}
+
+export function photoDetail(id: number): Promise<PhotoDetailDto> {
+  return invoke<PhotoDetailDto>('photo_detail', { id });
+}
+
+/** Job queues and the thumbnail cache. */
+export function activity(): Promise<ActivityDto> {
+  return invoke<ActivityDto>('activity');
+}
+
+export type RenditionKind = 'thumb' | 'preview';
+
+/**
+ * URL of a photo's cached thumbnail or preview on the shell's `thumb` scheme:
+ * `thumb://localhost/<sha256>/<kind>` (Windows: `http://thumb.localhost/...`).
+ * The kind is appended after `convertFileSrc`, which would percent-encode the `/`
+ * (the scheme refuses encoded separators); a sha256 has nothing to encode.
+ */
+export function thumbUrl(sha256: string, kind: RenditionKind): string {
+  return `${convertFileSrc(sha256, 'thumb')}/${kind}`;
 }
 
 export function stats(): Promise<Stats> {
@@ -58,7 +88,10 @@ export function onEngineEvents(handler: (batch: EngineEvent[]) => void): Promise
 
 /** The commands as one object, so the UI can be given a fake in tests. */
 export const api = {
-  listPhotos,
+  tiles,
+  tileChanges,
+  photoDetail,
+  activity,
   stats,
   watchedFolders,
   addWatchedFolder,

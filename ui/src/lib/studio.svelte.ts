@@ -1,18 +1,18 @@
 // The UI's state: what the catalog holds, the watched folders, and what the
 // photographer is told (toasts, progress). Components read it and call its actions;
 // it talks to the shell only through `Api`, so tests hand it a fake.
+import { Activity } from './activity.svelte';
 import { api as tauriApi, errorMessage, type Api } from './api';
 import type { EngineEvent } from './bindings/EngineEvent';
 import type { FailureDto } from './bindings/FailureDto';
 import type { ImportReport } from './bindings/ImportReport';
-import type { PhotoDto } from './bindings/PhotoDto';
 import type { Stats } from './bindings/Stats';
 import type { WatchedFolderDto } from './bindings/WatchedFolderDto';
 import { summarizeReport } from './format';
+import { Gallery } from './gallery.svelte';
+import { markOnce } from './perf';
 import { throttle, type Throttled } from './throttle';
 
-/** Photos shown in the list (the first page, most recent first). */
-export const PAGE_SIZE = 200;
 /** Re-fetches after engine events run at most this often. */
 export const REFRESH_INTERVAL_MS = 300;
 const TOAST_MS = 6000;
@@ -25,19 +25,13 @@ export interface Toast {
   text: string;
 }
 
-export interface Progress {
-  done: number;
-  total: number;
-}
-
-type Part = 'photos' | 'folders';
+/** What a coalesced re-fetch covers: counters and problems, the tiles, the folders. */
+type Part = 'photos' | 'tiles' | 'folders';
 
 export class Studio {
   stats = $state<Stats | null>(null);
-  photos = $state<PhotoDto[]>([]);
   folders = $state<WatchedFolderDto[]>([]);
   failures = $state<FailureDto[]>([]);
-  progress = $state<Progress | null>(null);
   /** The last card import's report (shown until dismissed). */
   cardReport = $state<ImportReport | null>(null);
   toasts = $state<Toast[]>([]);
@@ -45,35 +39,60 @@ export class Studio {
   loaded = $state(false);
   busy = $state(false);
 
+  readonly gallery: Gallery;
+  readonly activity: Activity;
   readonly #api: Api;
   readonly #refresh: Throttled<Part>;
   #nextToast = 1;
   #photosSeq = 0;
   #foldersSeq = 0;
 
-  constructor(api: Api = tauriApi, refreshIntervalMs = REFRESH_INTERVAL_MS) {
+  /**
+   * `firstPaintWaitMs`: how long the startup reads (and the gallery's background
+   * pages) may wait for the first thumbnail (see Gallery.firstPaint); 0 in tests.
+   */
+  constructor(api: Api = tauriApi, refreshIntervalMs = REFRESH_INTERVAL_MS, firstPaintWaitMs = 0) {
     this.#api = api;
+    this.gallery = new Gallery(api, { firstPaintWaitMs });
+    this.activity = new Activity(api, refreshIntervalMs);
     this.#refresh = throttle<Part>(refreshIntervalMs, (parts) => this.#reload(parts));
+  }
+
+  /** The shell's commands (the detail view reads through it). */
+  get api(): Api {
+    return this.#api;
   }
 
   /** Nothing catalogued and nothing watched: the first-run state. */
   get isEmpty(): boolean {
     return (
       this.loaded &&
-      this.photos.length === 0 &&
       this.folders.length === 0 &&
-      (this.stats?.catalog.photos ?? 0) === 0
+      (this.stats?.catalog.photos ?? 0) === 0 &&
+      this.gallery.total === 0
     );
   }
 
-  /** Listens to engine events, then loads everything. Returns the cleanup. */
+  /**
+   * Listens to engine events, then loads everything: the gallery's first page and
+   * first thumbnails first; its other pages keep coming in the background after this
+   * resolves. Returns the cleanup.
+   */
   async start(): Promise<() => void> {
-    // Listen first so that no change between the load and the listen is missed.
+    markOnce('studio-start');
+    // The gallery first: its first page is what the photographer waits for. Its
+    // change feed starts at that page's sequence number, so nothing is missed even
+    // though the listener is added meanwhile.
+    void this.gallery.reload();
     const unlisten = await this.#api.onEngineEvents((batch) => this.handleEngineEvents(batch));
+    // Counters, folders and queues are not what the photographer waits for.
+    await this.gallery.firstPaint;
+    void this.activity.start();
     await this.#reload(new Set<Part>(['photos', 'folders']));
     this.loaded = true;
     return () => {
       this.#refresh.cancel();
+      this.activity.stop();
       unlisten();
     };
   }
@@ -82,16 +101,20 @@ export class Studio {
     for (const event of batch) {
       switch (event.type) {
         case 'photos_changed':
-          this.#refresh.request('photos');
+          this.#refresh.request('photos', 'tiles');
+          break;
+        case 'queue_changed':
+          // Thumbnails made, matches found, pushes done: the tiles show it.
+          this.#refresh.request('tiles');
           break;
         case 'folders_changed':
           this.#refresh.request('folders');
           break;
         case 'import_progress':
-          this.progress = event.done >= event.total ? null : { done: event.done, total: event.total };
           break;
       }
     }
+    this.activity.handleEngineEvents(batch);
   }
 
   /** Runs pending re-fetches now (tests; also after an action the user waits on). */
@@ -108,7 +131,7 @@ export class Studio {
     try {
       const folder = await this.#api.addWatchedFolder(trimmed, poll);
       this.notify('success', `Watching ${folder.path}`);
-      this.#refresh.request('folders', 'photos');
+      this.#refresh.request('folders', 'photos', 'tiles');
       return true;
     } catch (err) {
       this.notify('error', `Could not watch ${trimmed}: ${errorMessage(err)}`);
@@ -139,14 +162,14 @@ export class Studio {
     try {
       const report = await this.#api.importPaths(paths);
       this.notify(report.failed > 0 ? 'error' : 'success', summarizeReport(report));
-      this.#refresh.request('photos');
+      this.#refresh.request('photos', 'tiles');
       return report;
     } catch (err) {
       this.notify('error', `Import failed: ${errorMessage(err)}`);
       return null;
     } finally {
       this.busy = false;
-      this.progress = null;
+      this.activity.importFinished();
     }
   }
 
@@ -160,14 +183,14 @@ export class Studio {
     try {
       const report = await this.#api.importCard(sources, destination, backup);
       this.cardReport = report;
-      this.#refresh.request('photos');
+      this.#refresh.request('photos', 'tiles');
       return report;
     } catch (err) {
       this.notify('error', `Card import failed: ${errorMessage(err)}`);
       return null;
     } finally {
       this.busy = false;
-      this.progress = null;
+      this.activity.importFinished();
     }
   }
 
@@ -188,21 +211,18 @@ export class Studio {
   async #reload(parts: Set<Part>): Promise<void> {
     const jobs: Promise<void>[] = [];
     if (parts.has('photos')) jobs.push(this.#loadPhotos());
+    if (parts.has('tiles')) jobs.push(this.gallery.syncChanges());
     if (parts.has('folders')) jobs.push(this.#loadFolders());
     await Promise.all(jobs);
   }
 
+  /** The counters and the unreadable files (the tiles come from the gallery). */
   async #loadPhotos(): Promise<void> {
     const seq = ++this.#photosSeq;
     try {
-      const [stats, page, failures] = await Promise.all([
-        this.#api.stats(),
-        this.#api.listPhotos({ after: null, limit: PAGE_SIZE, newest_first: true }),
-        this.#api.failures(),
-      ]);
+      const [stats, failures] = await Promise.all([this.#api.stats(), this.#api.failures()]);
       if (seq !== this.#photosSeq) return; // a newer load already answered
       this.stats = stats;
-      this.photos = page.photos;
       this.failures = failures;
     } catch (err) {
       this.notify('error', `Could not read the catalog: ${errorMessage(err)}`);

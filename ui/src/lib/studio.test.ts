@@ -1,12 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { photo, report, stats } from '../tests/fixtures';
+import { activity, pageOf, report, stats, tiles } from '../tests/fixtures';
 import type { Api } from './api';
 import type { EngineEvent } from './bindings/EngineEvent';
-import { PAGE_SIZE, Studio } from './studio.svelte';
+import { FIRST_PAGE } from './gallery.svelte';
+import { Studio } from './studio.svelte';
 
 function fakeApi(overrides: Partial<Api> = {}) {
   const api = {
-    listPhotos: vi.fn<Api['listPhotos']>(async () => ({ photos: [photo(1)], next: null })),
+    tiles: vi.fn<Api['tiles']>(async (query) => pageOf(tiles(1), query, 1)),
+    tileChanges: vi.fn<Api['tileChanges']>(async () => ({ changed: [], removed: [], seq: 1, more: false })),
+    photoDetail: vi.fn<Api['photoDetail']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    activity: vi.fn<Api['activity']>(async () => activity()),
     stats: vi.fn<Api['stats']>(async () => stats(1)),
     watchedFolders: vi.fn<Api['watchedFolders']>(async () => []),
     addWatchedFolder: vi.fn<Api['addWatchedFolder']>(async (path, poll) => ({ path, poll, online: true })),
@@ -22,6 +28,7 @@ function fakeApi(overrides: Partial<Api> = {}) {
 
 const PHOTOS_CHANGED: EngineEvent = { type: 'photos_changed' };
 const FOLDERS_CHANGED: EngineEvent = { type: 'folders_changed' };
+const QUEUE_CHANGED: EngineEvent = { type: 'queue_changed' };
 
 describe('Studio', () => {
   beforeEach(() => {
@@ -31,7 +38,7 @@ describe('Studio', () => {
     vi.useRealTimers();
   });
 
-  it('listens before the first load, then loads stats, photos, failures and folders', async () => {
+  it('listens before the first load, then loads stats, tiles, failures and folders', async () => {
     const order: string[] = [];
     const api = fakeApi({
       onEngineEvents: vi.fn(async () => {
@@ -47,16 +54,24 @@ describe('Studio', () => {
     expect(studio.loaded).toBe(false);
     await studio.start();
     expect(order).toEqual(['listen', 'stats']);
-    expect(api.listPhotos).toHaveBeenCalledWith({ after: null, limit: PAGE_SIZE, newest_first: true });
+    expect(api.tiles).toHaveBeenCalledWith({
+      after: null,
+      limit: FIRST_PAGE,
+      sort: 'captured',
+      newest_first: true,
+      filter: { kind: 'all' },
+    });
     expect(api.failures).toHaveBeenCalledTimes(1);
     expect(api.watchedFolders).toHaveBeenCalledTimes(1);
+    expect(api.activity).toHaveBeenCalledTimes(1);
     expect(studio.loaded).toBe(true);
-    expect(studio.photos).toHaveLength(1);
+    await vi.waitFor(() => expect(studio.gallery.store.length).toBe(1));
     expect(studio.stats?.catalog.photos).toBe(1);
   });
 
   it('is empty only with no photos and no watched folders', async () => {
-    const empty = new Studio(fakeApi({ stats: vi.fn(async () => stats(0)), listPhotos: vi.fn(async () => ({ photos: [], next: null })) }));
+    const none = vi.fn<Api['tiles']>(async (query) => pageOf([], query, 1));
+    const empty = new Studio(fakeApi({ stats: vi.fn(async () => stats(0)), tiles: none }));
     expect(empty.isEmpty).toBe(false); // not loaded yet: no flash of the empty state
     await empty.start();
     expect(empty.isEmpty).toBe(true);
@@ -64,7 +79,7 @@ describe('Studio', () => {
     const watching = new Studio(
       fakeApi({
         stats: vi.fn(async () => stats(0)),
-        listPhotos: vi.fn(async () => ({ photos: [], next: null })),
+        tiles: none,
         watchedFolders: vi.fn(async () => [{ path: '/card', poll: false, online: true }]),
       }),
     );
@@ -76,14 +91,18 @@ describe('Studio', () => {
     const api = fakeApi();
     const studio = new Studio(api, 300);
     await studio.start();
+    await vi.advanceTimersByTimeAsync(0);
     vi.clearAllMocks();
 
-    for (let i = 0; i < 500; i++) studio.handleEngineEvents([PHOTOS_CHANGED]);
+    for (let i = 0; i < 500; i++) studio.handleEngineEvents([PHOTOS_CHANGED, QUEUE_CHANGED]);
     expect(api.stats).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(300);
     expect(api.stats).toHaveBeenCalledTimes(1);
-    expect(api.listPhotos).toHaveBeenCalledTimes(1);
+    expect(api.tileChanges).toHaveBeenCalledTimes(1);
+    expect(api.tileChanges).toHaveBeenCalledWith(1);
     expect(api.failures).toHaveBeenCalledTimes(1);
+    expect(api.activity).toHaveBeenCalledTimes(1);
+    expect(api.tiles).not.toHaveBeenCalled(); // no reload: the change feed is merged
     expect(api.watchedFolders).not.toHaveBeenCalled();
   });
 
@@ -101,28 +120,30 @@ describe('Studio', () => {
   it('shows import progress until the import is done', async () => {
     const studio = new Studio(fakeApi());
     studio.handleEngineEvents([{ type: 'import_progress', done: 3, total: 10 }]);
-    expect(studio.progress).toEqual({ done: 3, total: 10 });
+    expect(studio.activity.importing).toMatchObject({ done: 3, total: 10 });
+    expect(studio.activity.progress.map((p) => p.key)).toEqual(['import']);
     studio.handleEngineEvents([{ type: 'import_progress', done: 10, total: 10 }]);
-    expect(studio.progress).toBeNull();
+    expect(studio.activity.importing).toBeNull();
+    expect(studio.activity.progress).toEqual([]);
   });
 
-  it('ignores a load that was overtaken by a newer one', async () => {
-    let answer!: (value: { photos: ReturnType<typeof photo>[]; next: null }) => void;
-    const slow = new Promise<{ photos: ReturnType<typeof photo>[]; next: null }>((resolve) => (answer = resolve));
-    const listPhotos = vi
-      .fn<Api['listPhotos']>()
+  it('ignores a stats answer that was overtaken by a newer one', async () => {
+    let answer!: (value: ReturnType<typeof stats>) => void;
+    const slow = new Promise<ReturnType<typeof stats>>((resolve) => (answer = resolve));
+    const statsFn = vi
+      .fn<Api['stats']>()
       .mockImplementationOnce(() => slow)
-      .mockImplementation(async () => ({ photos: [photo(1), photo(2)], next: null }));
-    const studio = new Studio(fakeApi({ listPhotos }), 300);
+      .mockImplementation(async () => stats(2));
+    const studio = new Studio(fakeApi({ stats: statsFn }), 300);
     const starting = studio.start();
     await vi.advanceTimersByTimeAsync(0);
-    expect(listPhotos).toHaveBeenCalledTimes(1); // the first load hangs on the slow answer
+    expect(statsFn).toHaveBeenCalledTimes(1); // the first load hangs on the slow answer
     studio.handleEngineEvents([PHOTOS_CHANGED]);
     await studio.flushRefresh();
-    expect(studio.photos).toHaveLength(2);
-    answer({ photos: [], next: null });
+    expect(studio.stats?.catalog.photos).toBe(2);
+    answer(stats(0));
     await starting;
-    expect(studio.photos).toHaveLength(2);
+    expect(studio.stats?.catalog.photos).toBe(2);
   });
 
   it('adds a trimmed folder path and refuses an empty one', async () => {

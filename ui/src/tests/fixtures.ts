@@ -1,9 +1,17 @@
 // Test data in the engine's wire format, and a recording fake of the shell's IPC.
-import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
+import { mockConvertFileSrc, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
+import type { ActivityDto } from '../lib/bindings/ActivityDto';
 import type { ImportReport } from '../lib/bindings/ImportReport';
+import type { PhotoDetailDto } from '../lib/bindings/PhotoDetailDto';
 import type { PhotoDto } from '../lib/bindings/PhotoDto';
+import type { QueueStats } from '../lib/bindings/QueueStats';
 import type { Stats } from '../lib/bindings/Stats';
+import type { TileChanges } from '../lib/bindings/TileChanges';
+import type { TileDto } from '../lib/bindings/TileDto';
+import type { TilePage } from '../lib/bindings/TilePage';
+import type { TileQuery } from '../lib/bindings/TileQuery';
 import type { WatchedFolderDto } from '../lib/bindings/WatchedFolderDto';
+import { compareTiles, cursorOf, matchesFilter } from '../lib/tiles';
 
 export function stats(photos: number, failed = 0, pending = 0): Stats {
   return {
@@ -37,6 +45,77 @@ export function photo(id: number, overrides: Partial<PhotoDto> = {}): PhotoDto {
     error: null,
     group: null,
     imported_at: '2026-06-01T13:00:00Z',
+    thumbnail: null,
+    preview: null,
+    ...overrides,
+  };
+}
+
+/** 2026-06-01 14:00 local-ish, one photo a second. */
+export const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
+
+export function tile(id: number, overrides: Partial<TileDto> = {}): TileDto {
+  return {
+    id,
+    sha256: id.toString(16).padStart(64, '0'),
+    taken_ms: T0 + id * 1000,
+    imported_ms: T0 + 3_600_000 + id,
+    width: 3504,
+    height: 2336,
+    name: `DSC_${String(id).padStart(4, '0')}.JPG`,
+    status: 'ok',
+    error: null,
+    thumb: 'ready',
+    preview_error: null,
+    matching: null,
+    people: [],
+    push: null,
+    change_seq: id,
+    ...overrides,
+  };
+}
+
+export function tiles(count: number, from = 1): TileDto[] {
+  return Array.from({ length: count }, (_, i) => tile(from + i));
+}
+
+/** A keyset page over `all` the way the engine answers `tiles`. */
+export function pageOf(all: TileDto[], query: TileQuery, seq = 0): TilePage {
+  const view = { sort: query.sort, newestFirst: query.newest_first, filter: query.filter };
+  const matching = all.filter((t) => matchesFilter(t, query.filter) !== false).sort((a, b) => compareTiles(a, b, view));
+  const after = query.after;
+  const start = after
+    ? matching.findIndex((t) => compareTiles(t, tile(after.id, { taken_ms: after.key, imported_ms: after.key }), view) > 0)
+    : 0;
+  const limit = query.limit === 0 ? 500 : query.limit;
+  const from = start < 0 ? matching.length : start;
+  const slice = matching.slice(from, from + limit);
+  const last = slice[slice.length - 1];
+  const more = from + limit < matching.length;
+  return { tiles: slice, next: more && last ? cursorOf(last, query.sort) : null, total: matching.length, seq };
+}
+
+export function queueStats(overrides: Partial<QueueStats> = {}): QueueStats {
+  return { total_enqueued: 0, total_processed: 0, pending: 0, running: 0, failed: 0, workers_active: 0, ...overrides };
+}
+
+export function activity(overrides: Partial<ActivityDto> = {}): ActivityDto {
+  return {
+    queues: [
+      { kind: 'thumbnail', stats: queueStats(), workers: 2, paused: null },
+      { kind: 'match', stats: queueStats(), workers: 1, paused: null },
+      { kind: 'push', stats: queueStats(), workers: 1, paused: 'No event server is set up.' },
+    ],
+    cache: { files: 0, bytes: 0, limit_bytes: 5_000_000_000, hits: 0, misses: 0 },
+    ...overrides,
+  };
+}
+
+export function detailOf(t: TileDto, overrides: Partial<PhotoDetailDto> = {}): PhotoDetailDto {
+  return {
+    photo: photo(t.id, { sha256: t.sha256, paths: [`/shoot/card/${t.name}`], status: t.status, error: t.error }),
+    tile: t,
+    faces: [],
     ...overrides,
   };
 }
@@ -55,7 +134,12 @@ export function report(overrides: Partial<ImportReport> = {}): ImportReport {
 }
 
 export interface Backend {
-  photos: PhotoDto[];
+  /** Every tile in the catalog (the fake pages and filters them). */
+  tiles: TileDto[];
+  /** Answers of `tile_changes`, taken in order (then: nothing changed). */
+  changes: TileChanges[];
+  seq: number;
+  activity: ActivityDto;
   folders: WatchedFolderDto[];
   stats: Stats;
   importReport: ImportReport;
@@ -68,7 +152,10 @@ export interface Backend {
 /** Installs a fake shell: commands answer from `backend`, events are mocked. */
 export function fakeShell(initial: Partial<Backend> = {}): Backend {
   const backend: Backend = {
-    photos: [],
+    tiles: [],
+    changes: [],
+    seq: 1,
+    activity: activity(),
     folders: [],
     stats: stats(0),
     importReport: report(),
@@ -77,6 +164,7 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
     ...initial,
   };
   mockWindows('main');
+  mockConvertFileSrc('linux');
   mockIPC(
     (cmd, payload) => {
       const args = (payload ?? {}) as Record<string, unknown>;
@@ -84,8 +172,17 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
       switch (cmd) {
         case 'stats':
           return backend.stats;
-        case 'list_photos':
-          return { photos: backend.photos, next: null };
+        case 'tiles':
+          return pageOf(backend.tiles, args.query as TileQuery, backend.seq);
+        case 'tile_changes':
+          return backend.changes.shift() ?? { changed: [], removed: [], seq: backend.seq, more: false };
+        case 'photo_detail': {
+          const t = backend.tiles.find((x) => x.id === args.id);
+          if (!t) throw new Error(`no photo ${String(args.id)}`);
+          return detailOf(t);
+        }
+        case 'activity':
+          return backend.activity;
         case 'failures':
           return [];
         case 'watched_folders':

@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod gallery;
+
+pub use gallery::*;
+
 /// One catalogued photo (one content hash), with every place it is stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(
@@ -40,6 +44,11 @@ pub struct PhotoDto {
     pub group: Option<i64>,
     /// When FindMe first catalogued these bytes (RFC 3339, UTC).
     pub imported_at: String,
+    /// Absolute path of the cached ~320 px thumbnail; null while pending or when
+    /// impossible (the reason is then in `error`).
+    pub thumbnail: Option<String>,
+    /// Absolute path of the cached ~2048 px preview; null like `thumbnail`.
+    pub preview: Option<String>,
 }
 
 /// Keyset cursor for paging photos in capture order: (capture instant in ms, id).
@@ -234,4 +243,6 @@ pub enum EngineEvent {
     },
     /// The set or the state of watched folders changed.
     FoldersChanged,
+    /// A job queue's counters changed (thumbnails made, matches found...).
+    QueueChanged,
 }

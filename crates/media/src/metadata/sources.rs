@@ -57,6 +57,28 @@ pub(crate) fn read_tags(format: Format, facts: Facts, file: &File) -> Tags {
     tags
 }
 
+/// What a rendition needs from a JPEG's or PNG's EXIF block: the orientation (1-8)
+/// and the bytes of the IFD1 thumbnail JPEG, when there is one.
+pub(crate) fn orientation_and_thumbnail(tiff: Vec<u8>) -> (Option<u16>, Option<Vec<u8>>) {
+    let Some(exif) = parse_tiff(tiff) else {
+        return (None, None);
+    };
+    let mut tags = Tags::default();
+    tags.add(&exif, Block::Tiff);
+    let orientation = tags.to_metadata().orientation;
+    let field = |tag| {
+        exif.get_field(tag, exif::In::THUMBNAIL)
+            .and_then(|f| f.value.get_uint(0))
+            .and_then(|v| usize::try_from(v).ok())
+    };
+    let thumbnail = field(exif::Tag::JPEGInterchangeFormat)
+        .zip(field(exif::Tag::JPEGInterchangeFormatLength))
+        .and_then(|(at, len)| exif.buf().get(at..at.checked_add(len)?))
+        .filter(|bytes| bytes.starts_with(&[0xFF, 0xD8]))
+        .map(<[u8]>::to_vec);
+    (orientation, thumbnail)
+}
+
 /// Parse a TIFF-structured EXIF block, keeping whatever parsed before any error.
 fn parse_tiff(data: Vec<u8>) -> Option<Exif> {
     let mut reader = Reader::new();

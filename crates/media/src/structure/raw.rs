@@ -170,10 +170,93 @@ impl Entry<'_> {
 /// Values outside `head` are skipped, so the result is what could be verified.
 pub(crate) fn tiff_layout(head: &[u8]) -> TiffLayout {
     let mut layout = TiffLayout::default();
+    walk_ifds(head, |ifd| {
+        for (offsets, lengths) in [(0x0111, 0x0117), (0x0144, 0x0145), (0x0201, 0x0202)] {
+            if let (Some(o), Some(l)) = (ifd.find(offsets), ifd.find(lengths)) {
+                for i in 0..o.count.min(l.count).min(1 << 20) {
+                    let (Some(start), Some(len)) = (o.get(i), l.get(i)) else {
+                        break;
+                    };
+                    let end = u64::from(start).saturating_add(u64::from(len));
+                    layout.data_end = Some(layout.data_end.map_or(end, |e| e.max(end)));
+                }
+            }
+        }
+        let reduced = ifd
+            .find(0x00FE)
+            .and_then(Entry::first)
+            .is_some_and(|t| t & 1 == 1);
+        let size = ifd
+            .find(0x0100)
+            .and_then(Entry::first)
+            .zip(ifd.find(0x0101).and_then(Entry::first));
+        if let (false, Some((w, h))) = (reduced, size) {
+            let area = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+            if layout
+                .full_size
+                .is_none_or(|best| area((w, h)) > area(best))
+                && w > 0
+                && h > 0
+            {
+                layout.full_size = Some((w, h));
+            }
+        }
+    });
+    layout
+}
+
+/// Byte ranges (offset, length) of the JPEG streams the directories of a TIFF-based
+/// RAW point at: JPEGInterchangeFormat pairs, and single-strip images whose
+/// Compression says JPEG (CR2's IFD0 preview, DNG preview IFDs) and whose
+/// PhotometricInterpretation is not sensor data (CFA, LinearRaw). Some are not
+/// decodable previews (CR2's raw data is a lossless JPEG): callers check the frame type.
+pub(crate) fn tiff_jpeg_ranges(head: &[u8]) -> Vec<(u64, u64)> {
+    let mut ranges = Vec::new();
+    walk_ifds(head, |ifd| {
+        let pair = |offset: u16, length: u16| {
+            let offset = ifd.find(offset)?.first()?;
+            let length = ifd.find(length)?.first()?;
+            (length > 0).then_some((u64::from(offset), u64::from(length)))
+        };
+        ranges.extend(pair(0x0201, 0x0202));
+        // 6: old-style JPEG (CR2), 7: JPEG, 34892: lossy JPEG (DNG 1.4).
+        let jpeg = ifd
+            .find(0x0103)
+            .and_then(Entry::first)
+            .is_some_and(|c| matches!(c, 6 | 7 | 34892));
+        let single_strip = ifd.find(0x0111).is_some_and(|e| e.count == 1);
+        // CFA or linear sensor data (DNG lossy raw) is JPEG-coded too, but no picture.
+        let sensor_data = ifd
+            .find(0x0106)
+            .and_then(Entry::first)
+            .is_some_and(|p| matches!(p, 32803 | 34892));
+        if jpeg && single_strip && !sensor_data {
+            ranges.extend(pair(0x0111, 0x0117));
+        }
+    });
+    ranges.sort_unstable();
+    ranges.dedup();
+    ranges
+}
+
+/// One directory's entries, looked up by tag.
+struct Ifd<'a> {
+    entries: Vec<(u16, Entry<'a>)>,
+}
+
+impl<'a> Ifd<'a> {
+    fn find(&self, tag: u16) -> Option<&Entry<'a>> {
+        self.entries.iter().find(|(t, _)| *t == tag).map(|(_, e)| e)
+    }
+}
+
+/// Calls `visit` for every directory reachable in `head` through the IFD chain and
+/// SubIFDs (bounded, loop-safe).
+fn walk_ifds<'a>(head: &'a [u8], mut visit: impl FnMut(&Ifd<'a>)) {
     let little = match head.get(..2) {
         Some(b"II") => true,
         Some(b"MM") => false,
-        _ => return layout,
+        _ => return,
     };
     let endian = Endian { little };
     let mut queue: Vec<u32> = endian.u32(head, 4).into_iter().collect();
@@ -222,36 +305,9 @@ pub(crate) fn tiff_layout(head: &[u8]) -> TiffLayout {
                 ));
             }
         }
-        let find = |tag: u16| entries.iter().find(|(t, _)| *t == tag).map(|(_, e)| e);
-        for (offsets, lengths) in [(0x0111, 0x0117), (0x0144, 0x0145), (0x0201, 0x0202)] {
-            if let (Some(o), Some(l)) = (find(offsets), find(lengths)) {
-                for i in 0..o.count.min(l.count).min(1 << 20) {
-                    let (Some(start), Some(len)) = (o.get(i), l.get(i)) else {
-                        break;
-                    };
-                    let end = u64::from(start).saturating_add(u64::from(len));
-                    layout.data_end = Some(layout.data_end.map_or(end, |e| e.max(end)));
-                }
-            }
-        }
-        let reduced = find(0x00FE)
-            .and_then(Entry::first)
-            .is_some_and(|t| t & 1 == 1);
-        let size = find(0x0100)
-            .and_then(Entry::first)
-            .zip(find(0x0101).and_then(Entry::first));
-        if let (false, Some((w, h))) = (reduced, size) {
-            let area = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
-            if layout
-                .full_size
-                .is_none_or(|best| area((w, h)) > area(best))
-                && w > 0
-                && h > 0
-            {
-                layout.full_size = Some((w, h));
-            }
-        }
-        if let Some(sub) = find(0x014A) {
+        let ifd = Ifd { entries };
+        visit(&ifd);
+        if let Some(sub) = ifd.find(0x014A) {
             queue.extend((0..sub.count.min(16)).filter_map(|i| sub.get(i)));
         }
         let next_at = offset.checked_add(2 + 12 * usize::from(count));
@@ -259,5 +315,4 @@ pub(crate) fn tiff_layout(head: &[u8]) -> TiffLayout {
             queue.push(next);
         }
     }
-    layout
 }

@@ -36,4 +36,13 @@ group: number | null,
 /**
  * When FindMe first catalogued these bytes (RFC 3339, UTC).
  */
-imported_at: string, };
+imported_at: string, 
+/**
+ * Absolute path of the cached ~320 px thumbnail; null while pending or when
+ * impossible (the reason is then in `error`).
+ */
+thumbnail: string | null, 
+/**
+ * Absolute path of the cached ~2048 px preview; null like `thumbnail`.
+ */
+preview: string | null, };

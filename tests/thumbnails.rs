@@ -1,0 +1,193 @@
+//! The thumbnail cache through the engine: one decode per photo for both sizes,
+//! content-addressed and shared by duplicates, LRU-bounded, rebuilt on demand, and
+//! unable to serve anything but its own files.
+
+mod support;
+
+use std::path::Path;
+
+use findme_engine::{Engine, EngineConfig, RenditionError, RenditionKind, ThumbState, TileQuery};
+use support::exif::Exif;
+
+async fn engine(data: &Path, limit: Option<u64>) -> Engine {
+    let mut config = EngineConfig::new(data);
+    if let Some(limit) = limit {
+        config.cache_limit_bytes = limit;
+    }
+    Engine::open(config).await.expect("engine")
+}
+
+fn long_edge(jpeg: &[u8]) -> (u32, u32) {
+    let img = image::load_from_memory(jpeg).expect("a rendition is a decodable JPEG");
+    (img.width(), img.height())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renditions_are_made_cached_shared_and_rebuilt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let exif = Exif::camera("Canon", "Canon EOS R5", "2026:06:01 12:00:00");
+    let big = support::jpeg_bytes(1, 3000, 2000, &exif);
+    std::fs::create_dir_all(src.join("slot2")).unwrap();
+    std::fs::write(src.join("IMG_0001.JPG"), &big).unwrap();
+    std::fs::write(src.join("slot2/IMG_0001.JPG"), &big).unwrap();
+    let sha = support::sha256_hex(&big);
+
+    let data = tmp.path().join("data");
+    let engine = engine(&data, None).await;
+    engine.import(vec![src.clone()]).await.unwrap();
+    engine.make_thumbnails().await.unwrap();
+    let thumb = engine.rendition(&sha, RenditionKind::Thumb).await.unwrap();
+    let preview = engine
+        .rendition(&sha, RenditionKind::Preview)
+        .await
+        .unwrap();
+    assert_eq!(long_edge(&thumb), (320, 213));
+    assert_eq!(long_edge(&preview), (2048, 1365));
+    let photos = engine.all_photos().await.unwrap();
+    assert_eq!(
+        photos.len(),
+        1,
+        "two files, one photo, one set of renditions"
+    );
+    assert_eq!(
+        std::fs::read(photos[0].thumbnail.as_ref().unwrap()).unwrap(),
+        thumb
+    );
+    let activity = engine.activity().await.unwrap();
+    assert_eq!(
+        (
+            activity.cache.files,
+            activity.cache.hits,
+            activity.cache.misses
+        ),
+        (2, 2, 0)
+    );
+    let tiles = engine.tiles(TileQuery::default()).await.unwrap();
+    assert_eq!(tiles.tiles[0].thumb, ThumbState::Ready);
+
+    // Deleting the cache folder loses nothing: the next request rebuilds.
+    std::fs::remove_dir_all(data.join("cache")).unwrap();
+    let again = engine.rendition(&sha, RenditionKind::Thumb).await.unwrap();
+    assert_eq!(long_edge(&again), (320, 213));
+    assert_eq!(engine.activity().await.unwrap().cache.misses, 1);
+
+    // Without any readable original, a missing rendition is a clear 404.
+    std::fs::remove_dir_all(data.join("cache")).unwrap();
+    std::fs::remove_dir_all(&src).unwrap();
+    match engine.rendition(&sha, RenditionKind::Preview).await {
+        Err(RenditionError::NotFound(reason)) => {
+            assert!(reason.contains("not available"), "{reason}")
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cache_stays_under_its_limit_by_evicting_the_least_recently_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let mut shas = Vec::new();
+    for i in 0..12u32 {
+        let bytes = support::jpeg_bytes(
+            i,
+            1200,
+            800,
+            &Exif::camera("Canon", "Canon EOS R5", "2026:06:01 12:00:00"),
+        );
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join(format!("IMG_{i:04}.JPG")), &bytes).unwrap();
+        shas.push(support::sha256_hex(&bytes));
+    }
+    let limit = 600_000;
+    let engine = engine(&tmp.path().join("data"), Some(limit)).await;
+    engine.import(vec![src]).await.unwrap();
+    engine.make_thumbnails().await.unwrap();
+    let cache = engine.activity().await.unwrap().cache;
+    assert!(cache.bytes <= limit, "{cache:?}");
+    assert!(cache.files < 24, "nothing was evicted: {cache:?}");
+    let on_disk: u64 = walk_bytes(&tmp.path().join("data/cache"));
+    assert_eq!(
+        on_disk, cache.bytes,
+        "evicted files must be deleted, kept ones indexed"
+    );
+    // Every photo can still be shown: evicted ones are rebuilt on demand.
+    for sha in &shas {
+        engine.rendition(sha, RenditionKind::Thumb).await.unwrap();
+    }
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rendition_requests_cannot_reach_outside_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let bytes = support::write_jpeg(&src.join("a.jpg"), 1, &Exif::default());
+    let sha = support::sha256_hex(&bytes);
+    let data = tmp.path().join("data");
+    let engine = engine(&data, None).await;
+    engine.import(vec![src]).await.unwrap();
+
+    for bad in [
+        "../../etc/passwd",
+        "/etc/passwd",
+        &"A".repeat(64),
+        &"a".repeat(63),
+        "..%2f..%2fetc",
+        "",
+    ] {
+        assert!(
+            matches!(
+                engine.rendition(bad, RenditionKind::Thumb).await,
+                Err(RenditionError::BadRequest(_))
+            ),
+            "{bad}"
+        );
+    }
+    assert!(matches!(
+        engine
+            .rendition(&"0".repeat(64), RenditionKind::Thumb)
+            .await,
+        Err(RenditionError::NotFound(_))
+    ));
+
+    // A symlink planted where a rendition belongs is never followed.
+    let secret = tmp.path().join("secret.txt");
+    std::fs::write(&secret, b"not for the webview").unwrap();
+    let planted = data
+        .join("cache/renditions")
+        .join(&sha[..2])
+        .join(format!("{sha}.thumb.jpg"));
+    std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&secret, &planted).unwrap();
+    let served = engine
+        .rendition(&sha, RenditionKind::Thumb)
+        .await
+        .expect("rebuilt in place of the link");
+    assert_ne!(served, b"not for the webview", "followed a planted symlink");
+    assert!(long_edge(&served).0 > 0);
+    assert_eq!(
+        std::fs::read(&secret).unwrap(),
+        b"not for the webview",
+        "the link's target is untouched"
+    );
+    assert!(!std::fs::symlink_metadata(&planted)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    engine.shutdown().await;
+}
+
+fn walk_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            total += walk_bytes(&path);
+        } else {
+            total += entry.metadata().map(|m| m.len()).unwrap_or(0);
+        }
+    }
+    total
+}
