@@ -294,7 +294,10 @@ impl Loop {
             // Files can land in a new folder before the OS watch on it exists:
             // walk it now, and once more after the watch is surely in place.
             self.rescan_folder(path.clone());
-            let (tx, delay) = (self.tx.clone(), self.config.stable_for.max(Duration::from_millis(500)));
+            let (tx, delay) = (
+                self.tx.clone(),
+                self.config.stable_for.max(Duration::from_millis(500)),
+            );
             self.scans.spawn(async move {
                 tokio::time::sleep(delay).await;
                 let _ = tx.send(Msg::RescanFolder(path));
