@@ -3,13 +3,14 @@
 //! extend them, never break them.
 
 mod output;
+mod people;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use findme_engine::{CopyOptions, Engine, EngineConfig};
+use findme_engine::{CopyOptions, Engine, EngineConfig, MatchBackend};
 
 #[derive(Parser)]
 #[command(
@@ -83,6 +84,23 @@ enum Command {
     /// Manage watched folders.
     #[command(subcommand)]
     Folders(FoldersCommand),
+    /// Events photos are matched against.
+    #[command(subcommand)]
+    Events(people::EventsCommand),
+    /// An event's participants and their selfies.
+    #[command(subcommand)]
+    Participants(people::ParticipantsCommand),
+    /// Match the event's photos until each is matched or quarantined, then report.
+    Match {
+        /// Event id (default: the active event; another one becomes active).
+        #[arg(long)]
+        event: Option<String>,
+        /// Face service: auto (Rekognition when AWS is configured), rekognition, off.
+        #[arg(long, env = "FINDME_MATCH_BACKEND", default_value = "auto")]
+        backend: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,6 +155,11 @@ async fn run(cli: Cli) -> Result<()> {
         config.watch.stable_for = seconds(*stable_for, "--stable-for")?;
         config.watch.truncated_grace = seconds(*truncated_grace, "--truncated-grace")?;
         config.watch.reconcile_every = seconds(*reconcile_every, "--reconcile-every")?;
+    }
+    if let Command::Match { backend, .. } = &cli.command {
+        config.matching.backend = MatchBackend::parse(backend).with_context(|| {
+            format!("unknown --backend {backend}: use auto, rekognition or off")
+        })?;
     }
     let engine = Engine::open(config)
         .await
@@ -210,6 +233,12 @@ async fn execute(engine: &Engine, command: Command) -> Result<()> {
         Command::Folders(FoldersCommand::Remove { path }) => {
             engine.remove_watched_folder(path).await?;
             Ok(())
+        }
+        Command::Events(command) => people::events(engine, command).await,
+        Command::Participants(command) => people::participants(engine, command).await,
+        Command::Match { event, json, .. } => {
+            let report = engine.match_event(event.as_deref()).await?;
+            output::match_report(&report, json)
         }
     }
 }

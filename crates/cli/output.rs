@@ -94,3 +94,61 @@ pub fn folders(folders: &[WatchedFolderDto], as_json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+pub fn events(events: &[findme_engine::EventDto], as_json: bool) -> Result<()> {
+    if as_json {
+        return json(events);
+    }
+    for e in events {
+        let active = if e.active { " (active)" } else { "" };
+        println!("{}\t{}\tthreshold {}{active}", e.id, e.name, e.threshold);
+    }
+    Ok(())
+}
+
+pub fn participants(list: &[findme_engine::ParticipantDto], as_json: bool) -> Result<()> {
+    if as_json {
+        return json(list);
+    }
+    for p in list {
+        let state = match (&p.error, p.consent, p.indexed) {
+            (Some(error), _, _) => error.clone(),
+            (None, false, _) => "no consent".into(),
+            (None, true, true) => format!("in {} photos", p.photos),
+            (None, true, false) => "waiting to be indexed".into(),
+        };
+        println!("{}\t{}\t{state}", p.id, p.name);
+    }
+    Ok(())
+}
+
+pub fn participant_import(
+    report: &findme_engine::ParticipantImportReport,
+    as_json: bool,
+) -> Result<()> {
+    if as_json {
+        return json(report);
+    }
+    println!("{} participants added", report.added);
+    for skipped in &report.skipped {
+        println!("  skipped: {}: {}", skipped.path, skipped.reason);
+    }
+    Ok(())
+}
+
+pub fn match_report(report: &findme_engine::MatchReport, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(report);
+    }
+    println!(
+        "{} photos: {} with participants, {} faces, {} matches, {} failed; {} calls ({} throttled)",
+        report.photos,
+        report.matched,
+        report.faces,
+        report.matches,
+        report.failed,
+        report.calls.values().sum::<u64>(),
+        report.throttled
+    );
+    Ok(())
+}

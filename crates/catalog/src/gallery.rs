@@ -50,6 +50,8 @@ pub struct TileRow {
     pub thumbnail_cached: bool,
     pub first_path: Option<PathBuf>,
     pub change_seq: i64,
+    /// Display names of the participants found in it (active event).
+    pub people: Vec<String>,
 }
 
 /// A cached rendition file's index row.
@@ -67,10 +69,13 @@ const TILE_COLUMNS: &str = "p.id, p.sha256, p.taken_ms, p.imported_ms, p.width, 
     (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match'),
     (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push'),
     EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = p.sha256 AND r.kind = 'thumb'),
-    (SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.id LIMIT 1)";
+    (SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.id LIMIT 1),
+    (SELECT group_concat(pp.display_name, char(31)) FROM matches m
+       JOIN participants pp ON pp.event_id = m.event_id AND pp.id = m.participant_id
+      WHERE m.photo_id = p.id AND m.event_id = (SELECT value FROM settings WHERE key = 'active_event'))";
 
-fn filter_sql(filter: &TileFilter) -> &'static str {
-    match filter {
+fn filter_sql(filter: &TileFilter) -> String {
+    let sql = match filter {
         TileFilter::All => "1",
         TileFilter::Failed => {
             "(p.status = 'failed' OR EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.status = 'failed'))"
@@ -81,9 +86,17 @@ fn filter_sql(filter: &TileFilter) -> &'static str {
         TileFilter::NotPushed => {
             "NOT EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push' AND j.status = 'done')"
         }
-        // Matches are recorded by the matching stage; until then nobody is found.
-        TileFilter::Participant(_) => "0",
-    }
+        // A quoted literal ('' escapes a quote; SQLite has no other escapes), so the
+        // statement keeps the same parameters whatever the filter.
+        TileFilter::Participant(id) => {
+            return format!(
+                "EXISTS (SELECT 1 FROM matches m WHERE m.photo_id = p.id AND m.participant_id = '{}'
+                   AND m.event_id = (SELECT value FROM settings WHERE key = 'active_event'))",
+                id.replace('\'', "''")
+            )
+        }
+    };
+    sql.to_string()
 }
 
 fn tile_from_row(r: &Row<'_>) -> rusqlite::Result<TileRow> {
@@ -105,6 +118,10 @@ fn tile_from_row(r: &Row<'_>) -> rusqlite::Result<TileRow> {
         push_job: r.get(13)?,
         thumbnail_cached: r.get(14)?,
         first_path: r.get::<_, Option<Vec<u8>>>(15)?.map(from_bytes),
+        people: r
+            .get::<_, Option<String>>(16)?
+            .map(|names| names.split('\u{1f}').map(str::to_string).collect())
+            .unwrap_or_default(),
     })
 }
 

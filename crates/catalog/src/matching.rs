@@ -355,6 +355,18 @@ impl Writer<'_> {
         Ok(changed_photos.len() as u64)
     }
 
+    /// Add to persistent counters (e.g. "rekognition.SearchFaces").
+    pub fn add_counters(&self, deltas: &[(String, u64)]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO counters (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+        )?;
+        for (name, delta) in deltas.iter().filter(|(_, d)| *d > 0) {
+            stmt.execute(params![name, *delta as i64])?;
+        }
+        Ok(())
+    }
+
     pub fn record_participant_searched(&self, event: &str, id: &str) -> Result<()> {
         self.conn.execute(
             "UPDATE participants SET searched_ms = ?3 WHERE event_id = ?1 AND id = ?2",
@@ -546,6 +558,40 @@ impl Reader<'_> {
                 Ok(MatchTotals { photos: n(0)?, matched: n(1)?, faces: n(2)?, matches: n(3)?, failed: n(4)?, searched: n(5)? })
             },
         )?)
+    }
+
+    /// Counters whose name starts with `prefix`, prefix stripped.
+    pub fn counters(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT substr(name, length(?1) + 1), value FROM counters
+              WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name",
+        )?;
+        let rows = stmt
+            .query_map([prefix], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Collection face id → photo face row, for every photo face of an event.
+    pub fn photo_face_ids(&self, event: &str) -> Result<std::collections::HashMap<String, i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT face_id, id FROM photo_faces WHERE event_id = ?1 AND face_id IS NOT NULL",
+        )?;
+        let rows = stmt
+            .query_map([event], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Ids of the photos waiting for a search right now.
+    pub fn waiting_photos(&self, event: &str) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT photo_id FROM photo_matching WHERE event_id = ?1 AND searched_ms IS NULL",
+        )?;
+        let rows = stmt
+            .query_map([event], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     /// Display names of the participants found in a photo (active event).

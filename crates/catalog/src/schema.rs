@@ -252,6 +252,13 @@ const MIGRATIONS: &[&str] = &[
         sent_ms    INTEGER
     );
     CREATE INDEX outbox_unsent ON outbox (sent_ms, id);
+
+    -- Monotonic counters that outlive a process (calls per face-service
+    -- operation, throttled calls), so `findme stats` in another process sees them.
+    CREATE TABLE counters (
+        name  TEXT    PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID;
     "#,
 ];
 

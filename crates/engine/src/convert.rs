@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use findme_catalog::{CatalogCounts, PhotoRow, QueueCounts};
+use findme_catalog::{CatalogCounts, FaceRow, PhotoRow, QueueCounts};
 use findme_ingest::{CardOptions, CardSummary, ImportSummary};
 use findme_thumbs::{RenditionKind, ThumbnailCache};
 
@@ -43,6 +43,8 @@ pub(crate) fn photo_dto(row: PhotoRow, thumbs: &ThumbnailCache) -> PhotoDto {
         group: row.group_id,
         thumbnail,
         preview,
+        // Filled in by the caller when an event is active.
+        faces: Vec::new(),
         imported_at: jiff::Timestamp::from_millisecond(row.imported_ms)
             .map(|t| t.to_string())
             .unwrap_or_default(),
@@ -105,7 +107,11 @@ pub(crate) fn card_report(s: CardSummary, options: &CardOptions) -> ImportReport
     }
 }
 
-pub(crate) fn stats(counts: CatalogCounts, queue: QueueCounts) -> Stats {
+pub(crate) fn stats(
+    counts: CatalogCounts,
+    queue: QueueCounts,
+    rekognition: RekognitionStats,
+) -> Stats {
     Stats {
         catalog: CatalogStats {
             photos: counts.photos,
@@ -113,6 +119,7 @@ pub(crate) fn stats(counts: CatalogCounts, queue: QueueCounts) -> Stats {
             failed: counts.failed,
         },
         queue: queue_stats(queue),
+        rekognition,
     }
 }
 
@@ -124,5 +131,24 @@ pub(crate) fn queue_stats(queue: QueueCounts) -> QueueStats {
         running: queue.running,
         failed: queue.failed,
         workers_active: queue.workers_active,
+    }
+}
+
+/// A face of `photos --json`: matched participant's similarity, else the
+/// detection confidence.
+pub(crate) fn photo_face(face: FaceRow) -> PhotoFaceDto {
+    let (participant, confidence) = match face.participant {
+        Some((id, _name, similarity)) => (Some(id), similarity),
+        None => (None, face.confidence),
+    };
+    PhotoFaceDto {
+        face_box: FaceBoxDto {
+            left: face.left,
+            top: face.top,
+            width: face.width,
+            height: face.height,
+        },
+        participant,
+        confidence,
     }
 }

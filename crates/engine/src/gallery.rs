@@ -100,26 +100,49 @@ pub(crate) async fn tile_changes(engine: &Engine, since: i64) -> Result<TileChan
 }
 
 pub(crate) async fn photo_detail(engine: &Engine, id: i64) -> Result<PhotoDetailDto, EngineError> {
-    let (photo, tile) = engine
+    let (photo, tile, faces) = engine
         .catalog()
-        .read(move |r| Ok((r.photo_by_id(id)?, r.tile(id)?)))
+        .read(move |r| {
+            let faces = match r.active_event()? {
+                Some(event) => r.photo_faces(&event.id, id)?,
+                None => Vec::new(),
+            };
+            Ok((r.photo_by_id(id)?, r.tile(id)?, faces))
+        })
         .await?;
     let (Some(photo), Some(tile)) = (photo, tile) else {
         return Err(EngineError::BadRequest(format!("no photo with id {id}")));
     };
+    let mut photo = photo_dto(photo, &engine.inner.thumbs);
+    photo.faces = faces
+        .iter()
+        .cloned()
+        .map(crate::convert::photo_face)
+        .collect();
     Ok(PhotoDetailDto {
-        photo: photo_dto(photo, &engine.inner.thumbs),
+        photo,
         tile: tile_dto(tile),
-        faces: Vec::new(),
+        faces: faces.into_iter().map(face_dto).collect(),
     })
 }
 
 pub(crate) async fn activity(engine: &Engine) -> Result<ActivityDto, EngineError> {
     let now = crate::now_ms();
-    let (kinds, (files, bytes)) = engine
+    let (kinds, (files, bytes), calls, throttled) = engine
         .catalog()
-        .read(move |r| Ok((r.queue_stats(now)?, r.rendition_totals()?)))
+        .read(move |r| {
+            Ok((
+                r.queue_stats(now)?,
+                r.rendition_totals()?,
+                r.counters("rekognition.calls.")?,
+                r.counters("rekognition.throttled")?,
+            ))
+        })
         .await?;
+    let rekognition = (!calls.is_empty()).then(|| crate::RekognitionStats {
+        calls: calls.into_iter().collect(),
+        throttled: throttled.iter().map(|(_, n)| n).sum(),
+    });
     let queues = JobKind::ALL
         .iter()
         .map(|kind| {
@@ -147,6 +170,7 @@ pub(crate) async fn activity(engine: &Engine) -> Result<ActivityDto, EngineError
             hits,
             misses,
         },
+        rekognition,
     })
 }
 
@@ -234,8 +258,26 @@ pub(crate) fn tile_dto(row: TileRow) -> TileDto {
         thumb,
         preview_error: row.preview_error,
         matching: stage(row.match_job.as_deref()),
-        people: Vec::new(),
+        people: row.people,
         push: stage(row.push_job.as_deref()),
         change_seq: row.change_seq,
+    }
+}
+
+fn face_dto(face: findme_catalog::FaceRow) -> crate::FaceDto {
+    let (participant, name, confidence) = match face.participant {
+        Some((id, name, similarity)) => (Some(id), Some(name), similarity),
+        None => (None, None, face.confidence),
+    };
+    crate::FaceDto {
+        face_box: crate::FaceBoxDto {
+            left: face.left,
+            top: face.top,
+            width: face.width,
+            height: face.height,
+        },
+        participant,
+        name,
+        confidence,
     }
 }

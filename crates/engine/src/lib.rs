@@ -5,8 +5,13 @@
 pub mod api;
 mod convert;
 mod gallery;
+mod match_run;
+mod matching;
 mod owner;
+mod people;
 mod workers;
+
+pub use matching::{MatchBackend, MatchSettings};
 
 pub use gallery::{RenditionError, RenditionKind};
 
@@ -42,6 +47,8 @@ pub struct EngineConfig {
     /// Background thumbnail workers (on-demand renders for visible tiles come on
     /// top of these).
     pub thumbnail_workers: usize,
+    /// Face matching: backend, workers, AWS settings.
+    pub matching: MatchSettings,
 }
 
 impl EngineConfig {
@@ -55,6 +62,7 @@ impl EngineConfig {
             // Leave a core for ingest and the UI.
             thumbnail_workers: std::thread::available_parallelism()
                 .map_or(1, |n| n.get().div_ceil(2)),
+            matching: MatchSettings::from_env(),
         }
     }
 }
@@ -88,6 +96,7 @@ pub struct Engine {
 }
 
 struct Inner {
+    data_dir: PathBuf,
     catalog: Catalog,
     ingestor: Ingestor,
     watcher: FolderWatcher,
@@ -128,10 +137,12 @@ impl Engine {
             owner.clone(),
             config.thumbnail_workers,
             events.clone(),
+            matching_starter(&config.matching).await,
         );
         tokio::spawn(forward_events(ingest_rx, events.clone(), workers.clone()));
         Ok(Engine {
             inner: Arc::new(Inner {
+                data_dir: dir.clone(),
                 catalog,
                 ingestor,
                 watcher,
@@ -269,10 +280,19 @@ impl Engine {
             n => n.min(1000),
         };
         let after = query.after.map(|c| (c.taken_ms, c.id));
-        let rows = self
+        let (rows, faces) = self
             .inner
             .catalog
-            .read(move |r| r.photos_page(after, limit, query.newest_first))
+            .read(move |r| {
+                let rows = r.photos_page(after, limit, query.newest_first)?;
+                let mut faces = Vec::with_capacity(rows.len());
+                if let Some(event) = r.active_event()? {
+                    for row in &rows {
+                        faces.push(r.photo_faces(&event.id, row.id)?);
+                    }
+                }
+                Ok((rows, faces))
+            })
             .await?;
         let next = match rows.last() {
             Some(last) if rows.len() == limit as usize => Some(PhotoCursor {
@@ -284,7 +304,21 @@ impl Engine {
         Ok(PhotoPage {
             photos: rows
                 .into_iter()
-                .map(|row| convert::photo_dto(row, &self.inner.thumbs))
+                .zip(
+                    faces
+                        .into_iter()
+                        .map(Some)
+                        .chain(std::iter::repeat_with(|| None)),
+                )
+                .map(|(row, faces)| {
+                    let mut dto = convert::photo_dto(row, &self.inner.thumbs);
+                    dto.faces = faces
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(convert::photo_face)
+                        .collect();
+                    dto
+                })
                 .collect(),
             next,
         })
@@ -324,13 +358,24 @@ impl Engine {
 
     pub async fn stats(&self) -> Result<Stats, EngineError> {
         let now = now_ms();
-        let (counts, kinds) = self
+        let (counts, kinds, calls, throttled) = self
             .inner
             .catalog
-            .read(move |r| Ok((r.counts()?, r.queue_stats(now)?)))
+            .read(move |r| {
+                Ok((
+                    r.counts()?,
+                    r.queue_stats(now)?,
+                    r.counters("rekognition.calls.")?,
+                    r.counters("rekognition.throttled")?,
+                ))
+            })
             .await?;
         let queue = QueueCounts::total(kinds.iter().map(|k| &k.counts));
-        Ok(convert::stats(counts, queue))
+        let rekognition = RekognitionStats {
+            calls: calls.into_iter().collect(),
+            throttled: throttled.iter().map(|(_, n)| n).sum(),
+        };
+        Ok(convert::stats(counts, queue, rekognition))
     }
 
     /// A keyset page of gallery tiles.
@@ -365,7 +410,8 @@ impl Engine {
         gallery::rendition(self, sha256, kind).await
     }
 
-    /// Run the job workers (thumbnails) in this process (idempotent).
+    /// Run the job workers (thumbnails, and matching when a face service is
+    /// configured) in this process (idempotent).
     pub fn start_workers(&self) {
         self.inner.workers.start();
     }
@@ -373,7 +419,7 @@ impl Engine {
     /// Make every pending thumbnail and preview now, returning when none is left
     /// (the CLI's `import` waits for this).
     pub async fn make_thumbnails(&self) -> Result<(), EngineError> {
-        self.start_workers();
+        self.inner.workers.start_thumbnails();
         self.inner.workers.wait_for_thumbnails().await?;
         Ok(())
     }
@@ -394,6 +440,24 @@ impl Engine {
         }
         let catalog = self.inner.catalog.clone();
         let _ = tokio::task::spawn_blocking(move || catalog.close()).await;
+    }
+}
+
+/// How to start the matching stages with the configured face service (None: no
+/// service, match jobs wait). The client is made once and shared by all workers.
+async fn matching_starter(settings: &MatchSettings) -> Option<workers::MatchingStarter> {
+    match settings.resolved() {
+        MatchBackend::Rekognition => {
+            let matcher = Arc::new(
+                findme_faces::rekognition::RekognitionMatcher::new(settings.rekognition.clone())
+                    .await,
+            );
+            let settings = settings.clone();
+            Some(Box::new(move |catalog, owner: &str, observer| {
+                matching::start(catalog, matcher.clone(), &settings, owner, observer)
+            }))
+        }
+        MatchBackend::Auto | MatchBackend::Off => None,
     }
 }
 

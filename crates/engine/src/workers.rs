@@ -1,6 +1,6 @@
 //! The job worker pools this process runs, started on demand (the app and `watch`
-//! run them all the time; `import` runs the thumbnail stage until it is done;
-//! `stats` runs none).
+//! run them all the time; `import` runs the thumbnail stage until it is done,
+//! `match` the matching stages; `stats` runs none).
 
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +9,12 @@ use findme_jobs::{PoolConfig, PoolStatus, WorkerPool};
 use findme_thumbs::{ThumbnailCache, ThumbnailJobs};
 use tokio::sync::broadcast;
 
+use crate::matching::MatchingControl;
 use crate::EngineEvent;
+
+/// Starts the matching stages over the backend chosen at open.
+pub(crate) type MatchingStarter =
+    Box<dyn Fn(Catalog, &str, findme_jobs::Observer) -> Box<dyn MatchingControl> + Send + Sync>;
 
 #[derive(Clone)]
 pub(crate) struct Workers {
@@ -23,6 +28,9 @@ struct Inner {
     thumbnail_workers: usize,
     events: broadcast::Sender<EngineEvent>,
     thumbnail: Mutex<Option<WorkerPool>>,
+    /// None when no face service is configured: match jobs wait in the queue.
+    matching_starter: Option<MatchingStarter>,
+    matching: Mutex<Option<Arc<dyn MatchingControl>>>,
 }
 
 impl Workers {
@@ -32,6 +40,7 @@ impl Workers {
         owner: String,
         thumbnail_workers: usize,
         events: broadcast::Sender<EngineEvent>,
+        matching_starter: Option<MatchingStarter>,
     ) -> Workers {
         Workers {
             inner: Arc::new(Inner {
@@ -41,24 +50,34 @@ impl Workers {
                 thumbnail_workers,
                 events,
                 thumbnail: Mutex::new(None),
+                matching_starter,
+                matching: Mutex::new(None),
             }),
         }
     }
 
+    fn observer(&self) -> findme_jobs::Observer {
+        let events = self.inner.events.clone();
+        Arc::new(move |_kind| {
+            // Tiles and queue counters changed; the shell coalesces bursts.
+            let _ = events.send(EngineEvent::QueueChanged);
+            let _ = events.send(EngineEvent::PhotosChanged);
+        })
+    }
+
     /// Start the pools if they are not running. Must run inside Tokio.
     pub(crate) fn start(&self) {
+        self.start_thumbnails();
+        self.start_matching();
+    }
+
+    pub(crate) fn start_thumbnails(&self) {
         let Ok(mut slot) = self.inner.thumbnail.lock() else {
             return;
         };
         if slot.is_some() {
             return;
         }
-        let events = self.inner.events.clone();
-        let observer: findme_jobs::Observer = Arc::new(move |_kind| {
-            // Tiles and queue counters changed; the shell coalesces bursts.
-            let _ = events.send(EngineEvent::QueueChanged);
-            let _ = events.send(EngineEvent::PhotosChanged);
-        });
         let config = PoolConfig {
             workers: self.inner.thumbnail_workers.max(1),
             ..PoolConfig::default()
@@ -69,8 +88,39 @@ impl Workers {
             self.inner.owner.clone(),
             Arc::new(ThumbnailJobs::new(self.inner.thumbs.clone())),
             config,
-            Some(observer),
+            Some(self.observer()),
         ));
+    }
+
+    /// Start the matching stages (if a face service is configured). Returns
+    /// whether they run.
+    pub(crate) fn start_matching(&self) -> bool {
+        let Some(starter) = &self.inner.matching_starter else {
+            return false;
+        };
+        let Ok(mut slot) = self.inner.matching.lock() else {
+            return false;
+        };
+        if slot.is_none() {
+            let control = starter(
+                self.inner.catalog.clone(),
+                &self.inner.owner,
+                self.observer(),
+            );
+            *slot = Some(Arc::from(control));
+        }
+        true
+    }
+
+    pub(crate) fn matching(&self) -> Option<Arc<dyn MatchingControl>> {
+        self.inner.matching.lock().ok().and_then(|m| m.clone())
+    }
+
+    /// The active event changed or a pause's cause was fixed: start over.
+    pub(crate) fn event_changed(&self) {
+        if let Some(matching) = self.matching() {
+            matching.resume();
+        }
     }
 
     fn thumbnail_pool(&self) -> Option<WorkerPool> {
@@ -81,6 +131,9 @@ impl Workers {
     pub(crate) fn wake(&self) {
         if let Some(pool) = self.thumbnail_pool() {
             pool.wake();
+        }
+        if let Some(matching) = self.matching() {
+            matching.wake();
         }
     }
 
@@ -95,7 +148,7 @@ impl Workers {
     pub(crate) fn status(&self, kind: JobKind) -> Option<PoolStatus> {
         match kind {
             JobKind::Thumbnail => self.thumbnail_pool().map(|p| p.status()),
-            _ => None,
+            kind => self.matching().and_then(|m| m.pool_status(kind)),
         }
     }
 
@@ -103,6 +156,10 @@ impl Workers {
         let pool = self.inner.thumbnail.lock().ok().and_then(|mut p| p.take());
         if let Some(pool) = pool {
             pool.shutdown().await;
+        }
+        let matching = self.inner.matching.lock().ok().and_then(|mut m| m.take());
+        if let Some(matching) = matching {
+            matching.shutdown().await;
         }
     }
 }

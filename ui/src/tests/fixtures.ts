@@ -24,6 +24,7 @@ export function stats(photos: number, failed = 0, pending = 0): Stats {
       failed: 0,
       workers_active: 0,
     },
+    rekognition: { calls: {}, throttled: 0 },
   };
 }
 
@@ -47,6 +48,7 @@ export function photo(id: number, overrides: Partial<PhotoDto> = {}): PhotoDto {
     imported_at: '2026-06-01T13:00:00Z',
     thumbnail: null,
     preview: null,
+    faces: [],
     ...overrides,
   };
 }

@@ -268,4 +268,7 @@ pub struct CacheStats {
 pub struct ActivityDto {
     pub queues: Vec<QueueActivity>,
     pub cache: CacheStats,
+    /// Face-service calls per operation and throttled calls (absent before any).
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub rekognition: Option<super::RekognitionStats>,
 }

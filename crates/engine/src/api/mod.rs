@@ -5,8 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 mod gallery;
+mod matching;
 
 pub use gallery::*;
+pub use matching::*;
 
 /// One catalogued photo (one content hash), with every place it is stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -49,6 +51,8 @@ pub struct PhotoDto {
     pub thumbnail: Option<String>,
     /// Absolute path of the cached ~2048 px preview; null like `thumbnail`.
     pub preview: Option<String>,
+    /// Faces found in the photo for the active event, with who they are.
+    pub faces: Vec<PhotoFaceDto>,
 }
 
 /// Keyset cursor for paging photos in capture order: (capture instant in ms, id).
@@ -207,6 +211,8 @@ pub struct QueueStats {
 pub struct Stats {
     pub catalog: CatalogStats,
     pub queue: QueueStats,
+    /// Face-service calls per operation and throttled calls, all time.
+    pub rekognition: RekognitionStats,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

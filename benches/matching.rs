@@ -1,0 +1,166 @@
+//! Matching benchmark: the engine, the real AWS SDK and the Rekognition-compatible
+//! mock with 200 ms latency and a TPS quota, as a printed table.
+//!   cargo bench --bench matching            (all scenarios, ~6 min)
+//!   cargo bench --bench matching -- quick   (the 100-photo scenario only)
+//! For each scenario: wall time against the quota's lower bound (calls ÷ TPS),
+//! quota used, calls per photo, throttled calls, failed photos.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use findme_engine::{Engine, EngineConfig, MatchBackend};
+use findme_rekognition_mock::synth::{self, SynthFace};
+use findme_rekognition_mock::MockConfig;
+
+struct Scenario {
+    name: &'static str,
+    photos: usize,
+    participants: usize,
+    tps: f64,
+    throttle_rate: f64,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "100 photos, 5 TPS",
+        photos: 100,
+        participants: 20,
+        tps: 5.0,
+        throttle_rate: 0.0,
+    },
+    Scenario {
+        name: "300 photos, 5 TPS",
+        photos: 300,
+        participants: 20,
+        tps: 5.0,
+        throttle_rate: 0.0,
+    },
+    Scenario {
+        name: "300 photos, 50 TPS",
+        photos: 300,
+        participants: 20,
+        tps: 50.0,
+        throttle_rate: 0.0,
+    },
+    Scenario {
+        name: "300 photos, 5 TPS, 30% throttled",
+        photos: 300,
+        participants: 20,
+        tps: 5.0,
+        throttle_rate: 0.3,
+    },
+    Scenario {
+        name: "3000 photos, 200 people, 50 TPS",
+        photos: 3000,
+        participants: 200,
+        tps: 50.0,
+        throttle_rate: 0.0,
+    },
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
+        return;
+    }
+    let quick = args.iter().any(|a| a == "quick");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    println!(
+        "| scenario | calls | lower bound | wall | quota used | calls/photo | throttled | failed |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for s in SCENARIOS
+        .iter()
+        .take(if quick { 1 } else { SCENARIOS.len() })
+    {
+        rt.block_on(run(s));
+    }
+}
+
+async fn run(s: &Scenario) {
+    let server = findme_rekognition_mock::start(MockConfig {
+        latency_ms: 200,
+        tps: s.tps,
+        throttle_rate: s.throttle_rate,
+        ..MockConfig::default()
+    })
+    .await;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let photos = tmp.path().join("photos");
+    shoot(&photos, s.photos);
+    let mut config = EngineConfig::new(tmp.path().join("data"));
+    config.matching.backend = MatchBackend::Rekognition;
+    config.matching.rekognition.endpoint = Some(server.endpoint());
+    config.matching.rekognition.region = Some("us-east-1".into());
+    config.matching.rekognition.static_credentials = Some(("bench".into(), "bench".into()));
+    let engine = Engine::open(config).await.expect("engine");
+    engine.import(vec![photos]).await.expect("import");
+    engine
+        .create_event("bench", "Bench", None)
+        .await
+        .expect("event");
+    for p in 0..s.participants {
+        let selfie = tmp.path().join(format!("selfies/p{p:03}.jpg"));
+        write(&selfie, &synth::selfie(p));
+        engine
+            .add_participant(
+                "bench",
+                &format!("p{p:03}"),
+                &format!("P {p}"),
+                Some(selfie),
+                true,
+            )
+            .await
+            .expect("participant");
+    }
+    let started = Instant::now();
+    let report = engine.match_event(Some("bench")).await.expect("match");
+    let wall = started.elapsed();
+    let stats = server.stats();
+    // Every call the server answered, throttled ones included, spends quota.
+    let calls: u64 = stats.calls.values().sum();
+    let accepted = calls - stats.throttled;
+    let bound = Duration::from_secs_f64(accepted as f64 / s.tps);
+    println!(
+        "| {} | {} ({}) | {:.1} s | {:.1} s | {:.0} % | {:.2} | {} | {} |",
+        s.name,
+        accepted,
+        stats
+            .calls
+            .iter()
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        bound.as_secs_f64(),
+        wall.as_secs_f64(),
+        100.0 * bound.as_secs_f64() / wall.as_secs_f64(),
+        accepted as f64 / s.photos as f64,
+        stats.throttled,
+        report.failed,
+    );
+    engine.shutdown().await;
+    server.shutdown().await;
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, bytes).expect("write");
+}
+
+/// `count` photos with 2.5 faces on average (1-4).
+fn shoot(dir: &Path, count: usize) {
+    for i in 0..count {
+        let faces: Vec<SynthFace> = (0..1 + (i * 7) % 4)
+            .map(|k| SynthFace {
+                person: (i * 5 + k * 11) % synth::PALETTE_LEN,
+                left: 60 + k as u32 * 300,
+                top: 120 + (k as u32 % 2) * 200,
+                size: 150,
+            })
+            .collect();
+        write(
+            &dir.join(format!("IMG_{i:05}.JPG")),
+            &synth::photo(1280, 720, &faces, i as u64),
+        );
+    }
+}

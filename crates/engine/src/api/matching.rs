@@ -1,0 +1,117 @@
+//! Wire types of events, participants and matching. Same contract rules as the
+//! rest of `api`: add fields, never rename or remove them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::FaceBoxDto;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct EventDto {
+    pub id: String,
+    pub name: String,
+    /// The Rekognition collection of the event (`findme-<id>`).
+    pub collection: String,
+    /// Minimum similarity (0-100) for a face to count as a participant.
+    pub threshold: f32,
+    /// New photos are matched against this event.
+    pub active: bool,
+    pub closed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct ParticipantDto {
+    pub id: String,
+    pub name: String,
+    pub consent: bool,
+    /// The selfie's face is in the event's index.
+    pub indexed: bool,
+    /// Why the selfie cannot be used ("no face found in the selfie", "several faces …").
+    pub error: Option<String>,
+    /// Photos the participant was found in.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub photos: u64,
+}
+
+/// `findme participants import`: who was added, and which files were not usable.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct ParticipantImportReport {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub added: u64,
+    pub skipped: Vec<super::FailureDto>,
+}
+
+/// One face of a photo in `photos --json` (active event).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct PhotoFaceDto {
+    #[serde(rename = "box")]
+    pub face_box: FaceBoxDto,
+    /// The participant found in this face, or null.
+    pub participant: Option<String>,
+    /// Match similarity when matched, detection confidence otherwise (0-100).
+    pub confidence: f32,
+}
+
+/// Face-service calls, persisted across processes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct RekognitionStats {
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
+    pub calls: BTreeMap<String, u64>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub throttled: u64,
+}
+
+/// `findme match --json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct MatchReport {
+    /// Photos of the catalog considered (good photos).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub photos: u64,
+    /// Photos in which at least one participant was found.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub matched: u64,
+    /// Faces found in all photos.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub faces: u64,
+    /// (photo, participant) matches.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub matches: u64,
+    /// Photos whose matching was quarantined.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub failed: u64,
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
+    pub calls: BTreeMap<String, u64>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub throttled: u64,
+}

@@ -1,0 +1,127 @@
+//! `findme match`: run the matching stages in this process until every photo of
+//! the event is matched or quarantined, then report.
+
+use std::time::Duration;
+
+use findme_catalog::JobKind;
+
+use crate::{Engine, EngineError, EngineEvent, MatchReport};
+
+/// How often the waiting loop looks without being woken (jobs another process
+/// finishes, retries coming due).
+const LOOK_AGAIN: Duration = Duration::from_millis(250);
+
+impl Engine {
+    /// Match the photos of `event` (the active event when None; another event
+    /// becomes the active one) and return the totals. Returns an error if matching
+    /// pauses (credentials refused): the photographer must act.
+    pub async fn match_event(&self, event: Option<&str>) -> Result<MatchReport, EngineError> {
+        let active = self.catalog().read(|r| r.active_event()).await?;
+        let event = match (event, active) {
+            (Some(id), Some(active)) if active.id == id => active.id,
+            (Some(id), _) => {
+                self.use_event(id).await?;
+                id.to_string()
+            }
+            (None, Some(active)) => active.id,
+            (None, None) => {
+                return Err(EngineError::BadRequest(
+                    "no event to match against: create one with `findme events create`".into(),
+                ))
+            }
+        };
+        if !self.inner.workers.start_matching() {
+            return Err(EngineError::BadRequest(
+                "no face service is configured: set AWS credentials (environment or AWS_PROFILE) \
+                 and a region, or choose one with --backend"
+                    .into(),
+            ));
+        }
+        let mut events = self.subscribe();
+        // Asking to match is the photographer's go-ahead after a pause.
+        self.resume_matching();
+        loop {
+            if let Some(reason) = self.matching_paused() {
+                return Err(EngineError::BadRequest(format!(
+                    "matching paused: {reason}"
+                )));
+            }
+            let ev = event.clone();
+            let (photos, participants, backlog) = self
+                .catalog()
+                .read(move |r| {
+                    Ok((
+                        r.unfinished_jobs(JobKind::Match)?,
+                        r.unfinished_jobs(JobKind::IndexParticipant)?,
+                        r.search_backlog(&ev)?,
+                    ))
+                })
+                .await?;
+            if photos == 0
+                && participants == 0
+                && backlog.photos == 0
+                && backlog.new_participants == 0
+            {
+                break;
+            }
+            tokio::select! {
+                _ = wait_for_queue_change(&mut events) => {}
+                _ = tokio::time::sleep(LOOK_AGAIN) => {}
+            }
+        }
+        self.match_report(&event).await
+    }
+
+    async fn match_report(&self, event: &str) -> Result<MatchReport, EngineError> {
+        let ev = event.to_string();
+        let (totals, calls, throttled) = self
+            .catalog()
+            .read(move |r| {
+                Ok((
+                    r.match_totals(&ev)?,
+                    r.counters("rekognition.calls.")?,
+                    r.counters("rekognition.throttled")?,
+                ))
+            })
+            .await?;
+        Ok(MatchReport {
+            photos: totals.photos,
+            matched: totals.matched,
+            faces: totals.faces,
+            matches: totals.matches,
+            failed: totals.failed,
+            calls: calls.into_iter().collect(),
+            throttled: throttled.iter().map(|(_, n)| n).sum(),
+        })
+    }
+
+    /// Start again after a pause (credentials renewed, an event chosen).
+    pub fn resume_matching(&self) {
+        self.inner.workers.event_changed();
+        self.inner.workers.wake();
+    }
+
+    /// Why matching stands still, if it does (credentials refused, …).
+    pub fn matching_paused(&self) -> Option<String> {
+        let matching = self.inner.workers.matching()?;
+        [JobKind::Match, JobKind::IndexParticipant]
+            .into_iter()
+            .filter_map(|kind| matching.pool_status(kind).and_then(|s| s.paused))
+            .chain(matching.search_status().paused)
+            .next()
+    }
+}
+
+async fn wait_for_queue_change(events: &mut tokio::sync::broadcast::Receiver<EngineEvent>) {
+    loop {
+        match events.recv().await {
+            Ok(EngineEvent::QueueChanged) => return,
+            Ok(_) => continue,
+            // Missed some: something changed. Closed: the loop's timer takes over.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                std::future::pending::<()>().await
+            }
+        }
+    }
+}

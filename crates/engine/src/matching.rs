@@ -1,0 +1,187 @@
+//! The matching stages this process runs: a pool of `match` workers, a pool of
+//! `index-participant` workers and the search coordinator, all over one shared
+//! [`FaceMatcher`] (so one rate limiter serves every worker). The engine holds
+//! them behind [`MatchingControl`], so it does not care which backend runs.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use findme_catalog::{Catalog, JobKind};
+use findme_faces::pipeline::{
+    MatchJobs, Matching, MatchingConfig, ParticipantJobs, SearchCoordinator, SearchStatus,
+};
+use findme_faces::FaceMatcher;
+use findme_jobs::{Observer, PoolConfig, PoolStatus, WorkerPool};
+use tokio::sync::watch;
+
+/// Which face service matches photos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchBackend {
+    /// Rekognition when an AWS configuration is visible, else none.
+    Auto,
+    Rekognition,
+    /// No matching in this process (match jobs wait).
+    Off,
+}
+
+impl MatchBackend {
+    pub fn parse(name: &str) -> Option<MatchBackend> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "auto" | "" => Some(MatchBackend::Auto),
+            "rekognition" | "aws" => Some(MatchBackend::Rekognition),
+            "off" | "none" => Some(MatchBackend::Off),
+            _ => None,
+        }
+    }
+}
+
+/// How this process matches.
+#[derive(Debug, Clone)]
+pub struct MatchSettings {
+    pub backend: MatchBackend,
+    /// `match` workers (env `PHOTO_QUEUE_WORKERS`, default 3 like the old server).
+    pub workers: usize,
+    /// The longest a photo waits for its search.
+    pub latency_bound: Duration,
+    pub rekognition: findme_faces::rekognition::RekognitionConfig,
+}
+
+impl MatchSettings {
+    /// Defaults with the environment's overrides: `FINDME_MATCH_BACKEND`
+    /// (auto, rekognition, off), `PHOTO_QUEUE_WORKERS`, and the AWS settings
+    /// (`AWS_CONCURRENT_REQUESTS`, region, endpoint, credentials chain).
+    pub fn from_env() -> MatchSettings {
+        let backend = std::env::var("FINDME_MATCH_BACKEND")
+            .ok()
+            .and_then(|b| MatchBackend::parse(&b))
+            .unwrap_or(MatchBackend::Auto);
+        let workers = std::env::var("PHOTO_QUEUE_WORKERS")
+            .ok()
+            .and_then(|w| w.trim().parse::<usize>().ok())
+            .filter(|w| *w > 0)
+            .unwrap_or(3);
+        MatchSettings {
+            backend,
+            workers,
+            latency_bound: Duration::from_secs(30),
+            rekognition: findme_faces::rekognition::RekognitionConfig::from_env(),
+        }
+    }
+
+    /// The backend `Auto` stands for here.
+    pub fn resolved(&self) -> MatchBackend {
+        match self.backend {
+            MatchBackend::Auto if findme_faces::rekognition::aws_configured() => {
+                MatchBackend::Rekognition
+            }
+            MatchBackend::Auto => MatchBackend::Off,
+            other => other,
+        }
+    }
+}
+
+type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// The running matching stages, whatever the backend.
+pub(crate) trait MatchingControl: Send + Sync {
+    /// New photos, participants or an event change: look again now.
+    fn wake(&self);
+    /// The photographer fixed a cause of a pause (credentials, no event).
+    fn resume(&self);
+    fn pool_status(&self, kind: JobKind) -> Option<PoolStatus>;
+    fn search_status(&self) -> SearchStatus;
+    fn shutdown(&self) -> BoxFuture<'_>;
+}
+
+struct Running<M> {
+    match_pool: WorkerPool,
+    participant_pool: WorkerPool,
+    coordinator: Arc<SearchCoordinator<M>>,
+    stop: watch::Sender<bool>,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// Start the stages over `matcher`. Must run inside Tokio.
+pub(crate) fn start<M: FaceMatcher>(
+    catalog: Catalog,
+    matcher: Arc<M>,
+    settings: &MatchSettings,
+    owner: &str,
+    observer: Observer,
+) -> Box<dyn MatchingControl> {
+    let config = MatchingConfig {
+        latency_bound: settings.latency_bound,
+        ..MatchingConfig::default()
+    };
+    let matching = Matching::new(catalog.clone(), matcher, config);
+    let pool = |workers: usize| PoolConfig {
+        workers,
+        ..PoolConfig::default()
+    };
+    let match_pool = WorkerPool::start_observed(
+        catalog.clone(),
+        JobKind::Match,
+        owner.to_string(),
+        Arc::new(MatchJobs::new(matching.clone())),
+        pool(settings.workers.max(1)),
+        Some(observer.clone()),
+    );
+    let participant_pool = WorkerPool::start_observed(
+        catalog,
+        JobKind::IndexParticipant,
+        owner.to_string(),
+        Arc::new(ParticipantJobs::new(matching.clone())),
+        pool(settings.workers.max(1)),
+        Some(observer),
+    );
+    let coordinator = SearchCoordinator::new(matching);
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(coordinator.clone().run(stopped));
+    Box::new(Running {
+        match_pool,
+        participant_pool,
+        coordinator,
+        stop,
+        task: std::sync::Mutex::new(Some(task)),
+    })
+}
+
+impl<M: FaceMatcher> MatchingControl for Running<M> {
+    fn wake(&self) {
+        self.match_pool.wake();
+        self.participant_pool.wake();
+        self.coordinator.wake();
+    }
+
+    fn resume(&self) {
+        self.match_pool.resume();
+        self.participant_pool.resume();
+        self.coordinator.resume();
+    }
+
+    fn pool_status(&self, kind: JobKind) -> Option<PoolStatus> {
+        match kind {
+            JobKind::Match => Some(self.match_pool.status()),
+            JobKind::IndexParticipant => Some(self.participant_pool.status()),
+            _ => None,
+        }
+    }
+
+    fn search_status(&self) -> SearchStatus {
+        self.coordinator.status()
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_> {
+        Box::pin(async move {
+            let _ = self.stop.send(true);
+            let task = self.task.lock().ok().and_then(|mut t| t.take());
+            if let Some(task) = task {
+                let _ = task.await;
+            }
+            self.match_pool.shutdown().await;
+            self.participant_pool.shutdown().await;
+        })
+    }
+}

@@ -1,0 +1,298 @@
+//! Events and participants: creating events, choosing the active one, adding
+//! participants with their selfies (copied into the data folder, so the original
+//! file may move), importing a folder of selfies.
+
+use std::path::{Path, PathBuf};
+
+use findme_catalog::{EventRow, ParticipantRow};
+use findme_media::{classify_path, hash_file, Classification};
+
+use crate::{Engine, EngineError, EventDto, FailureDto, ParticipantDto, ParticipantImportReport};
+
+/// Default similarity threshold (Rekognition's own default is 80).
+pub const DEFAULT_THRESHOLD: f32 = 80.0;
+
+impl Engine {
+    /// Create an event (or return the existing one). The first event created
+    /// becomes the active one.
+    pub async fn create_event(
+        &self,
+        id: &str,
+        name: &str,
+        threshold: Option<f32>,
+    ) -> Result<EventDto, EngineError> {
+        check_id(id, "event id")?;
+        let (eid, name) = (id.to_string(), name.to_string());
+        let threshold = threshold.unwrap_or(DEFAULT_THRESHOLD).clamp(0.0, 100.0);
+        self.catalog()
+            .write(move |w| w.create_event(&eid, &name, threshold))
+            .await?;
+        if self.catalog().read(|r| r.active_event()).await?.is_none() {
+            self.use_event(id).await?;
+        }
+        self.event(id).await
+    }
+
+    pub async fn event(&self, id: &str) -> Result<EventDto, EngineError> {
+        self.events()
+            .await?
+            .into_iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| EngineError::BadRequest(format!("no event {id}")))
+    }
+
+    pub async fn events(&self) -> Result<Vec<EventDto>, EngineError> {
+        let (events, active) = self
+            .catalog()
+            .read(|r| Ok((r.events()?, r.active_event()?.map(|e| e.id))))
+            .await?;
+        Ok(events
+            .into_iter()
+            .map(|e| event_dto(e, active.as_deref()))
+            .collect())
+    }
+
+    /// Match new (and all earlier) photos against this event.
+    pub async fn use_event(&self, id: &str) -> Result<(), EngineError> {
+        let event = self.catalog().read({
+            let id = id.to_string();
+            move |r| r.event(&id)
+        });
+        let Some(event) = event.await? else {
+            return Err(EngineError::BadRequest(format!("no event {id}")));
+        };
+        self.catalog()
+            .write(move |w| w.set_active_event(&event.id))
+            .await?;
+        self.inner.workers.event_changed();
+        Ok(())
+    }
+
+    /// Add or update a participant of `event` (created if needed). The selfie is
+    /// copied into the data folder; indexing happens in the background.
+    pub async fn add_participant(
+        &self,
+        event: &str,
+        id: &str,
+        name: &str,
+        selfie: Option<PathBuf>,
+        consent: bool,
+    ) -> Result<ParticipantDto, EngineError> {
+        check_id(id, "participant id")?;
+        if self
+            .catalog()
+            .read({
+                let e = event.to_string();
+                move |r| r.event(&e)
+            })
+            .await?
+            .is_none()
+        {
+            self.create_event(event, event, None).await?;
+        }
+        let stored = match selfie {
+            Some(path) => Some(self.store_selfie(&path).await?),
+            None => None,
+        };
+        let (ev, pid, name) = (event.to_string(), id.to_string(), name.to_string());
+        self.catalog()
+            .write(move |w| {
+                let selfie = stored
+                    .as_ref()
+                    .map(|(sha, path)| (sha.as_str(), path.as_path()));
+                w.upsert_participant(&ev, &pid, &name, selfie, consent)
+            })
+            .await?;
+        self.inner.workers.wake();
+        self.participant(event, id).await
+    }
+
+    /// Add every photo in `dir` as a participant's selfie: the file stem is the
+    /// participant id; `names` (CSV `id,name` lines) gives display names.
+    pub async fn import_participants(
+        &self,
+        event: &str,
+        dir: &Path,
+        names: Option<&Path>,
+    ) -> Result<ParticipantImportReport, EngineError> {
+        let names = match names {
+            Some(csv) => read_names(csv)?,
+            None => Default::default(),
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| EngineError::BadRequest(format!("cannot read {}: {e}", dir.display())))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        let mut report = ParticipantImportReport::default();
+        for file in files {
+            let name = file.file_name().map(Path::new).unwrap_or(&file);
+            let skip = |reason: String| FailureDto {
+                path: file.to_string_lossy().into_owned(),
+                reason,
+            };
+            match classify_path(name) {
+                Classification::Photo(_) => {}
+                Classification::Ignore => continue,
+                Classification::Skip(reason) => {
+                    report.skipped.push(skip(reason));
+                    continue;
+                }
+            }
+            let id = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let display = names.get(&id).cloned().unwrap_or_else(|| id.clone());
+            match self
+                .add_participant(event, &id, &display, Some(file.clone()), true)
+                .await
+            {
+                Ok(_) => report.added += 1,
+                Err(e) => report.skipped.push(skip(e.to_string())),
+            }
+        }
+        Ok(report)
+    }
+
+    pub async fn participants(&self, event: &str) -> Result<Vec<ParticipantDto>, EngineError> {
+        let ev = event.to_string();
+        let rows = self.catalog().read(move |r| r.participants(&ev)).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|p| !p.removed)
+            .map(participant_dto)
+            .collect())
+    }
+
+    pub async fn participant(&self, event: &str, id: &str) -> Result<ParticipantDto, EngineError> {
+        self.participants(event)
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| EngineError::BadRequest(format!("no participant {id} in event {event}")))
+    }
+
+    /// Remove a participant: matches go now, their face leaves the collection in
+    /// the background, and the change is queued for the event server.
+    pub async fn remove_participant(&self, event: &str, id: &str) -> Result<(), EngineError> {
+        let (ev, pid) = (event.to_string(), id.to_string());
+        if !self
+            .catalog()
+            .write(move |w| w.remove_participant(&ev, &pid))
+            .await?
+        {
+            return Err(EngineError::BadRequest(format!(
+                "no participant {id} in event {event}"
+            )));
+        }
+        self.inner.workers.wake();
+        Ok(())
+    }
+
+    /// Give or withdraw consent. Withdrawn: matches dropped now, face deleted from
+    /// the collection in the background.
+    pub async fn set_consent(
+        &self,
+        event: &str,
+        id: &str,
+        consent: bool,
+    ) -> Result<ParticipantDto, EngineError> {
+        let (ev, pid) = (event.to_string(), id.to_string());
+        let row = self
+            .catalog()
+            .read(move |r| r.participant(&ev, &pid))
+            .await?;
+        let Some(row) = row.filter(|p| !p.removed) else {
+            return Err(EngineError::BadRequest(format!(
+                "no participant {id} in event {event}"
+            )));
+        };
+        let (ev, pid, name) = (event.to_string(), id.to_string(), row.display_name);
+        self.catalog()
+            .write(move |w| w.upsert_participant(&ev, &pid, &name, None, consent))
+            .await?;
+        self.inner.workers.wake();
+        self.participant(event, id).await
+    }
+
+    async fn store_selfie(&self, path: &Path) -> Result<(String, PathBuf), EngineError> {
+        let source = path.to_path_buf();
+        let dir = self.inner.data_dir.join("selfies");
+        tokio::task::spawn_blocking(move || {
+            let (sha, _) = hash_file(&source).map_err(|e| {
+                EngineError::BadRequest(format!("cannot read the selfie {}: {e}", source.display()))
+            })?;
+            let ext = source
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_else(|| "jpg".into());
+            let target = dir.join(format!("{}.{ext}", sha.to_hex()));
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| {
+                    if target.exists() {
+                        Ok(0)
+                    } else {
+                        std::fs::copy(&source, &target)
+                    }
+                })
+                .map_err(|e| EngineError::BadRequest(format!("cannot store the selfie: {e}")))?;
+            Ok((sha.to_hex(), target))
+        })
+        .await
+        .map_err(|e| EngineError::BadRequest(format!("selfie task failed: {e}")))?
+    }
+}
+
+/// Ids end up in file names, URLs and collection names: keep them plain.
+fn check_id(id: &str, what: &str) -> Result<(), EngineError> {
+    let ok = !id.is_empty()
+        && id.len() <= 100
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::BadRequest(format!(
+            "the {what} \"{id}\" must be 1-100 letters, digits, '-', '_' or '.'"
+        )))
+    }
+}
+
+fn read_names(csv: &Path) -> Result<std::collections::HashMap<String, String>, EngineError> {
+    let text = std::fs::read_to_string(csv)
+        .map_err(|e| EngineError::BadRequest(format!("cannot read {}: {e}", csv.display())))?;
+    Ok(text
+        .lines()
+        .filter_map(|line| {
+            let (id, name) = line.split_once(',')?;
+            let (id, name) = (id.trim().trim_matches('"'), name.trim().trim_matches('"'));
+            (!id.is_empty() && id != "id").then(|| (id.to_string(), name.to_string()))
+        })
+        .collect())
+}
+
+fn event_dto(e: EventRow, active: Option<&str>) -> EventDto {
+    EventDto {
+        active: active == Some(e.id.as_str()),
+        closed: e.closed_ms.is_some(),
+        id: e.id,
+        name: e.name,
+        collection: e.collection_id,
+        threshold: e.match_threshold,
+    }
+}
+
+fn participant_dto(p: ParticipantRow) -> ParticipantDto {
+    ParticipantDto {
+        indexed: p.face_id.is_some(),
+        id: p.id,
+        name: p.display_name,
+        consent: p.consent,
+        error: p.index_error,
+        photos: p.photos,
+    }
+}

@@ -1,0 +1,177 @@
+//! Face matching. A [`FaceMatcher`] keeps one face index per event (for AWS
+//! Rekognition: the collection `findme-<event>`), indexes participants' selfies
+//! and every face of every photo into it, and finds the faces similar to a given
+//! one. Everything above the trait (which photos, which plan, what is recorded) is
+//! backend-neutral, so the on-device matcher plugs in beside Rekognition.
+
+pub mod limiter;
+pub mod pipeline;
+pub mod planner;
+pub mod rekognition;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// A face found while indexing a photo. Boxes are fractions of the image that
+/// was sent (an upright rendition, so also of the upright photo).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedFace {
+    /// The backend's id of the face in the event index.
+    pub face_id: String,
+    pub left: f32,
+    pub top: f32,
+    pub width: f32,
+    pub height: f32,
+    /// Detection confidence, 0-100.
+    pub confidence: f32,
+}
+
+/// A face of the event index similar to the searched one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimilarFace {
+    pub face_id: String,
+    /// The tag the face was indexed with (`p-…` selfie, `ph-…` photo).
+    pub external_id: Option<String>,
+    /// 0-100.
+    pub similarity: f32,
+}
+
+/// Calls made, per backend operation, and how many were throttled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallStats {
+    pub calls: BTreeMap<String, u64>,
+    pub throttled: u64,
+}
+
+/// Why a matcher call failed; decides what the job does next.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MatcherError {
+    /// Over the quota: retry later (and the shared limiter slows down).
+    #[error("throttled by the face service: {0}")]
+    Throttled(String),
+    /// 5xx, timeout, connection refused or reset: retry later.
+    #[error("the face service is unavailable: {0}")]
+    Unavailable(String),
+    /// Credentials missing, expired or not allowed: nothing works until the
+    /// photographer fixes them (the queue pauses).
+    #[error("the face service refused our credentials: {0}")]
+    Credentials(String),
+    /// This image cannot be used (format, size, too small): fail the job.
+    #[error("{0}")]
+    BadImage(String),
+    /// A selfie without a face.
+    #[error("no face found in the selfie")]
+    NoFace,
+    /// A selfie with more than one face.
+    #[error("several faces ({0}) in the selfie: pick one")]
+    SeveralFaces(usize),
+    /// The event's index does not exist (deleted behind our back): recreate it.
+    #[error("the event's face collection does not exist: {0}")]
+    MissingIndex(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A face-matching backend. One instance serves every worker: implementations
+/// share their rate limiting and connection pool across calls.
+pub trait FaceMatcher: Send + Sync + 'static {
+    /// Create the event's face index if it does not exist (idempotent).
+    fn prepare_event(
+        &self,
+        collection: &str,
+    ) -> impl Future<Output = Result<(), MatcherError>> + Send;
+
+    /// Delete the event's face index ("close event"). Missing is fine.
+    fn close_event(
+        &self,
+        collection: &str,
+    ) -> impl Future<Output = Result<(), MatcherError>> + Send;
+
+    /// Index a selfie that must show exactly one face; returns its face id.
+    fn index_selfie(
+        &self,
+        collection: &str,
+        external_id: &str,
+        jpeg: &[u8],
+    ) -> impl Future<Output = Result<String, MatcherError>> + Send;
+
+    /// Index every face of a photo (up to the backend's limit).
+    fn index_photo(
+        &self,
+        collection: &str,
+        external_id: &str,
+        jpeg: &[u8],
+    ) -> impl Future<Output = Result<Vec<IndexedFace>, MatcherError>> + Send;
+
+    /// Faces of the index similar to `face_id` with similarity ≥ `threshold`,
+    /// at most `max` (the searched face itself is not returned).
+    fn search_face(
+        &self,
+        collection: &str,
+        face_id: &str,
+        threshold: f32,
+        max: u32,
+    ) -> impl Future<Output = Result<Vec<SimilarFace>, MatcherError>> + Send;
+
+    /// Faces already in the index under `external_id` (Rekognition: ListFaces,
+    /// filtered). Used when retrying an interrupted or timed-out IndexFaces whose
+    /// faces may have been indexed although the answer was lost: adopting them
+    /// keeps the index free of duplicates. Rare, so a full listing is acceptable.
+    fn find_faces(
+        &self,
+        collection: &str,
+        external_id: &str,
+    ) -> impl Future<Output = Result<Vec<IndexedFace>, MatcherError>> + Send;
+
+    /// Remove faces from the index (participant removed, consent withdrawn).
+    fn delete_faces(
+        &self,
+        collection: &str,
+        face_ids: &[String],
+    ) -> impl Future<Output = Result<(), MatcherError>> + Send;
+
+    fn stats(&self) -> CallStats;
+}
+
+/// Tag of a participant's selfie in the index. Rekognition allows only
+/// `[a-zA-Z0-9_.\-:]`, 1-255 characters; anything else is replaced by `_`
+/// (the catalog, not the tag, says whose face it is).
+pub fn selfie_tag(participant: &str) -> String {
+    tag("p-", participant)
+}
+
+/// Tag of a photo's faces in the index: `ph-` and the first 32 hex digits.
+pub fn photo_tag(sha256: &str) -> String {
+    tag("ph-", sha256.get(..32).unwrap_or(sha256))
+}
+
+fn tag(prefix: &str, id: &str) -> String {
+    let clean: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.-:".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(255 - prefix.len())
+        .collect();
+    format!("{prefix}{clean}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_fit_rekognition_rules() {
+        assert_eq!(selfie_tag("anna.k"), "p-anna.k");
+        assert_eq!(selfie_tag("Zoë O'Brien"), "p-Zo__O_Brien");
+        assert_eq!(
+            photo_tag(&"ab".repeat(32)),
+            format!("ph-{}", "ab".repeat(16))
+        );
+        assert!(selfie_tag(&"x".repeat(400)).len() <= 255);
+    }
+}

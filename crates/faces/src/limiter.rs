@@ -1,0 +1,477 @@
+//! One rate limiter shared by every Rekognition call of the process: a cap on
+//! calls in flight plus a token bucket whose rate adapts to the account's quota
+//! (AIMD). AWS does not tell us the quota (5 TPS on a fresh account, often 50
+//! after a raise), so the rate is learnt from the throttles.
+//!
+//! The numbers, and why:
+//! - **Burst**: a quarter second's worth of tokens, at least 1. A full second's
+//!   worth, spent at once after a quiet spell, overruns a server bucket the size
+//!   of ours; while busy the bucket is empty anyway, so this costs no throughput.
+//! - **Slow start** (until the first throttle): +1 TPS per success, so the rate
+//!   doubles per second of successes (5 → 10 → 20 → 40 …) up to `max_tps`.
+//! - **Throttle**: the rate halves (not below `min_tps`) at most once per
+//!   `hold_off` — the throttles of calls already in flight are the same news —
+//!   and the bucket is emptied. The *ceiling* becomes the calls that succeeded in
+//!   the last second (what the server really accepted; the rate itself may have
+//!   overshot the quota twofold during slow start), at least the halved rate.
+//! - **Recovery** (below 90 % of the ceiling): +0.5 TPS per success, +50 % per
+//!   second of successes: back near the ceiling in about 1.5 s.
+//! - **Probing** (from 90 % of the ceiling): additive, +2 % of the ceiling per
+//!   second of successes (at least +0.05 TPS/s): 5 s from 90 % to the ceiling,
+//!   and past the quota the server's own burst drains slowly. One cycle is about
+//!   1.5 s at ~70 % + 5 s at ~95 % + several seconds at 100 % with one or two
+//!   throttles, ≥ 90 % of the quota on average at 5 or 50 TPS.
+//! - The rate grows only while the limiter is the bottleneck (a caller waited for
+//!   a token in the last second): a quiet spell must not inflate it untested.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::time::Instant;
+
+const BURST_SECONDS: f64 = 0.25;
+const SLOW_START_STEP: f64 = 1.0;
+const RECOVERY_STEP: f64 = 0.5;
+const RECOVERY_TARGET: f64 = 0.9;
+const PROBE_FRACTION: f64 = 0.02;
+const MIN_PROBE: f64 = 0.05;
+/// How recently a caller must have waited for a token for successes to count.
+const BUSY_WINDOW: Duration = Duration::from_secs(1);
+/// The slowest rate the limiter accepts, whatever the config says.
+const FLOOR_TPS: f64 = 0.01;
+
+/// Tuning of the [`RateLimiter`].
+#[derive(Debug, Clone)]
+pub struct LimiterConfig {
+    /// Calls in flight at once.
+    pub max_concurrent: usize,
+    /// Calls per second before anything is known about the quota.
+    pub start_tps: f64,
+    pub min_tps: f64,
+    pub max_tps: f64,
+    /// After a halving, further throttles within this window are ignored.
+    pub hold_off: Duration,
+}
+
+impl Default for LimiterConfig {
+    fn default() -> Self {
+        LimiterConfig {
+            max_concurrent: 10,
+            start_tps: 5.0,
+            min_tps: 0.5,
+            max_tps: 100.0,
+            hold_off: Duration::from_secs(1),
+        }
+    }
+}
+
+impl LimiterConfig {
+    /// The defaults, with `AWS_CONCURRENT_REQUESTS` (calls in flight) and
+    /// `FINDME_REKOGNITION_TPS` (starting rate, for accounts with a raised quota).
+    pub fn from_env() -> LimiterConfig {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) over any variable source (testable without
+    /// touching the process environment).
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> LimiterConfig {
+        let mut config = LimiterConfig::default();
+        if let Some(raw) = get("AWS_CONCURRENT_REQUESTS") {
+            match raw.trim().parse::<usize>() {
+                Ok(n) if n > 0 => config.max_concurrent = n,
+                _ => {
+                    tracing::warn!(value = %raw, "ignoring AWS_CONCURRENT_REQUESTS: not a positive whole number")
+                }
+            }
+        }
+        if let Some(raw) = get("FINDME_REKOGNITION_TPS") {
+            match raw.trim().parse::<f64>() {
+                Ok(tps) if tps.is_finite() && tps > 0.0 => {
+                    config.start_tps = tps;
+                    // A raised quota may be above the default ceiling.
+                    config.max_tps = config.max_tps.max(tps);
+                    config.min_tps = config.min_tps.min(tps);
+                }
+                _ => {
+                    tracing::warn!(value = %raw, "ignoring FINDME_REKOGNITION_TPS: not a positive number")
+                }
+            }
+        }
+        config
+    }
+}
+
+/// A slot for one call in flight; the slot is freed when this is dropped.
+#[must_use = "the call slot is released as soon as the permit is dropped"]
+#[derive(Debug)]
+pub struct Permit<'a> {
+    _slot: Option<SemaphorePermit<'a>>,
+}
+
+/// The limiter shared by every call (see the module doc for the numbers).
+#[derive(Debug)]
+pub struct RateLimiter {
+    config: LimiterConfig,
+    slots: Semaphore,
+    /// Token waiters queue here one at a time (FIFO), so they do not stampede.
+    line: tokio::sync::Mutex<()>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    rate: f64,
+    tokens: f64,
+    refilled: Instant,
+    /// None until the first throttle (slow start).
+    ceiling: Option<f64>,
+    last_cut: Option<Instant>,
+    /// Last time a caller had to wait for a token.
+    waited: Option<Instant>,
+    /// Successes in the current one-second window and in the one before.
+    window_start: Instant,
+    window_ok: u32,
+    last_window_ok: u32,
+}
+
+impl State {
+    fn burst(&self) -> f64 {
+        (self.rate * BURST_SECONDS).max(1.0)
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst());
+        self.refilled = now;
+    }
+
+    fn roll_window(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.window_start);
+        if elapsed >= Duration::from_secs(2) {
+            (self.last_window_ok, self.window_ok, self.window_start) = (0, 0, now);
+        } else if elapsed >= Duration::from_secs(1) {
+            self.last_window_ok = self.window_ok;
+            self.window_ok = 0;
+            self.window_start += Duration::from_secs(1);
+        }
+    }
+}
+
+impl RateLimiter {
+    pub fn new(config: LimiterConfig) -> RateLimiter {
+        let mut config = config;
+        config.max_concurrent = config.max_concurrent.clamp(1, Semaphore::MAX_PERMITS);
+        config.min_tps = config.min_tps.max(FLOOR_TPS);
+        config.max_tps = config.max_tps.max(config.min_tps);
+        let rate = config.start_tps.clamp(config.min_tps, config.max_tps);
+        let now = Instant::now();
+        RateLimiter {
+            slots: Semaphore::new(config.max_concurrent),
+            line: tokio::sync::Mutex::new(()),
+            state: Mutex::new(State {
+                rate,
+                tokens: 1.0,
+                refilled: now,
+                ceiling: None,
+                last_cut: None,
+                waited: None,
+                window_start: now,
+                window_ok: 0,
+                last_window_ok: 0,
+            }),
+            config,
+        }
+    }
+
+    /// Waits for a call slot, then for a token. Cancel-safe: dropping the future
+    /// gives back the slot and takes no token.
+    pub async fn acquire(&self) -> Permit<'_> {
+        // The semaphore is never closed, so this cannot fail.
+        let slot = self.slots.acquire().await.ok();
+        let _line = self.line.lock().await;
+        while let Some(wait) = self.take_token() {
+            tokio::time::sleep(wait).await;
+        }
+        Permit { _slot: slot }
+    }
+
+    /// Takes a token, or says how long until one is there.
+    fn take_token(&self) -> Option<Duration> {
+        let now = Instant::now();
+        let mut s = self.state();
+        s.refill(now);
+        // Tolerate float rounding: a sleep of exactly the computed time must do.
+        if s.tokens >= 1.0 - 1e-9 {
+            s.tokens -= 1.0;
+            return None;
+        }
+        s.waited = Some(now);
+        Some(Duration::from_secs_f64((1.0 - s.tokens) / s.rate))
+    }
+
+    /// A call was throttled: halve the rate, once per `hold_off`.
+    pub fn throttled(&self) {
+        let now = Instant::now();
+        let mut s = self.state();
+        if s.last_cut
+            .is_some_and(|t| now.saturating_duration_since(t) < self.config.hold_off)
+        {
+            return;
+        }
+        s.refill(now);
+        s.roll_window(now);
+        let before = s.rate;
+        let cut = (before / 2.0).max(self.config.min_tps);
+        let accepted = f64::from(s.last_window_ok.max(s.window_ok));
+        s.ceiling = Some(accepted.min(before).max(cut));
+        s.rate = cut;
+        s.tokens = s.tokens.min(0.0);
+        s.last_cut = Some(now);
+        tracing::info!(
+            from = before,
+            to = cut,
+            "face service throttled us: slowing down"
+        );
+    }
+
+    /// A call got an answer that was not a throttle: creep the rate up.
+    pub fn succeeded(&self) {
+        let now = Instant::now();
+        let mut s = self.state();
+        s.roll_window(now);
+        s.window_ok += 1;
+        if s.waited
+            .is_none_or(|t| now.saturating_duration_since(t) > BUSY_WINDOW)
+        {
+            return; // not the bottleneck: the current rate is untested
+        }
+        s.refill(now);
+        let step = match s.ceiling {
+            None => SLOW_START_STEP,
+            Some(c) if s.rate < RECOVERY_TARGET * c => RECOVERY_STEP,
+            Some(c) => (PROBE_FRACTION * c).max(MIN_PROBE) / s.rate,
+        };
+        s.rate = (s.rate + step).min(self.config.max_tps);
+    }
+
+    /// The current rate, in calls per second.
+    pub fn rate(&self) -> f64 {
+        self.state().rate
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // The state stays consistent at every step, so a panic elsewhere is harmless.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    fn limiter(start_tps: f64) -> RateLimiter {
+        RateLimiter::new(LimiterConfig {
+            start_tps,
+            ..LimiterConfig::default()
+        })
+    }
+
+    /// `n` sequential calls, each reported as a success; returns the time taken.
+    async fn run(l: &RateLimiter, n: usize, succeed: bool) -> Duration {
+        let t = Instant::now();
+        for _ in 0..n {
+            drop(l.acquire().await);
+            if succeed {
+                l.succeeded();
+            }
+        }
+        t.elapsed()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_is_respected() {
+        let l = limiter(5.0);
+        // One token at start, then one every 200 ms.
+        let took = run(&l, 21, false).await.as_secs_f64();
+        assert!(
+            (3.95..=4.05).contains(&took),
+            "21 calls at 5/s took {took}s"
+        );
+
+        let l = limiter(40.0);
+        let took = run(&l, 81, false).await.as_secs_f64();
+        assert!(
+            (1.95..=2.05).contains(&took),
+            "81 calls at 40/s took {took}s"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_burst_after_a_quiet_spell_is_small() {
+        let l = limiter(20.0);
+        drop(l.acquire().await);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        // A quarter second's worth (5) goes at once, the rest at the rate.
+        let took = run(&l, 5, false).await;
+        assert_eq!(took, Duration::ZERO);
+        let took = run(&l, 1, false).await;
+        assert!(took >= Duration::from_millis(49), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_never_exceeds_the_cap() {
+        let l = Arc::new(RateLimiter::new(LimiterConfig {
+            max_concurrent: 3,
+            start_tps: 100.0,
+            ..LimiterConfig::default()
+        }));
+        let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (l, now, peak) = (l.clone(), now.clone(), peak.clone());
+                tokio::spawn(async move {
+                    let _permit = l.acquire().await;
+                    let inside = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(inside, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(300)).await; // the "call"
+                    now.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task");
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+        assert_eq!(now.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttles_halve_once_per_window_and_not_below_min() {
+        let l = limiter(8.0);
+        l.throttled();
+        assert_eq!(l.rate(), 4.0);
+        // The rest of a burst from calls already in flight: no further cut.
+        l.throttled();
+        l.throttled();
+        assert_eq!(l.rate(), 4.0);
+        tokio::time::advance(Duration::from_millis(1001)).await;
+        l.throttled();
+        assert_eq!(l.rate(), 2.0);
+        for _ in 0..5 {
+            tokio::time::advance(Duration::from_millis(1001)).await;
+            l.throttled();
+        }
+        assert_eq!(l.rate(), 0.5, "min_tps");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_empties_the_bucket() {
+        let l = limiter(20.0);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        l.throttled(); // 10/s now
+        let took = run(&l, 1, false).await;
+        assert!(took >= Duration::from_millis(99), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_start_doubles_per_second_of_success() {
+        let l = limiter(5.0);
+        run(&l, 20, true).await;
+        // Each success adds 1 (except the first: that call found a token ready,
+        // so the rate was not tested yet): 24/s after 20 calls, in under 2 s.
+        assert_eq!(l.rate(), 24.0);
+        run(&l, 500, true).await;
+        assert_eq!(l.rate(), 100.0, "max_tps");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn success_creeps_back_up_after_a_throttle() {
+        let l = RateLimiter::new(LimiterConfig {
+            start_tps: 40.0,
+            max_tps: 40.0,
+            ..LimiterConfig::default()
+        });
+        // Saturated at 40/s for 2.5 s: the server accepted 40/s.
+        run(&l, 100, true).await;
+        l.throttled();
+        assert_eq!(l.rate(), 20.0);
+
+        // Recovery: +50 % per second of successes, up to 90 % of the 40/s accepted.
+        let t = Instant::now();
+        while l.rate() < 36.0 {
+            run(&l, 1, true).await;
+            assert!(
+                t.elapsed() < Duration::from_secs(2),
+                "slow recovery: {} after {:?}",
+                l.rate(),
+                t.elapsed()
+            );
+        }
+        assert!(l.rate() < 37.0, "{}", l.rate());
+
+        // Probing: +2 % of the ceiling (0.8/s) per second of successes.
+        let (t, start) = (Instant::now(), l.rate());
+        while t.elapsed() < Duration::from_secs(5) {
+            run(&l, 1, true).await;
+        }
+        let gained = l.rate() - start;
+        assert!(
+            (3.5..=4.5).contains(&gained),
+            "probing gained {gained} in 5 s"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_limiter_does_not_grow() {
+        let l = limiter(5.0);
+        for _ in 0..20 {
+            tokio::time::advance(Duration::from_secs(2)).await;
+            run(&l, 1, true).await;
+        }
+        assert_eq!(l.rate(), 5.0);
+    }
+
+    #[test]
+    fn environment_overrides() {
+        let vars = |pairs: &'static [(&str, &str)]| {
+            let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+            move |k: &str| map.get(k).map(|v| v.to_string())
+        };
+        let c = LimiterConfig::from_lookup(vars(&[]));
+        assert_eq!((c.max_concurrent, c.start_tps, c.max_tps), (10, 5.0, 100.0));
+
+        let c = LimiterConfig::from_lookup(vars(&[
+            ("AWS_CONCURRENT_REQUESTS", " 4 "),
+            ("FINDME_REKOGNITION_TPS", "50"),
+        ]));
+        assert_eq!((c.max_concurrent, c.start_tps, c.max_tps), (4, 50.0, 100.0));
+
+        let c = LimiterConfig::from_lookup(vars(&[("FINDME_REKOGNITION_TPS", "250.5")]));
+        assert_eq!((c.start_tps, c.max_tps), (250.5, 250.5));
+
+        for bad in ["", "ten", "0", "-3", "NaN", "inf"] {
+            let c = LimiterConfig::from_lookup(|k: &str| {
+                matches!(k, "AWS_CONCURRENT_REQUESTS" | "FINDME_REKOGNITION_TPS")
+                    .then(|| bad.to_string())
+            });
+            assert_eq!((c.max_concurrent, c.start_tps), (10, 5.0), "{bad:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_nonsensical_config_is_made_usable() {
+        let l = RateLimiter::new(LimiterConfig {
+            max_concurrent: 0,
+            start_tps: 0.0,
+            min_tps: 0.0,
+            max_tps: 0.0,
+            hold_off: Duration::ZERO,
+        });
+        assert!(l.rate() > 0.0);
+        drop(l.acquire().await); // does not hang
+    }
+}

@@ -1,0 +1,222 @@
+//! The matching stages on top of a [`FaceMatcher`]: the `match` job indexes a
+//! photo's faces, the `index-participant` job keeps a participant's selfie in the
+//! index (or out of it), and the search coordinator decides when to search and
+//! records who was found where. All three write only through the catalog, with
+//! idempotent records, so a retry or a restart after a crash changes nothing.
+
+mod participant_job;
+mod photo_job;
+mod search;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use findme_catalog::{Catalog, EventRow};
+use findme_jobs::JobError;
+use findme_media::{render, Format, RenderError, RenditionRequest};
+use tokio::sync::Notify;
+
+use crate::{FaceMatcher, MatcherError};
+
+pub use participant_job::ParticipantJobs;
+pub use photo_job::MatchJobs;
+pub use search::{SearchCoordinator, SearchStatus};
+
+/// Tuning of the matching stages.
+#[derive(Debug, Clone)]
+pub struct MatchingConfig {
+    /// Long edge of the JPEG sent to the face service: big enough that a 40 px
+    /// face in the original survives, small enough for its 5 MB limit.
+    pub rendition_edge: u32,
+    pub rendition_quality: u8,
+    /// The face service refuses larger images.
+    pub max_image_bytes: usize,
+    /// The longest a photo waits for its search.
+    pub latency_bound: Duration,
+    /// Results per search (Rekognition allows up to 4096).
+    pub max_results: u32,
+    /// Searches in flight at once (the matcher's limiter caps real calls).
+    pub parallel_searches: usize,
+}
+
+impl Default for MatchingConfig {
+    fn default() -> Self {
+        MatchingConfig {
+            rendition_edge: 2560,
+            rendition_quality: 90,
+            max_image_bytes: 5 * 1024 * 1024,
+            latency_bound: Duration::from_secs(30),
+            max_results: 4096,
+            parallel_searches: 8,
+        }
+    }
+}
+
+/// What every matching stage shares.
+pub struct Matching<M> {
+    pub catalog: Catalog,
+    pub matcher: Arc<M>,
+    pub config: MatchingConfig,
+    /// Rung when a photo or a participant was indexed: the coordinator looks again.
+    pub(crate) indexed: Notify,
+    /// The matcher's counters as last persisted.
+    saved_stats: std::sync::Mutex<crate::CallStats>,
+}
+
+impl<M: FaceMatcher> Matching<M> {
+    pub fn new(catalog: Catalog, matcher: Arc<M>, config: MatchingConfig) -> Arc<Matching<M>> {
+        let matcher_stats = matcher.stats();
+        Arc::new(Matching {
+            catalog,
+            matcher,
+            config,
+            indexed: Notify::new(),
+            saved_stats: std::sync::Mutex::new(matcher_stats),
+        })
+    }
+
+    /// The event photos are matched against now, or a pause with what to do.
+    pub(crate) async fn active_event(&self) -> Result<EventRow, JobError> {
+        match self.catalog.read(|r| r.active_event()).await {
+            Ok(Some(event)) => Ok(event),
+            Ok(None) => Err(JobError::Pause(
+                "no event to match against: create one (findme events create) or connect to the event server".into(),
+            )),
+            Err(e) => Err(JobError::Retry { reason: e.to_string(), after: None }),
+        }
+    }
+
+    /// Create the event's index once; remember it in the catalog.
+    pub(crate) async fn ensure_collection(&self, event: &EventRow) -> Result<(), MatcherError> {
+        self.matcher.prepare_event(&event.collection_id).await?;
+        if event.collection_state != "ready" {
+            let id = event.id.clone();
+            self.catalog
+                .write(move |w| w.set_collection_state(&id, "ready"))
+                .await
+                .map_err(|e| MatcherError::Other(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Persist the matcher's call counters (so `findme stats` in another process
+    /// sees them): what was counted since the last save. The snapshot is shared,
+    /// so concurrent jobs never count one call twice.
+    pub(crate) async fn save_counters(&self) {
+        let deltas = {
+            let Ok(mut saved) = self.saved_stats.lock() else {
+                return;
+            };
+            let now = self.matcher.stats();
+            let mut deltas: Vec<(String, u64)> = now
+                .calls
+                .iter()
+                .map(|(op, n)| {
+                    let before = saved.calls.get(op).copied().unwrap_or(0);
+                    (format!("rekognition.calls.{op}"), n.saturating_sub(before))
+                })
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            let throttled = now.throttled.saturating_sub(saved.throttled);
+            if throttled > 0 {
+                deltas.push(("rekognition.throttled".into(), throttled));
+            }
+            *saved = now;
+            deltas
+        };
+        if deltas.is_empty() {
+            return;
+        }
+        if let Err(e) = self.catalog.write(move |w| w.add_counters(&deltas)).await {
+            tracing::debug!(error = %e, "could not save call counters");
+        }
+    }
+
+    /// A JPEG of `paths` (any readable one) within the service's limits: upright,
+    /// `rendition_edge` long, re-encoded smaller until it fits in the byte limit.
+    pub(crate) async fn rendition(
+        &self,
+        format: Format,
+        paths: Vec<PathBuf>,
+    ) -> Result<Vec<u8>, JobError> {
+        let config = self.config.clone();
+        tokio::task::spawn_blocking(move || rendition_blocking(format, &paths, &config))
+            .await
+            .map_err(|e| JobError::Retry {
+                reason: format!("render task failed: {e}"),
+                after: None,
+            })?
+    }
+}
+
+fn rendition_blocking(
+    format: Format,
+    paths: &[PathBuf],
+    config: &MatchingConfig,
+) -> Result<Vec<u8>, JobError> {
+    let mut missing = "no file is known for it".to_string();
+    for path in paths {
+        let (mut edge, mut quality) = (config.rendition_edge, config.rendition_quality);
+        loop {
+            let request = RenditionRequest {
+                long_edge: edge,
+                quality,
+            };
+            match render(path, format, &[request]) {
+                Ok(made) => {
+                    let jpeg = made
+                        .outputs
+                        .into_iter()
+                        .next()
+                        .map(|r| r.jpeg)
+                        .unwrap_or_default();
+                    if jpeg.len() <= config.max_image_bytes {
+                        return Ok(jpeg);
+                    }
+                    // Too big for the service: lower the quality, then the size.
+                    if quality > 70 {
+                        quality -= 10;
+                    } else if edge > 1024 {
+                        edge = edge * 3 / 4;
+                    } else {
+                        return Err(JobError::Fail(
+                            "the photo cannot be made small enough for the face service".into(),
+                        ));
+                    }
+                }
+                Err(RenderError::Io(e)) => {
+                    missing = format!("{}: {e}", path.display());
+                    break;
+                }
+                Err(RenderError::NoPreview(reason)) => {
+                    return Err(JobError::Fail(format!("cannot match this photo: {reason}")))
+                }
+                Err(RenderError::Corrupt(reason)) | Err(RenderError::TooLarge(reason)) => {
+                    return Err(JobError::Fail(format!("cannot match this photo: {reason}")))
+                }
+            }
+        }
+    }
+    Err(JobError::Retry {
+        reason: format!("the original file is not available ({missing})"),
+        after: Some(Duration::from_secs(60)),
+    })
+}
+
+/// What a job does after a matcher error.
+pub(crate) fn job_error(err: MatcherError) -> JobError {
+    match err {
+        MatcherError::Throttled(_)
+        | MatcherError::Unavailable(_)
+        | MatcherError::Other(_)
+        | MatcherError::MissingIndex(_) => JobError::Retry {
+            reason: err.to_string(),
+            after: None,
+        },
+        MatcherError::Credentials(_) => JobError::Pause(err.to_string()),
+        MatcherError::BadImage(_) | MatcherError::NoFace | MatcherError::SeveralFaces(_) => {
+            JobError::Fail(err.to_string())
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The search coordinator: one task that looks at the active event's backlog,
+//! asks the planner what to run, runs it with bounded concurrency, and records
+//! the matches. Searches change nothing in the collection, so an interrupted run
+//! is simply run again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use findme_catalog::{EventRow, FoundMatch};
+use futures::StreamExt;
+use tokio::sync::watch;
+
+use super::Matching;
+use crate::planner::{choose, Backlog, Plan, PlannerConfig};
+use crate::{FaceMatcher, MatcherError, SimilarFace};
+
+/// What the coordinator is doing, for the activity panel and `findme match`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchStatus {
+    pub last_plan: Option<String>,
+    pub passes: u64,
+    /// Why searching is stopped (credentials), if it is.
+    pub paused: Option<String>,
+    pub last_error: Option<String>,
+}
+
+pub struct SearchCoordinator<M> {
+    matching: Arc<Matching<M>>,
+    status: Mutex<SearchStatus>,
+}
+
+/// How often the coordinator looks even without being woken (retries, the
+/// latency bound).
+const TICK: Duration = Duration::from_millis(500);
+
+impl<M: FaceMatcher> SearchCoordinator<M> {
+    pub fn new(matching: Arc<Matching<M>>) -> Arc<SearchCoordinator<M>> {
+        Arc::new(SearchCoordinator {
+            matching,
+            status: Mutex::new(SearchStatus::default()),
+        })
+    }
+
+    pub fn status(&self) -> SearchStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn resume(&self) {
+        if let Ok(mut s) = self.status.lock() {
+            s.paused = None;
+        }
+        self.matching.indexed.notify_waiters();
+    }
+
+    /// Wake the coordinator now (new photos, new participants, a new event).
+    pub fn wake(&self) {
+        self.matching.indexed.notify_waiters();
+    }
+
+    /// Run until `stop` turns true.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let woken = self.matching.indexed.notified();
+            let outcome = if self.status().paused.is_some() {
+                Ok(false)
+            } else {
+                self.step().await
+            };
+            let pause = match outcome {
+                Ok(true) => {
+                    backoff = Duration::from_millis(500);
+                    continue; // did work: look again at once
+                }
+                Ok(false) => TICK,
+                Err(MatcherError::Credentials(reason)) => {
+                    self.set(|s| s.paused = Some(reason));
+                    TICK
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, ?backoff, "search failed; retrying");
+                    self.set(|s| s.last_error = Some(e.to_string()));
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                    backoff
+                }
+            };
+            tokio::select! {
+                _ = woken => {}
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    fn set(&self, f: impl FnOnce(&mut SearchStatus)) {
+        if let Ok(mut s) = self.status.lock() {
+            f(&mut s);
+        }
+    }
+
+    /// One planning round. Ok(true) when it ran a plan.
+    pub async fn step(&self) -> Result<bool, MatcherError> {
+        let m = &self.matching;
+        let catalog_err = |e: findme_catalog::CatalogError| MatcherError::Other(e.to_string());
+        let Some(event) = m
+            .catalog
+            .read(|r| r.active_event())
+            .await
+            .map_err(catalog_err)?
+        else {
+            return Ok(false);
+        };
+        let ev = event.id.clone();
+        let now = now_ms();
+        let (b, indexing) = m
+            .catalog
+            .read(move |r| {
+                Ok((
+                    r.search_backlog(&ev)?,
+                    r.unfinished_jobs(findme_catalog::JobKind::Match)?,
+                ))
+            })
+            .await
+            .map_err(catalog_err)?;
+        let backlog = Backlog {
+            photos: b.photos,
+            faces: b.faces,
+            oldest_wait: b
+                .oldest_ms
+                .map(|t| Duration::from_millis(now.saturating_sub(t).max(0) as u64)),
+            participants: b.participants,
+            new_participants: b.new_participants,
+            indexing,
+        };
+        let plan = choose(
+            &backlog,
+            &PlannerConfig {
+                latency_bound: m.config.latency_bound,
+            },
+        );
+        if plan == Plan::Wait {
+            return Ok(false);
+        }
+        let result = self.execute(&event, plan).await;
+        m.save_counters().await;
+        result?;
+        self.set(|s| {
+            s.last_plan = Some(format!("{plan:?}"));
+            s.passes += 1;
+            s.last_error = None;
+        });
+        Ok(true)
+    }
+
+    async fn execute(&self, event: &EventRow, plan: Plan) -> Result<(), MatcherError> {
+        let m = &self.matching;
+        let catalog_err = |e: findme_catalog::CatalogError| MatcherError::Other(e.to_string());
+        let ev = event.id.clone();
+        let (participants, photo_faces, waiting) = m
+            .catalog
+            .read(move |r| {
+                Ok((
+                    r.participants(&ev)?,
+                    r.photo_face_ids(&ev)?,
+                    r.waiting_photos(&ev)?,
+                ))
+            })
+            .await
+            .map_err(catalog_err)?;
+        let active: Vec<_> = participants
+            .into_iter()
+            .filter(|p| p.consent && !p.removed && p.face_id.is_some())
+            .collect();
+        let by_selfie: HashMap<String, String> = active
+            .iter()
+            .filter_map(|p| p.face_id.clone().map(|f| (f, p.id.clone())))
+            .collect();
+        let (queries, searched_photos, searched_participants): (
+            Vec<String>,
+            Vec<i64>,
+            Vec<String>,
+        ) = match plan {
+            Plan::Wait => return Ok(()),
+            Plan::NewParticipants => {
+                let new: Vec<_> = active.iter().filter(|p| p.searched_ms.is_none()).collect();
+                (
+                    new.iter().filter_map(|p| p.face_id.clone()).collect(),
+                    Vec::new(),
+                    new.iter().map(|p| p.id.clone()).collect(),
+                )
+            }
+            Plan::ReversePass => (
+                active.iter().filter_map(|p| p.face_id.clone()).collect(),
+                waiting,
+                active.iter().map(|p| p.id.clone()).collect(),
+            ),
+            Plan::PerFace => {
+                let ev = event.id.clone();
+                let (faces, photos) = m
+                    .catalog
+                    .read(move |r| r.waiting_faces(&ev, 500))
+                    .await
+                    .map_err(catalog_err)?;
+                (
+                    faces.into_iter().filter_map(|f| f.face_id).collect(),
+                    photos,
+                    Vec::new(),
+                )
+            }
+        };
+        let (collection, threshold, max) = (
+            event.collection_id.clone(),
+            event.match_threshold,
+            m.config.max_results,
+        );
+        let results: Vec<Result<(String, Vec<SimilarFace>), MatcherError>> =
+            futures::stream::iter(queries)
+                .map(|face| {
+                    let (matcher, collection) = (m.matcher.clone(), collection.clone());
+                    async move {
+                        matcher
+                            .search_face(&collection, &face, threshold, max)
+                            .await
+                            .map(|r| (face, r))
+                    }
+                })
+                .buffer_unordered(m.config.parallel_searches.max(1))
+                .collect()
+                .await;
+        let mut found = Vec::new();
+        for result in results {
+            let (query, similar) = result?;
+            found.extend(pair_up(&query, &similar, &by_selfie, &photo_faces));
+        }
+        let ev = event.id.clone();
+        m.catalog
+            .write(move |w| {
+                w.record_matches(&ev, &found, &searched_photos)?;
+                for p in &searched_participants {
+                    w.record_participant_searched(&ev, p)?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(catalog_err)?;
+        Ok(())
+    }
+}
+
+/// Matches from one search: the query is a selfie (reverse) or a photo face
+/// (per-face); each result on the other side is a (participant, photo face) pair.
+fn pair_up(
+    query: &str,
+    similar: &[SimilarFace],
+    by_selfie: &HashMap<String, String>,
+    photo_faces: &HashMap<String, i64>,
+) -> Vec<FoundMatch> {
+    match by_selfie.get(query) {
+        Some(participant) => similar
+            .iter()
+            .filter_map(|s| {
+                photo_faces.get(&s.face_id).map(|row| FoundMatch {
+                    participant_id: participant.clone(),
+                    face_row: *row,
+                    confidence: s.similarity,
+                })
+            })
+            .collect(),
+        None => {
+            let Some(row) = photo_faces.get(query) else {
+                return Vec::new();
+            };
+            similar
+                .iter()
+                .filter_map(|s| {
+                    by_selfie.get(&s.face_id).map(|participant| FoundMatch {
+                        participant_id: participant.clone(),
+                        face_row: *row,
+                        confidence: s.similarity,
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,423 @@
+//! Face matching end to end: the engine, the real AWS SDK, and a
+//! Rekognition-compatible server on 127.0.0.1 whose ground truth is colour
+//! squares (the colour names the person). Photos go through ingest, the 2560 px
+//! rendition, IndexFaces and the search planner like real ones.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use findme_engine::{Engine, EngineConfig, MatchBackend};
+use findme_rekognition_mock::synth::{self, SynthFace};
+use findme_rekognition_mock::{MockConfig, MockServer};
+
+/// Person indexes 0..20 register; 20..26 are strangers.
+const PARTICIPANTS: usize = 20;
+
+async fn open_engine(data: &Path, server: &MockServer, workers: usize) -> Engine {
+    let mut config = EngineConfig::new(data);
+    config.matching.backend = MatchBackend::Rekognition;
+    config.matching.rekognition.endpoint = Some(server.endpoint());
+    config.matching.rekognition.region = Some("us-east-1".into());
+    config.matching.rekognition.static_credentials = Some(("test".into(), "test".into()));
+    config.matching.workers = workers;
+    config.matching.latency_bound = Duration::from_secs(2);
+    Engine::open(config).await.expect("engine")
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// `count` photos with 1-4 faces each (some strangers); returns who is in each file.
+fn shoot(dir: &Path, count: usize, seed: u64) -> BTreeMap<PathBuf, BTreeSet<usize>> {
+    let mut truth = BTreeMap::new();
+    for i in 0..count {
+        let n = 1 + (i * 7 + seed as usize) % 4;
+        let faces: Vec<SynthFace> = (0..n)
+            .map(|k| SynthFace {
+                person: (i * 5 + k * 11 + seed as usize) % 26,
+                left: 60 + k as u32 * 300,
+                top: 120 + (k as u32 % 2) * 200,
+                size: 150,
+            })
+            .collect();
+        let path = dir.join(format!("IMG_{i:04}.JPG"));
+        write(
+            &path,
+            &synth::photo(1280, 720, &faces, seed * 1000 + i as u64),
+        );
+        truth.insert(path, faces.iter().map(|f| f.person).collect());
+    }
+    truth
+}
+
+async fn register(engine: &Engine, dir: &Path, event: &str) {
+    engine.create_event(event, "Gala", None).await.unwrap();
+    for person in 0..PARTICIPANTS {
+        let selfie = dir.join(format!("p{person:02}.jpg"));
+        write(&selfie, &synth::selfie(person));
+        engine
+            .add_participant(
+                event,
+                &format!("p{person:02}"),
+                &format!("Person {person}"),
+                Some(selfie),
+                true,
+            )
+            .await
+            .unwrap();
+    }
+}
+
+fn found(photos: &[findme_engine::PhotoDto]) -> BTreeMap<String, BTreeSet<usize>> {
+    photos
+        .iter()
+        .map(|p| {
+            let people = p
+                .faces
+                .iter()
+                .filter_map(|f| f.participant.as_ref())
+                .map(|id| id.trim_start_matches('p').parse::<usize>().unwrap())
+                .collect();
+            (p.paths[0].clone(), people)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_registered_face_is_found_strangers_are_not_and_participants_are_indexed_once() {
+    let server = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = shoot(&tmp.path().join("photos"), 50, 1);
+    // Cold start: 50 photos queued before any participant is indexed, 8 workers
+    // racing (the old server crashed here).
+    let engine = open_engine(&tmp.path().join("data"), &server, 8).await;
+    engine
+        .import(vec![tmp.path().join("photos")])
+        .await
+        .unwrap();
+    register(&engine, &tmp.path().join("selfies"), "gala").await;
+    let report = engine.match_event(Some("gala")).await.unwrap();
+
+    let stats = server.stats();
+    assert_eq!(stats.calls.get("CreateCollection"), Some(&1), "{stats:?}");
+    assert_eq!(
+        stats.calls.get("IndexFaces"),
+        Some(&(PARTICIPANTS as u64 + 50)),
+        "each selfie and each photo exactly once"
+    );
+    assert_eq!(
+        report.calls.get("IndexFaces"),
+        stats.calls.get("IndexFaces")
+    );
+    assert_eq!(report.failed, 0);
+
+    let photos = engine.all_photos().await.unwrap();
+    let got = found(&photos);
+    for (path, people) in &truth {
+        let want: BTreeSet<usize> = people
+            .iter()
+            .copied()
+            .filter(|p| *p < PARTICIPANTS)
+            .collect();
+        assert_eq!(
+            got[&path.to_string_lossy().to_string()],
+            want,
+            "{}",
+            path.display()
+        );
+    }
+    let faces: usize = truth.values().map(|p| p.len()).sum();
+    assert_eq!(
+        report.faces as usize, faces,
+        "every face of every photo, strangers included"
+    );
+    assert_eq!(
+        server.collection_faces("findme-gala").len(),
+        faces + PARTICIPANTS,
+        "no duplicate faces"
+    );
+    engine.shutdown().await;
+    server.shutdown().await;
+}
+
+fn one_photo(dir: &Path, name: &str, people: &[usize], seed: u64) -> PathBuf {
+    let faces: Vec<SynthFace> = people
+        .iter()
+        .enumerate()
+        .map(|(k, person)| SynthFace {
+            person: *person,
+            left: 60 + k as u32 * 300,
+            top: 200,
+            size: 160,
+        })
+        .collect();
+    let path = dir.join(name);
+    write(&path, &synth::photo(1280, 720, &faces, seed));
+    path
+}
+
+fn people_of(photos: &[findme_engine::PhotoDto], path: &Path) -> BTreeSet<String> {
+    let path = path.to_string_lossy();
+    photos
+        .iter()
+        .find(|p| p.paths.iter().any(|x| *x == path))
+        .map(|p| {
+            p.faces
+                .iter()
+                .filter_map(|f| f.participant.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_threshold_decides_look_alikes() {
+    let server = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = synth::LOOKALIKES;
+    // b is not registered; only a's look-alike face is in the photo.
+    let photo = one_photo(&tmp.path().join("photos"), "IMG_1.JPG", &[b], 7);
+    let engine = open_engine(&tmp.path().join("data"), &server, 3).await;
+    engine
+        .import(vec![tmp.path().join("photos")])
+        .await
+        .unwrap();
+    let selfie = tmp.path().join("a.jpg");
+    write(&selfie, &synth::selfie(a));
+    for (event, threshold) in [("strict", 80.0), ("loose", 70.0)] {
+        engine
+            .create_event(event, event, Some(threshold))
+            .await
+            .unwrap();
+        engine
+            .add_participant(event, "a", "A", Some(selfie.clone()), true)
+            .await
+            .unwrap();
+    }
+    let strict = engine.match_event(Some("strict")).await.unwrap();
+    assert_eq!(
+        (strict.faces, strict.matches),
+        (1, 0),
+        "74 % similar is below 80"
+    );
+    assert!(people_of(&engine.all_photos().await.unwrap(), &photo).is_empty());
+    let loose = engine.match_event(Some("loose")).await.unwrap();
+    assert_eq!(
+        (loose.faces, loose.matches),
+        (1, 1),
+        "74 % similar is above 70"
+    );
+    assert_eq!(
+        people_of(&engine.all_photos().await.unwrap(), &photo),
+        BTreeSet::from(["a".to_string()])
+    );
+    engine.shutdown().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_registrant_finds_their_photos_without_reindexing_any() {
+    let server = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = shoot(&tmp.path().join("photos"), 12, 3);
+    let engine = open_engine(&tmp.path().join("data"), &server, 3).await;
+    engine
+        .import(vec![tmp.path().join("photos")])
+        .await
+        .unwrap();
+    register(&engine, &tmp.path().join("selfies"), "gala").await;
+    engine.match_event(Some("gala")).await.unwrap();
+    // A stranger so far (not one of the look-alikes), who is in some photos.
+    let late = truth
+        .values()
+        .flatten()
+        .copied()
+        .find(|p| *p >= PARTICIPANTS)
+        .expect("the shoot has strangers");
+    let in_photos: Vec<&PathBuf> = truth
+        .iter()
+        .filter(|(_, p)| p.contains(&late))
+        .map(|(f, _)| f)
+        .collect();
+    assert!(
+        !in_photos.is_empty(),
+        "the shoot must include the late registrant"
+    );
+
+    server.reset_stats();
+    let selfie = tmp.path().join("late.jpg");
+    write(&selfie, &synth::selfie(late));
+    engine
+        .add_participant("gala", "late", "Late", Some(selfie), true)
+        .await
+        .unwrap();
+    let report = engine.match_event(Some("gala")).await.unwrap();
+    let calls = server.stats().calls;
+    assert_eq!(
+        calls.get("IndexFaces"),
+        Some(&1),
+        "only the selfie is indexed: {calls:?}"
+    );
+    assert_eq!(
+        calls.get("SearchFaces"),
+        Some(&1),
+        "one search finds every earlier photo: {calls:?}"
+    );
+    let photos = engine.all_photos().await.unwrap();
+    for path in &in_photos {
+        assert!(
+            people_of(&photos, path).contains("late"),
+            "{}",
+            path.display()
+        );
+    }
+    let with_late = photos
+        .iter()
+        .filter(|p| {
+            p.faces
+                .iter()
+                .any(|f| f.participant.as_deref() == Some("late"))
+        })
+        .count();
+    assert_eq!(with_late, in_photos.len());
+    assert_eq!(report.failed, 0);
+    engine.shutdown().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawn_consent_removes_matches_and_the_face_from_the_collection() {
+    let server = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let photo = one_photo(&tmp.path().join("photos"), "IMG_1.JPG", &[1, 2], 9);
+    let engine = open_engine(&tmp.path().join("data"), &server, 3).await;
+    engine
+        .import(vec![tmp.path().join("photos")])
+        .await
+        .unwrap();
+    register(&engine, &tmp.path().join("selfies"), "gala").await;
+    engine.match_event(Some("gala")).await.unwrap();
+    let both = BTreeSet::from(["p01".to_string(), "p02".to_string()]);
+    assert_eq!(people_of(&engine.all_photos().await.unwrap(), &photo), both);
+    let faces_before = server.collection_faces("findme-gala").len();
+
+    let p = engine.set_consent("gala", "p01", false).await.unwrap();
+    assert!(!p.consent);
+    // The match is gone at once, before the collection is touched.
+    assert_eq!(
+        people_of(&engine.all_photos().await.unwrap(), &photo),
+        BTreeSet::from(["p02".to_string()])
+    );
+    engine.match_event(Some("gala")).await.unwrap();
+    assert_eq!(
+        server.collection_faces("findme-gala").len(),
+        faces_before - 1,
+        "the selfie's face was deleted"
+    );
+    assert_eq!(server.stats().calls.get("DeleteFaces"), Some(&1));
+    assert!(!engine.participant("gala", "p01").await.unwrap().indexed);
+    engine.shutdown().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_that_cannot_be_matched_is_quarantined_and_the_rest_go_on() {
+    let server = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("photos");
+    let good = one_photo(&dir, "IMG_1.JPG", &[3], 11);
+    let bad = one_photo(&dir, "IMG_2.JPG", &[4], 12);
+    let engine = open_engine(&tmp.path().join("data"), &server, 3).await;
+    engine.import(vec![dir.clone()]).await.unwrap();
+    // Damaged on disk after it was catalogued (a failing card, an editor).
+    let len = std::fs::metadata(&bad).unwrap().len() as usize;
+    std::fs::write(&bad, vec![0x5a; len]).unwrap();
+    register(&engine, &tmp.path().join("selfies"), "gala").await;
+    let report = engine.match_event(Some("gala")).await.unwrap();
+    assert_eq!(report.failed, 1, "{report:?}");
+    assert_eq!(report.matches, 1);
+    let photos = engine.all_photos().await.unwrap();
+    assert_eq!(
+        people_of(&photos, &good),
+        BTreeSet::from(["p03".to_string()])
+    );
+    let conn = rusqlite::Connection::open(tmp.path().join("data/catalog.sqlite")).unwrap();
+    let reason: String = conn
+        .query_row(
+            "SELECT last_error FROM jobs WHERE kind = 'match' AND status = 'failed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(reason.contains("cannot match this photo"), "{reason}");
+    engine.shutdown().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_pause_matching_without_spending_attempts() {
+    let server = findme_rekognition_mock::start(MockConfig::default()).await;
+    server.update_config(|c| {
+        c.reject_credentials = findme_rekognition_mock::CredentialRejection::ExpiredToken
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let photo = one_photo(&tmp.path().join("photos"), "IMG_1.JPG", &[5], 13);
+    let engine = open_engine(&tmp.path().join("data"), &server, 3).await;
+    engine
+        .import(vec![tmp.path().join("photos")])
+        .await
+        .unwrap();
+    register(&engine, &tmp.path().join("selfies"), "gala").await;
+    let err = engine
+        .match_event(Some("gala"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("paused") && err.contains("credentials"),
+        "{err}"
+    );
+    // Jobs already in flight when the pause came finish their call (and are
+    // handed back too); after shutdown every one of them is pending again.
+    engine.shutdown().await;
+    let conn = rusqlite::Connection::open(tmp.path().join("data/catalog.sqlite")).unwrap();
+    let spent: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(attempts), 0) FROM jobs
+              WHERE kind IN ('match', 'index-participant') AND status <> 'done'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        spent, 0,
+        "a pause hands jobs back without spending an attempt"
+    );
+    let failed: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM jobs WHERE status = 'failed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(failed, 0);
+
+    // The photographer signs in again: matching resumes where it stopped.
+    server.update_config(|c| {
+        c.reject_credentials = findme_rekognition_mock::CredentialRejection::Off
+    });
+    let engine = open_engine(&tmp.path().join("data"), &server, 3).await;
+    let report = engine.match_event(Some("gala")).await.unwrap();
+    assert_eq!((report.failed, report.matches), (0, 1));
+    assert_eq!(
+        people_of(&engine.all_photos().await.unwrap(), &photo),
+        BTreeSet::from(["p05".to_string()])
+    );
+    engine.shutdown().await;
+    server.shutdown().await;
+}
