@@ -8,9 +8,7 @@
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
-use std::ffi::OsString;
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -20,14 +18,20 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_rekognition::config::http::HttpResponse;
 use aws_sdk_rekognition::config::Credentials;
-use aws_sdk_rekognition::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_rekognition::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_rekognition::primitives::Blob;
 use aws_sdk_rekognition::types::{Face, Image, QualityFilter, Reason};
 use aws_sdk_rekognition::Client;
 use futures::future::{BoxFuture, FutureExt, Shared};
 
-use crate::limiter::{LimiterConfig, RateLimiter};
+use crate::limiter::RateLimiter;
+
+mod config;
+mod errors;
+
 use crate::{CallStats, FaceMatcher, IndexedFace, MatcherError, SimilarFace};
+pub use config::{aws_configured, RekognitionConfig};
+use errors::{classify, Failure};
 
 /// IndexFaces' own limit per image.
 const MAX_FACES_PER_PHOTO: i32 = 100;
@@ -37,117 +41,6 @@ const MAX_IDS_PER_CALL: usize = 4096;
 /// main face's area; smaller ones are people in the background.
 const SECOND_FACE_AREA: f32 = 0.25;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-const THROTTLING: &[&str] = &[
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "LimitExceededException",
-];
-const REFUSED_CREDENTIALS: &[&str] = &[
-    "ExpiredTokenException",
-    "ExpiredToken",
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "InvalidClientTokenId",
-    "AccessDeniedException",
-    "AccessDenied",
-    "MissingAuthenticationToken",
-    "MissingAuthenticationTokenException",
-];
-
-/// How to reach Rekognition.
-#[derive(Clone)]
-pub struct RekognitionConfig {
-    /// None: the aws-config chain (AWS_REGION, profile), else us-east-1.
-    pub region: Option<String>,
-    /// None: aws-config's AWS_ENDPOINT_URL_REKOGNITION / AWS_ENDPOINT_URL apply.
-    pub endpoint: Option<String>,
-    /// Per attempt: a stalled call frees its worker after this.
-    pub call_timeout: Duration,
-    /// (access key, secret) for tests and benchmarks; None: the standard chain
-    /// (environment, profile including SSO, AWS_PROFILE).
-    pub static_credentials: Option<(String, String)>,
-    pub limiter: LimiterConfig,
-}
-
-impl Default for RekognitionConfig {
-    fn default() -> Self {
-        RekognitionConfig {
-            region: None,
-            endpoint: None,
-            call_timeout: Duration::from_secs(20),
-            static_credentials: None,
-            limiter: LimiterConfig::default(),
-        }
-    }
-}
-
-impl RekognitionConfig {
-    /// The defaults with the limiter tuned from the environment; region, endpoint
-    /// and credentials come from aws-config's own environment handling.
-    pub fn from_env() -> Self {
-        RekognitionConfig {
-            limiter: LimiterConfig::from_env(),
-            ..Self::default()
-        }
-    }
-}
-
-/// Hand-written so the secret key never reaches a log.
-impl std::fmt::Debug for RekognitionConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RekognitionConfig")
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            .field("call_timeout", &self.call_timeout)
-            .field(
-                "static_credentials",
-                &self.static_credentials.as_ref().map(|_| "<redacted>"),
-            )
-            .field("limiter", &self.limiter)
-            .finish()
-    }
-}
-
-/// True when an AWS configuration is visible, without touching the network: an
-/// access key, a profile or endpoint variable, or `~/.aws/config` /
-/// `~/.aws/credentials` (or the files `AWS_CONFIG_FILE` /
-/// `AWS_SHARED_CREDENTIALS_FILE` name).
-pub fn aws_configured() -> bool {
-    configured_with(|name| std::env::var_os(name))
-}
-
-fn configured_with(get: impl Fn(&str) -> Option<OsString>) -> bool {
-    let set = |name: &str| get(name).is_some_and(|v| !v.is_empty());
-    if [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL_REKOGNITION",
-        "AWS_ENDPOINT_URL",
-    ]
-    .into_iter()
-    .any(set)
-    {
-        return true;
-    }
-    let home = get("HOME")
-        .or_else(|| get("USERPROFILE"))
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from);
-    let file = |var: &str, name: &str| {
-        get(var)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(name)))
-    };
-    [
-        file("AWS_CONFIG_FILE", "config"),
-        file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|p| p.is_file())
-}
 
 /// A `CreateCollection` in progress, awaited by every caller that wants it.
 type Creation = Shared<BoxFuture<'static, Result<(), MatcherError>>>;
@@ -169,13 +62,6 @@ struct Inner {
     /// Collections known to exist (or being created), so `prepare_event` costs a
     /// call only once per collection and process.
     known: Mutex<HashMap<String, Known>>,
-}
-
-/// A failed call: what the job should do, plus the service's error code.
-struct Failure {
-    error: MatcherError,
-    code: Option<String>,
-    message: String,
 }
 
 impl RekognitionMatcher {
@@ -550,120 +436,4 @@ fn indexed_face(face: &Face) -> Option<IndexedFace> {
         height: side(|b| b.height()),
         confidence: face.confidence().unwrap_or(0.0),
     })
-}
-
-/// What a failed call means for the job. Uses only error codes, AWS's messages
-/// and transport errors: none of them carry keys or tokens.
-fn classify<E>(op: &str, err: &SdkError<E, HttpResponse>) -> Failure
-where
-    E: ProvideErrorMetadata + StdError + 'static,
-{
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    let (code, message) = match err {
-        SdkError::ServiceError(ctx) => (
-            ctx.err().code().map(str::to_string),
-            ctx.err().message().unwrap_or_default().to_string(),
-        ),
-        _ => (None, String::new()),
-    };
-    let error = match (err, code.as_deref()) {
-        (SdkError::ServiceError(_), Some(c)) if THROTTLING.contains(&c) => {
-            MatcherError::Throttled(format!("{op}: {c}"))
-        }
-        (SdkError::ServiceError(_), Some(c)) if REFUSED_CREDENTIALS.contains(&c) => refused(c),
-        (SdkError::ServiceError(_), Some("InvalidImageFormatException")) => {
-            MatcherError::BadImage(format!("the face service cannot read this image (use JPEG or PNG): {message}"))
-        }
-        (SdkError::ServiceError(_), Some("ImageTooLargeException")) => {
-            MatcherError::BadImage(format!("the image is too large for the face service: {message}"))
-        }
-        (SdkError::ServiceError(_), Some("InvalidParameterException")) if op == "IndexFaces" => {
-            MatcherError::BadImage(format!("the face service cannot use this image: {message}"))
-        }
-        (SdkError::ServiceError(_), Some("ResourceNotFoundException")) => MatcherError::MissingIndex(message.clone()),
-        (SdkError::ServiceError(_), c) if status == Some(403) => refused(c.unwrap_or("HTTP 403")),
-        (SdkError::ServiceError(_) | SdkError::ResponseError(_), c) if status.is_some_and(|s| s >= 500) => {
-            MatcherError::Unavailable(format!("{op}: {} (HTTP {})", c.unwrap_or("server error"), status.unwrap_or(500)))
-        }
-        (SdkError::TimeoutError(_), _) => MatcherError::Unavailable(format!("{op}: no answer in time")),
-        (SdkError::DispatchFailure(_), _) if mentions_credentials(err) => MatcherError::Credentials(format!(
-            "no usable AWS credentials ({}): sign in (aws sso login), choose a profile (AWS_PROFILE) or add keys to ~/.aws/credentials",
-            DisplayErrorContext(err)
-        )),
-        (SdkError::DispatchFailure(_), _) => MatcherError::Unavailable(format!("{op}: {}", DisplayErrorContext(err))),
-        (SdkError::ServiceError(_), Some(c)) => MatcherError::Other(format!("{op}: {c}: {message}")),
-        _ => MatcherError::Other(format!("{op}: {}", DisplayErrorContext(err))),
-    };
-    Failure {
-        error,
-        code,
-        message,
-    }
-}
-
-fn refused(code: &str) -> MatcherError {
-    MatcherError::Credentials(if code.starts_with("Expired") {
-        format!("AWS credentials expired ({code}): sign in again (aws sso login) or update them")
-    } else if code.starts_with("AccessDenied") {
-        format!("the AWS account is not allowed to use Rekognition ({code}): check the IAM permissions of the profile")
-    } else {
-        format!("AWS credentials were refused ({code}): sign in again (aws sso login) or update the access keys")
-    })
-}
-
-/// A dispatch failure caused by the credentials provider (nothing configured, SSO
-/// session expired): the SDK reports those as a dispatch failure whose cause is a
-/// `CredentialsError`, a type this crate cannot name, so look at the causes' text.
-fn mentions_credentials(err: &(dyn StdError + 'static)) -> bool {
-    let mut cause = err.source();
-    while let Some(e) = cause {
-        if e.to_string().to_ascii_lowercase().contains("credential") {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn aws_configuration_is_seen_without_network() {
-        let home = tempfile::tempdir().expect("tempdir");
-        let home_os = OsString::from(home.path());
-        let env = |pairs: Vec<(&'static str, OsString)>| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
-        };
-        assert!(!configured_with(env(vec![("HOME", home_os.clone())])));
-        assert!(!configured_with(env(vec![
-            ("HOME", home_os.clone()),
-            ("AWS_PROFILE", "".into())
-        ])));
-        assert!(configured_with(env(vec![("AWS_PROFILE", "studio".into())])));
-        assert!(configured_with(env(vec![(
-            "AWS_ENDPOINT_URL_REKOGNITION",
-            "http://127.0.0.1:9".into()
-        )])));
-        std::fs::create_dir(home.path().join(".aws")).expect("mkdir");
-        std::fs::write(home.path().join(".aws/credentials"), "[default]\n").expect("write");
-        assert!(configured_with(env(vec![("HOME", home_os.clone())])));
-        let elsewhere = OsString::from(home.path().join("nowhere"));
-        assert!(!configured_with(env(vec![("HOME", elsewhere.clone())])));
-        let file = OsString::from(home.path().join(".aws/credentials"));
-        assert!(configured_with(env(vec![
-            ("HOME", elsewhere),
-            ("AWS_SHARED_CREDENTIALS_FILE", file)
-        ])));
-    }
-
-    #[test]
-    fn debug_output_hides_the_secret() {
-        let config = RekognitionConfig {
-            static_credentials: Some(("AKIDEXAMPLE".into(), "wJalrXUtnFEMI-secret".into())),
-            ..RekognitionConfig::default()
-        };
-        assert!(!format!("{config:?}").contains("secret"));
-    }
 }
