@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "import_paths",
     "import_card",
     "failures",
+    "participants",
 ];
 
 fn main() {

@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use findme_engine::{
-    ActivityDto, CopyOptions, Engine, EngineError, FailureDto, ImportReport, PhotoDetailDto, Stats,
-    TileChanges, TilePage, TileQuery, WatchedFolderDto,
+    ActivityDto, CopyOptions, Engine, EngineError, FailureDto, ImportReport, ParticipantDto,
+    PhotoDetailDto, Stats, TileChanges, TilePage, TileQuery, WatchedFolderDto,
 };
 use tauri::State;
 
@@ -39,6 +39,12 @@ pub async fn photo_detail(engine: State<'_, Engine>, id: i64) -> CmdResult<Photo
 #[tauri::command]
 pub async fn activity(engine: State<'_, Engine>) -> CmdResult<ActivityDto> {
     engine.activity().await.map_err(to_ui)
+}
+
+/// The active event's participants, for the gallery's participant filter.
+#[tauri::command]
+pub async fn participants(engine: State<'_, Engine>) -> CmdResult<Vec<ParticipantDto>> {
+    engine.active_participants().await.map_err(to_ui)
 }
 
 #[tauri::command]

@@ -58,6 +58,7 @@ fn run() -> anyhow::Result<()> {
             commands::import_paths,
             commands::import_card,
             commands::failures,
+            commands::participants,
         ])
         .build(tauri::generate_context!())
         .context("starting the window")?;

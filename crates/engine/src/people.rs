@@ -167,6 +167,15 @@ impl Engine {
             .collect())
     }
 
+    /// The active event's participants (none without an event), for the
+    /// gallery's participant filter.
+    pub async fn active_participants(&self) -> Result<Vec<ParticipantDto>, EngineError> {
+        match self.catalog().read(|r| r.active_event()).await? {
+            Some(event) => self.participants(&event.id).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
     pub async fn participant(&self, event: &str, id: &str) -> Result<ParticipantDto, EngineError> {
         self.participants(event)
             .await?

@@ -6,6 +6,7 @@ import type { ActivityDto } from './bindings/ActivityDto';
 import type { EngineEvent } from './bindings/EngineEvent';
 import type { FailureDto } from './bindings/FailureDto';
 import type { ImportReport } from './bindings/ImportReport';
+import type { ParticipantDto } from './bindings/ParticipantDto';
 import type { PhotoDetailDto } from './bindings/PhotoDetailDto';
 import type { Stats } from './bindings/Stats';
 import type { TileChanges } from './bindings/TileChanges';
@@ -86,6 +87,11 @@ export function onEngineEvents(handler: (batch: EngineEvent[]) => void): Promise
   return listen<EngineEvent[]>(ENGINE_EVENT, (event) => handler(event.payload));
 }
 
+/** The active event's participants (empty until matching is set up). */
+export function participants(): Promise<ParticipantDto[]> {
+  return invoke<ParticipantDto[]>('participants');
+}
+
 /** The commands as one object, so the UI can be given a fake in tests. */
 export const api = {
   tiles,
@@ -99,6 +105,7 @@ export const api = {
   importPaths,
   importCard,
   failures,
+  participants,
   onEngineEvents,
 };
 export type Api = typeof api;

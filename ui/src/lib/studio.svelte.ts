@@ -5,6 +5,7 @@ import { Activity } from './activity.svelte';
 import { api as tauriApi, errorMessage, type Api } from './api';
 import type { EngineEvent } from './bindings/EngineEvent';
 import type { FailureDto } from './bindings/FailureDto';
+import type { ParticipantDto } from './bindings/ParticipantDto';
 import type { ImportReport } from './bindings/ImportReport';
 import type { Stats } from './bindings/Stats';
 import type { WatchedFolderDto } from './bindings/WatchedFolderDto';
@@ -32,6 +33,8 @@ export class Studio {
   stats = $state<Stats | null>(null);
   folders = $state<WatchedFolderDto[]>([]);
   failures = $state<FailureDto[]>([]);
+  /** The active event's participants, for the gallery's participant filter. */
+  participants = $state<ParticipantDto[]>([]);
   /** The last card import's report (shown until dismissed). */
   cardReport = $state<ImportReport | null>(null);
   toasts = $state<Toast[]>([]);
@@ -226,6 +229,13 @@ export class Studio {
       this.failures = failures;
     } catch (err) {
       this.notify('error', `Could not read the catalog: ${errorMessage(err)}`);
+    }
+    try {
+      const participants = await this.#api.participants();
+      if (seq !== this.#photosSeq) return;
+      this.participants = participants;
+    } catch (err) {
+      this.notify('error', `Could not read the participants: ${errorMessage(err)}`);
     }
   }
 

@@ -20,6 +20,7 @@ function fakeApi(overrides: Partial<Api> = {}) {
     importPaths: vi.fn<Api['importPaths']>(async () => report()),
     importCard: vi.fn<Api['importCard']>(async () => report()),
     failures: vi.fn<Api['failures']>(async () => []),
+    participants: vi.fn<Api['participants']>(async () => []),
     onEngineEvents: vi.fn<Api['onEngineEvents']>(async () => () => {}),
     ...overrides,
   };
@@ -67,6 +68,18 @@ describe('Studio', () => {
     expect(studio.loaded).toBe(true);
     await vi.waitFor(() => expect(studio.gallery.store.length).toBe(1));
     expect(studio.stats?.catalog.photos).toBe(1);
+  });
+
+  it('loads the active event\'s participants for the participant filter, again when matches change', async () => {
+    const anna = { id: 'anna', name: 'Anna K', consent: true, indexed: true, error: null, photos: 3 };
+    const api = fakeApi({ participants: vi.fn<Api['participants']>(async () => [anna]) });
+    const studio = new Studio(api, 50);
+    const stop = await studio.start();
+    expect(studio.participants).toEqual([anna]);
+    studio.handleEngineEvents([PHOTOS_CHANGED]);
+    await studio.flushRefresh();
+    expect(api.participants).toHaveBeenCalledTimes(2);
+    stop();
   });
 
   it('is empty only with no photos and no watched folders', async () => {

@@ -186,6 +186,7 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
         case 'activity':
           return backend.activity;
         case 'failures':
+        case 'participants':
           return [];
         case 'watched_folders':
           return backend.folders;
