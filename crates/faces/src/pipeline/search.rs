@@ -187,8 +187,25 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             Plan::Wait => return Ok(()),
             Plan::NewParticipants => {
                 let new: Vec<_> = active.iter().filter(|p| p.searched_ms.is_none()).collect();
+                // Photos not searched yet will find the newcomer in their own
+                // search (a pass covers every selfie, a face search finds it): only
+                // photos already searched need the newcomer's search. The
+                // coordinator runs one plan at a time, so no search can be under
+                // way while this decides.
+                let ev = event.id.clone();
+                let searched = m
+                    .catalog
+                    .read(move |r| r.match_totals(&ev))
+                    .await
+                    .map_err(catalog_err)?
+                    .searched;
+                let queries = if searched == 0 {
+                    Vec::new()
+                } else {
+                    new.iter().filter_map(|p| p.face_id.clone()).collect()
+                };
                 (
-                    new.iter().filter_map(|p| p.face_id.clone()).collect(),
+                    queries,
                     Vec::new(),
                     new.iter().map(|p| p.id.clone()).collect(),
                 )
