@@ -68,15 +68,22 @@ fn main() {
         return;
     }
     let quick = args.iter().any(|a| a == "quick");
+    // Other arguments pick rows by name: `-- "50 TPS"`.
+    let filters: Vec<&String> = args
+        .iter()
+        .skip(1)
+        .filter(|a| !a.starts_with("--") && *a != "quick")
+        .collect();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     println!(
         "| scenario | calls | lower bound | wall | quota used | calls/photo | throttled | failed |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for s in SCENARIOS
+    let rows = SCENARIOS
         .iter()
         .take(if quick { 1 } else { SCENARIOS.len() })
-    {
+        .filter(|s| filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str())));
+    for s in rows {
         rt.block_on(run(s));
     }
 }
