@@ -137,11 +137,22 @@ pub(crate) fn queue_stats(queue: QueueCounts) -> QueueStats {
 /// A face of `photos --json`: matched participant's similarity, else the
 /// detection confidence.
 pub(crate) fn photo_face(face: FaceRow) -> PhotoFaceDto {
-    let (participant, confidence) = match face.participant {
-        Some((id, _name, similarity)) => (Some(id), similarity),
-        None => (None, face.confidence),
-    };
+    let face = face_dto(face);
     PhotoFaceDto {
+        face_box: face.face_box,
+        participant: face.participant,
+        confidence: face.confidence,
+    }
+}
+
+/// A face of the detail view: the matched participant's id, name and
+/// similarity, else the detection confidence.
+pub(crate) fn face_dto(face: FaceRow) -> FaceDto {
+    let (participant, name, confidence) = match face.participant {
+        Some((id, name, similarity)) => (Some(id), Some(name), similarity),
+        None => (None, None, face.confidence),
+    };
+    FaceDto {
         face_box: FaceBoxDto {
             left: face.left,
             top: face.top,
@@ -149,6 +160,21 @@ pub(crate) fn photo_face(face: FaceRow) -> PhotoFaceDto {
             height: face.height,
         },
         participant,
+        name,
         confidence,
     }
+}
+
+/// The face-service call counters the matching stages persist.
+pub(crate) fn rekognition_stats(
+    r: &findme_catalog::Reader<'_>,
+) -> Result<RekognitionStats, findme_catalog::CatalogError> {
+    Ok(RekognitionStats {
+        calls: r.counters("rekognition.calls.")?.into_iter().collect(),
+        throttled: r
+            .counters("rekognition.throttled")?
+            .iter()
+            .map(|(_, n)| n)
+            .sum(),
+    })
 }

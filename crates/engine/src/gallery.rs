@@ -122,27 +122,23 @@ pub(crate) async fn photo_detail(engine: &Engine, id: i64) -> Result<PhotoDetail
     Ok(PhotoDetailDto {
         photo,
         tile: tile_dto(tile),
-        faces: faces.into_iter().map(face_dto).collect(),
+        faces: faces.into_iter().map(crate::convert::face_dto).collect(),
     })
 }
 
 pub(crate) async fn activity(engine: &Engine) -> Result<ActivityDto, EngineError> {
     let now = crate::now_ms();
-    let (kinds, (files, bytes), calls, throttled) = engine
+    let (kinds, (files, bytes), rekognition) = engine
         .catalog()
         .read(move |r| {
             Ok((
                 r.queue_stats(now)?,
                 r.rendition_totals()?,
-                r.counters("rekognition.calls.")?,
-                r.counters("rekognition.throttled")?,
+                crate::convert::rekognition_stats(r)?,
             ))
         })
         .await?;
-    let rekognition = (!calls.is_empty()).then(|| crate::RekognitionStats {
-        calls: calls.into_iter().collect(),
-        throttled: throttled.iter().map(|(_, n)| n).sum(),
-    });
+    let rekognition = (!rekognition.calls.is_empty()).then_some(rekognition);
     let queues = JobKind::ALL
         .iter()
         .map(|kind| {
@@ -261,23 +257,5 @@ pub(crate) fn tile_dto(row: TileRow) -> TileDto {
         people: row.people,
         push: stage(row.push_job.as_deref()),
         change_seq: row.change_seq,
-    }
-}
-
-fn face_dto(face: findme_catalog::FaceRow) -> crate::FaceDto {
-    let (participant, name, confidence) = match face.participant {
-        Some((id, name, similarity)) => (Some(id), Some(name), similarity),
-        None => (None, None, face.confidence),
-    };
-    crate::FaceDto {
-        face_box: crate::FaceBoxDto {
-            left: face.left,
-            top: face.top,
-            width: face.width,
-            height: face.height,
-        },
-        participant,
-        name,
-        confidence,
     }
 }

@@ -358,23 +358,18 @@ impl Engine {
 
     pub async fn stats(&self) -> Result<Stats, EngineError> {
         let now = now_ms();
-        let (counts, kinds, calls, throttled) = self
+        let (counts, kinds, rekognition) = self
             .inner
             .catalog
             .read(move |r| {
                 Ok((
                     r.counts()?,
                     r.queue_stats(now)?,
-                    r.counters("rekognition.calls.")?,
-                    r.counters("rekognition.throttled")?,
+                    convert::rekognition_stats(r)?,
                 ))
             })
             .await?;
         let queue = QueueCounts::total(kinds.iter().map(|k| &k.counts));
-        let rekognition = RekognitionStats {
-            calls: calls.into_iter().collect(),
-            throttled: throttled.iter().map(|(_, n)| n).sum(),
-        };
         Ok(convert::stats(counts, queue, rekognition))
     }
 

@@ -74,15 +74,9 @@ impl Engine {
 
     async fn match_report(&self, event: &str) -> Result<MatchReport, EngineError> {
         let ev = event.to_string();
-        let (totals, calls, throttled) = self
+        let (totals, rekognition) = self
             .catalog()
-            .read(move |r| {
-                Ok((
-                    r.match_totals(&ev)?,
-                    r.counters("rekognition.calls.")?,
-                    r.counters("rekognition.throttled")?,
-                ))
-            })
+            .read(move |r| Ok((r.match_totals(&ev)?, crate::convert::rekognition_stats(r)?)))
             .await?;
         Ok(MatchReport {
             photos: totals.photos,
@@ -90,8 +84,8 @@ impl Engine {
             faces: totals.faces,
             matches: totals.matches,
             failed: totals.failed,
-            calls: calls.into_iter().collect(),
-            throttled: throttled.iter().map(|(_, n)| n).sum(),
+            calls: rekognition.calls,
+            throttled: rekognition.throttled,
         })
     }
 
