@@ -1,0 +1,1 @@
+//! Reference event server (placeholder; being built).

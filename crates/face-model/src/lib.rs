@@ -1,0 +1,1 @@
+//! On-device face detection and embedding (placeholder; being built).

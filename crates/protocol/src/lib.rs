@@ -1,0 +1,1 @@
+//! Event server protocol v1 wire types (placeholder; being built).
