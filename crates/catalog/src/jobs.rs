@@ -209,6 +209,20 @@ impl Writer<'_> {
         Ok(n == 1)
     }
 
+    /// Hand one job back to run again after `delay_ms`, without counting the
+    /// attempt: the job did nothing wrong, the service it needs said "later"
+    /// (throttling). `reason` is kept as the job's last error for the activity panel.
+    pub fn defer(&self, job_id: i64, owner: &str, reason: &str, delay_ms: i64) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE jobs SET status = 'pending', attempts = max(attempts - 1, 0),
+                    lease_owner = NULL, lease_until_ms = NULL, last_error = ?3,
+                    run_after_ms = ?4 + max(?5, 0), updated_ms = ?4
+              WHERE id = ?1 AND status = 'running' AND lease_owner = ?2",
+            params![job_id, owner, reason, self.now_ms, delay_ms],
+        )?;
+        Ok(n == 1)
+    }
+
     /// Give quarantined jobs of `kind` (all kinds if None) a fresh set of attempts.
     pub fn retry_failed(&self, kind: Option<JobKind>) -> Result<u64> {
         let n = self.conn.execute(

@@ -200,20 +200,51 @@ async fn the_quota_throttles_and_the_limiter_slows_down() {
         .expect("first call is within the quota");
     let before = m.limiter().rate();
 
-    let err = m
+    // 100 ms later is over 1 TPS: throttled, then sent again in place once the
+    // slowed-down limiter lets it go, and answered.
+    let faces = m
         .find_faces(EV, "ph-x")
         .await
-        .expect_err("second call 100 ms later is over 1 TPS");
-    assert!(matches!(err, MatcherError::Throttled(_)), "{err:?}");
-    assert_eq!(m.stats().throttled, 1);
-    assert_eq!(m.stats().calls.get("ListFaces"), Some(&1));
-    assert_eq!(server.stats().throttled_by_quota, 1);
+        .expect("a throttled call is sent again");
+    assert!(faces.is_empty());
+    let throttled = m.stats().throttled;
+    assert!(throttled >= 1, "the quota must have throttled it");
+    assert_eq!(server.stats().throttled_by_quota, throttled);
+    assert_eq!(
+        m.stats().calls.get("ListFaces"),
+        Some(&(throttled + 1)),
+        "each send counts as a call"
+    );
     assert!(
         m.limiter().rate() <= before / 2.0,
         "{} → {}",
         before,
         m.limiter().rate()
     );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_call_throttled_again_and_again_gives_up_as_throttled() {
+    let server = start(MockConfig {
+        throttle_rate: 1.0,
+        ..MockConfig::default()
+    })
+    .await;
+    let mut cfg = config(&server);
+    cfg.limiter = LimiterConfig {
+        start_tps: 100.0,
+        ..LimiterConfig::default()
+    };
+    let m = RekognitionMatcher::new(cfg).await;
+    let err = m
+        .find_faces(EV, "ph-x")
+        .await
+        .expect_err("every send is throttled");
+    assert!(matches!(err, MatcherError::Throttled(_)), "{err:?}");
+    // A bounded number of sends, then the job is handed back (deferred).
+    assert_eq!(m.stats().throttled, 5);
+    assert_eq!(m.stats().calls.get("ListFaces"), Some(&5));
     server.shutdown().await;
 }
 

@@ -25,6 +25,11 @@ pub enum JobError {
         reason: String,
         after: Option<Duration>,
     },
+    /// The job is fine but the service it needs asked us to slow down
+    /// (throttling): run it again after `after` without spending an attempt, so a
+    /// long spell of throttling can never quarantine good work.
+    #[error("{reason}")]
+    Defer { reason: String, after: Duration },
     /// Will never work (bad image, missing file): quarantine with this reason.
     #[error("{0}")]
     Fail(String),

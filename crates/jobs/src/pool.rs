@@ -234,6 +234,14 @@ async fn settle(shared: &Shared, job: &ClaimedJob, outcome: Result<(), JobError>
                 .write(move |w| w.fail(id, &owner, &reason, Some(delay_ms)))
                 .await
         }
+        Err(JobError::Defer { reason, after }) => {
+            tracing::debug!(job = id, kind = %job.kind, %reason, ?after, "job deferred");
+            let delay_ms = after.as_millis().min(i64::MAX as u128) as i64;
+            shared
+                .catalog
+                .write(move |w| w.defer(id, &owner, &reason, delay_ms))
+                .await
+        }
         Err(JobError::Fail(reason)) => {
             tracing::warn!(job = id, kind = %job.kind, %reason, "job failed");
             shared.processed.fetch_add(1, Ordering::AcqRel);

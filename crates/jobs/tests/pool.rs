@@ -142,6 +142,41 @@ async fn retries_then_quarantine_and_the_rest_goes_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferring_never_spends_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = catalog_with_jobs(dir.path(), 2).await;
+    let defer = || {
+        Err(JobError::Defer {
+            reason: "throttled".into(),
+            after: Duration::from_millis(2),
+        })
+    };
+    let handler = Arc::new(Recorder::default());
+    // Twice the attempts a job has (5): a retry would have quarantined it.
+    handler
+        .script
+        .lock()
+        .unwrap()
+        .insert("s0".into(), vec![defer(); 10]);
+    let pool = WorkerPool::start(
+        cat.clone(),
+        JobKind::Thumbnail,
+        "p".into(),
+        handler.clone(),
+        config(2, 10_000),
+    );
+    pool.wait_idle().await.unwrap();
+    pool.shutdown().await;
+    assert_eq!(
+        handler.runs.lock().unwrap()["s0"],
+        11,
+        "ten deferrals, then done"
+    );
+    assert_eq!(status_of(&cat, "s0").await.0, "done");
+    assert_eq!(status_of(&cat, "s1").await.0, "done");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_hands_the_job_back_without_spending_an_attempt() {
     let dir = tempfile::tempdir().unwrap();
     let cat = catalog_with_jobs(dir.path(), 3).await;

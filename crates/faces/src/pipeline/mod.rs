@@ -207,13 +207,17 @@ fn rendition_blocking(
 /// What a job does after a matcher error.
 pub(crate) fn job_error(err: MatcherError) -> JobError {
     match err {
-        MatcherError::Throttled(_)
-        | MatcherError::Unavailable(_)
-        | MatcherError::Other(_)
-        | MatcherError::MissingIndex(_) => JobError::Retry {
+        // Throttling says nothing about the job: never spend an attempt on it.
+        MatcherError::Throttled(_) => JobError::Defer {
             reason: err.to_string(),
-            after: None,
+            after: Duration::from_millis(rand::random_range(2_000..6_000)),
         },
+        MatcherError::Unavailable(_) | MatcherError::Other(_) | MatcherError::MissingIndex(_) => {
+            JobError::Retry {
+                reason: err.to_string(),
+                after: None,
+            }
+        }
         MatcherError::Credentials(_) => JobError::Pause(err.to_string()),
         MatcherError::BadImage(_) | MatcherError::NoFace | MatcherError::SeveralFaces(_) => {
             JobError::Fail(err.to_string())

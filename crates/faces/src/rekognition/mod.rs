@@ -40,6 +40,10 @@ const MAX_IDS_PER_CALL: usize = 4096;
 /// A second face in a selfie counts when its box is at least this fraction of the
 /// main face's area; smaller ones are people in the background.
 const SECOND_FACE_AREA: f32 = 0.25;
+/// Sends of one call while it keeps being throttled, before the job is deferred
+/// (handed back for later, without spending an attempt).
+const THROTTLED_SENDS: u32 = 5;
+const RESEND_PAUSE: Duration = Duration::from_millis(100);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A `CreateCollection` in progress, awaited by every caller that wants it.
@@ -114,36 +118,50 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inner {
-    /// One Rekognition call under the limiter. `request` is an unpolled SDK
-    /// future, so nothing is sent before the permit is taken.
-    async fn call<T, E>(
-        &self,
-        op: &'static str,
-        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-    ) -> Result<T, Failure>
+    /// One Rekognition call under the limiter. `make` builds the SDK future
+    /// (nothing is sent before the permit is taken). A throttled call is sent again
+    /// in place, paced by the limiter, up to [`THROTTLED_SENDS`] times: a throttle
+    /// is a refusal before any work, so resending cannot double anything, and the
+    /// job does not redo its earlier calls (or re-render its photo) for it.
+    async fn call<T, E, F>(&self, op: &'static str, make: impl Fn() -> F) -> Result<T, Failure>
     where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + StdError + 'static,
     {
-        let _permit = self.limiter.acquire().await;
-        *lock(&self.stats).calls.entry(op.to_string()).or_default() += 1;
-        let err = match request.await {
-            Ok(out) => {
-                self.limiter.succeeded();
-                return Ok(out);
+        let mut sends = 0;
+        loop {
+            sends += 1;
+            let permit = self.limiter.acquire().await;
+            let granted = permit.granted();
+            *lock(&self.stats).calls.entry(op.to_string()).or_default() += 1;
+            let err = match make().await {
+                Ok(out) => {
+                    self.limiter.succeeded_since(granted);
+                    return Ok(out);
+                }
+                Err(err) => classify(op, &err),
+            };
+            drop(permit);
+            match &err.error {
+                MatcherError::Throttled(_) => {
+                    lock(&self.stats).throttled += 1;
+                    self.limiter.throttled_since(granted);
+                    if sends < THROTTLED_SENDS {
+                        // Beside the limiter's slower pace: a short, growing,
+                        // jittered pause (0.1, 0.2, 0.4, 0.8 s ±50 %), so a server
+                        // bucket that is empty right now has time to refill.
+                        let pause = RESEND_PAUSE * (1 << (sends - 1));
+                        tokio::time::sleep(pause.mul_f64(rand::random_range(0.5..1.5))).await;
+                        continue;
+                    }
+                }
+                // No answer: says nothing about the rate.
+                MatcherError::Unavailable(_) => {}
+                _ => self.limiter.succeeded_since(granted),
             }
-            Err(err) => classify(op, &err),
-        };
-        match &err.error {
-            MatcherError::Throttled(_) => {
-                lock(&self.stats).throttled += 1;
-                self.limiter.throttled();
-            }
-            // No answer: says nothing about the rate.
-            MatcherError::Unavailable(_) => {}
-            _ => self.limiter.succeeded(),
+            tracing::debug!(op, sends, error = %err.error, "Rekognition call failed");
+            return Err(err);
         }
-        tracing::debug!(op, error = %err.error, "Rekognition call failed");
-        Err(err)
     }
 
     /// The error for the job; a missing collection is forgotten so the next
@@ -159,12 +177,11 @@ impl Inner {
     }
 
     async fn create_collection(&self, collection: &str) -> Result<(), MatcherError> {
-        let request = self
-            .client
-            .create_collection()
-            .collection_id(collection)
-            .send();
-        match self.call("CreateCollection", request).await {
+        let request = self.client.create_collection().collection_id(collection);
+        match self
+            .call("CreateCollection", || request.clone().send())
+            .await
+        {
             Ok(_) => {
                 tracing::info!(collection, "created the event's face collection");
                 Ok(())
@@ -189,9 +206,8 @@ impl Inner {
             .image(Image::builder().bytes(Blob::new(jpeg.to_vec())).build())
             .external_image_id(external_id)
             .max_faces(max_faces)
-            .quality_filter(quality)
-            .send();
-        self.call("IndexFaces", request)
+            .quality_filter(quality);
+        self.call("IndexFaces", || request.clone().send())
             .await
             .map_err(|f| self.settle(collection, f))
     }
@@ -231,12 +247,11 @@ impl FaceMatcher for RekognitionMatcher {
 
     async fn close_event(&self, collection: &str) -> Result<(), MatcherError> {
         let inner = &self.inner;
-        let request = inner
-            .client
-            .delete_collection()
-            .collection_id(collection)
-            .send();
-        let result = match inner.call("DeleteCollection", request).await {
+        let request = inner.client.delete_collection().collection_id(collection);
+        let result = match inner
+            .call("DeleteCollection", || request.clone().send())
+            .await
+        {
             Ok(_) => Ok(()),
             Err(f) if f.code.as_deref() == Some("ResourceNotFoundException") => Ok(()),
             Err(f) => Err(f.error),
@@ -338,9 +353,8 @@ impl FaceMatcher for RekognitionMatcher {
             .collection_id(collection)
             .face_id(face_id)
             .face_match_threshold(threshold)
-            .max_faces(max)
-            .send();
-        let out = match inner.call("SearchFaces", request).await {
+            .max_faces(max);
+        let out = match inner.call("SearchFaces", || request.clone().send()).await {
             Ok(out) => out,
             Err(f)
                 if f.code.as_deref() == Some("ResourceNotFoundException")
@@ -378,10 +392,9 @@ impl FaceMatcher for RekognitionMatcher {
                 .list_faces()
                 .collection_id(collection)
                 .max_results(MAX_IDS_PER_CALL as i32)
-                .set_next_token(token.take())
-                .send();
+                .set_next_token(token.take());
             let page = inner
-                .call("ListFaces", request)
+                .call("ListFaces", || request.clone().send())
                 .await
                 .map_err(|f| inner.settle(collection, f))?;
             found.extend(
@@ -408,10 +421,9 @@ impl FaceMatcher for RekognitionMatcher {
                 .client
                 .delete_faces()
                 .collection_id(collection)
-                .set_face_ids(Some(chunk.to_vec()))
-                .send();
+                .set_face_ids(Some(chunk.to_vec()));
             inner
-                .call("DeleteFaces", request)
+                .call("DeleteFaces", || request.clone().send())
                 .await
                 .map_err(|f| inner.settle(collection, f))?;
         }

@@ -21,6 +21,10 @@
 //!   and past the quota the server's own burst drains slowly. One cycle is about
 //!   1.5 s at ~70 % + 5 s at ~95 % + several seconds at 100 % with one or two
 //!   throttles, ≥ 90 % of the quota on average at 5 or 50 TPS.
+//! - **Background throttling** (a fixed share of calls refused whatever our
+//!   rate) is told apart from the quota by judging each cut on the calls sent
+//!   after it, see [`background`]: cuts that do not help are undone, so the rate
+//!   does not collapse to `min_tps`.
 //! - The rate grows only while the limiter is the bottleneck (a caller waited for
 //!   a token in the last second): a quiet spell must not inflate it untested.
 
@@ -29,6 +33,10 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
+
+mod background;
+
+use background::{Evidence, Verdict};
 
 const BURST_SECONDS: f64 = 0.25;
 const SLOW_START_STEP: f64 = 1.0;
@@ -107,6 +115,14 @@ impl LimiterConfig {
 #[derive(Debug)]
 pub struct Permit<'a> {
     _slot: Option<SemaphorePermit<'a>>,
+    granted: Instant,
+}
+
+impl Permit<'_> {
+    /// When the call was allowed to go (its answer is news about this moment's rate).
+    pub fn granted(&self) -> Instant {
+        self.granted
+    }
 }
 
 /// The limiter shared by every call (see the module doc for the numbers).
@@ -133,6 +149,7 @@ struct State {
     window_start: Instant,
     window_ok: u32,
     last_window_ok: u32,
+    evidence: Evidence,
 }
 
 impl State {
@@ -179,6 +196,7 @@ impl RateLimiter {
                 window_start: now,
                 window_ok: 0,
                 last_window_ok: 0,
+                evidence: Evidence::new(now),
             }),
             config,
         }
@@ -193,7 +211,10 @@ impl RateLimiter {
         while let Some(wait) = self.take_token() {
             tokio::time::sleep(wait).await;
         }
-        Permit { _slot: slot }
+        Permit {
+            _slot: slot,
+            granted: Instant::now(),
+        }
     }
 
     /// Takes a token, or says how long until one is there.
@@ -210,24 +231,46 @@ impl RateLimiter {
         Some(Duration::from_secs_f64((1.0 - s.tokens) / s.rate))
     }
 
-    /// A call was throttled: halve the rate, once per `hold_off`.
+    /// A call sent just now was throttled (see [`throttled_since`](Self::throttled_since)).
     pub fn throttled(&self) {
+        self.throttled_since(Instant::now());
+    }
+
+    /// A call granted at `granted` was throttled: halve the rate, at most once per
+    /// `hold_off`, unless the throttle is old news (sent before the last cut) or
+    /// background (see [`background`]).
+    pub fn throttled_since(&self, granted: Instant) {
         let now = Instant::now();
         let mut s = self.state();
+        s.evidence.record(granted, true);
         if s.last_cut
-            .is_some_and(|t| now.saturating_duration_since(t) < self.config.hold_off)
+            .is_some_and(|t| granted < t || now.saturating_duration_since(t) < self.config.hold_off)
         {
             return;
+        }
+        match s.evidence.judge(now) {
+            Verdict::Cut => {}
+            Verdict::Ignore => return,
+            Verdict::Undo { rate, ceiling } => {
+                s.refill(now);
+                s.rate = rate;
+                s.ceiling = ceiling;
+                return;
+            }
         }
         s.refill(now);
         s.roll_window(now);
         let before = s.rate;
         let cut = (before / 2.0).max(self.config.min_tps);
-        let accepted = f64::from(s.last_window_ok.max(s.window_ok));
+        // What the server accepted, plus what background throttling refused of it.
+        let background = s.evidence.noise(now).min(0.9);
+        let accepted = f64::from(s.last_window_ok.max(s.window_ok)) / (1.0 - background);
+        let ceiling_before = s.ceiling;
         s.ceiling = Some(accepted.min(before).max(cut));
         s.rate = cut;
         s.tokens = s.tokens.min(0.0);
         s.last_cut = Some(now);
+        s.evidence.cut_made(now, before, ceiling_before);
         tracing::info!(
             from = before,
             to = cut,
@@ -235,10 +278,17 @@ impl RateLimiter {
         );
     }
 
-    /// A call got an answer that was not a throttle: creep the rate up.
+    /// A call sent just now got an answer that was not a throttle.
     pub fn succeeded(&self) {
+        self.succeeded_since(Instant::now());
+    }
+
+    /// A call granted at `granted` got an answer that was not a throttle: creep
+    /// the rate up.
+    pub fn succeeded_since(&self, granted: Instant) {
         let now = Instant::now();
         let mut s = self.state();
+        s.evidence.record(granted, false);
         s.roll_window(now);
         s.window_ok += 1;
         if s.waited
@@ -267,211 +317,4 @@ impl RateLimiter {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-
-    fn limiter(start_tps: f64) -> RateLimiter {
-        RateLimiter::new(LimiterConfig {
-            start_tps,
-            ..LimiterConfig::default()
-        })
-    }
-
-    /// `n` sequential calls, each reported as a success; returns the time taken.
-    async fn run(l: &RateLimiter, n: usize, succeed: bool) -> Duration {
-        let t = Instant::now();
-        for _ in 0..n {
-            drop(l.acquire().await);
-            if succeed {
-                l.succeeded();
-            }
-        }
-        t.elapsed()
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_rate_is_respected() {
-        let l = limiter(5.0);
-        // One token at start, then one every 200 ms.
-        let took = run(&l, 21, false).await.as_secs_f64();
-        assert!(
-            (3.95..=4.05).contains(&took),
-            "21 calls at 5/s took {took}s"
-        );
-
-        let l = limiter(40.0);
-        let took = run(&l, 81, false).await.as_secs_f64();
-        assert!(
-            (1.95..=2.05).contains(&took),
-            "81 calls at 40/s took {took}s"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_burst_after_a_quiet_spell_is_small() {
-        let l = limiter(20.0);
-        drop(l.acquire().await);
-        tokio::time::advance(Duration::from_secs(10)).await;
-        // A quarter second's worth (5) goes at once, the rest at the rate.
-        let took = run(&l, 5, false).await;
-        assert_eq!(took, Duration::ZERO);
-        let took = run(&l, 1, false).await;
-        assert!(took >= Duration::from_millis(49), "{took:?}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn concurrency_never_exceeds_the_cap() {
-        let l = Arc::new(RateLimiter::new(LimiterConfig {
-            max_concurrent: 3,
-            start_tps: 100.0,
-            ..LimiterConfig::default()
-        }));
-        let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let tasks: Vec<_> = (0..20)
-            .map(|_| {
-                let (l, now, peak) = (l.clone(), now.clone(), peak.clone());
-                tokio::spawn(async move {
-                    let _permit = l.acquire().await;
-                    let inside = now.fetch_add(1, Ordering::SeqCst) + 1;
-                    peak.fetch_max(inside, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_millis(300)).await; // the "call"
-                    now.fetch_sub(1, Ordering::SeqCst);
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.expect("task");
-        }
-        assert_eq!(peak.load(Ordering::SeqCst), 3);
-        assert_eq!(now.load(Ordering::SeqCst), 0);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn throttles_halve_once_per_window_and_not_below_min() {
-        let l = limiter(8.0);
-        l.throttled();
-        assert_eq!(l.rate(), 4.0);
-        // The rest of a burst from calls already in flight: no further cut.
-        l.throttled();
-        l.throttled();
-        assert_eq!(l.rate(), 4.0);
-        tokio::time::advance(Duration::from_millis(1001)).await;
-        l.throttled();
-        assert_eq!(l.rate(), 2.0);
-        for _ in 0..5 {
-            tokio::time::advance(Duration::from_millis(1001)).await;
-            l.throttled();
-        }
-        assert_eq!(l.rate(), 0.5, "min_tps");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_throttle_empties_the_bucket() {
-        let l = limiter(20.0);
-        tokio::time::advance(Duration::from_secs(5)).await;
-        l.throttled(); // 10/s now
-        let took = run(&l, 1, false).await;
-        assert!(took >= Duration::from_millis(99), "{took:?}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn slow_start_doubles_per_second_of_success() {
-        let l = limiter(5.0);
-        run(&l, 20, true).await;
-        // Each success adds 1 (except the first: that call found a token ready,
-        // so the rate was not tested yet): 24/s after 20 calls, in under 2 s.
-        assert_eq!(l.rate(), 24.0);
-        run(&l, 500, true).await;
-        assert_eq!(l.rate(), 100.0, "max_tps");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn success_creeps_back_up_after_a_throttle() {
-        let l = RateLimiter::new(LimiterConfig {
-            start_tps: 40.0,
-            max_tps: 40.0,
-            ..LimiterConfig::default()
-        });
-        // Saturated at 40/s for 2.5 s: the server accepted 40/s.
-        run(&l, 100, true).await;
-        l.throttled();
-        assert_eq!(l.rate(), 20.0);
-
-        // Recovery: +50 % per second of successes, up to 90 % of the 40/s accepted.
-        let t = Instant::now();
-        while l.rate() < 36.0 {
-            run(&l, 1, true).await;
-            assert!(
-                t.elapsed() < Duration::from_secs(2),
-                "slow recovery: {} after {:?}",
-                l.rate(),
-                t.elapsed()
-            );
-        }
-        assert!(l.rate() < 37.0, "{}", l.rate());
-
-        // Probing: +2 % of the ceiling (0.8/s) per second of successes.
-        let (t, start) = (Instant::now(), l.rate());
-        while t.elapsed() < Duration::from_secs(5) {
-            run(&l, 1, true).await;
-        }
-        let gained = l.rate() - start;
-        assert!(
-            (3.5..=4.5).contains(&gained),
-            "probing gained {gained} in 5 s"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_idle_limiter_does_not_grow() {
-        let l = limiter(5.0);
-        for _ in 0..20 {
-            tokio::time::advance(Duration::from_secs(2)).await;
-            run(&l, 1, true).await;
-        }
-        assert_eq!(l.rate(), 5.0);
-    }
-
-    #[test]
-    fn environment_overrides() {
-        let vars = |pairs: &'static [(&str, &str)]| {
-            let map: HashMap<&str, &str> = pairs.iter().copied().collect();
-            move |k: &str| map.get(k).map(|v| v.to_string())
-        };
-        let c = LimiterConfig::from_lookup(vars(&[]));
-        assert_eq!((c.max_concurrent, c.start_tps, c.max_tps), (10, 5.0, 100.0));
-
-        let c = LimiterConfig::from_lookup(vars(&[
-            ("AWS_CONCURRENT_REQUESTS", " 4 "),
-            ("FINDME_REKOGNITION_TPS", "50"),
-        ]));
-        assert_eq!((c.max_concurrent, c.start_tps, c.max_tps), (4, 50.0, 100.0));
-
-        let c = LimiterConfig::from_lookup(vars(&[("FINDME_REKOGNITION_TPS", "250.5")]));
-        assert_eq!((c.start_tps, c.max_tps), (250.5, 250.5));
-
-        for bad in ["", "ten", "0", "-3", "NaN", "inf"] {
-            let c = LimiterConfig::from_lookup(|k: &str| {
-                matches!(k, "AWS_CONCURRENT_REQUESTS" | "FINDME_REKOGNITION_TPS")
-                    .then(|| bad.to_string())
-            });
-            assert_eq!((c.max_concurrent, c.start_tps), (10, 5.0), "{bad:?}");
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_nonsensical_config_is_made_usable() {
-        let l = RateLimiter::new(LimiterConfig {
-            max_concurrent: 0,
-            start_tps: 0.0,
-            min_tps: 0.0,
-            max_tps: 0.0,
-            hold_off: Duration::ZERO,
-        });
-        assert!(l.rate() > 0.0);
-        drop(l.acquire().await); // does not hang
-    }
-}
+mod tests;
