@@ -326,6 +326,42 @@ async fn withdrawn_consent_removes_matches_and_the_face_from_the_collection() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_an_event_deletes_its_collection_and_matches_nothing_more() {
+    let server = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let first = one_photo(&tmp.path().join("photos"), "IMG_1.JPG", &[1, 2], 5);
+    let engine = open_engine(&tmp.path().join("data"), &server, 3).await;
+    engine
+        .import(vec![tmp.path().join("photos")])
+        .await
+        .unwrap();
+    register(&engine, &tmp.path().join("selfies"), "gala").await;
+    engine.match_event(Some("gala")).await.unwrap();
+    assert_eq!(server.collections(), ["findme-gala"]);
+
+    let event = engine.close_event("gala").await.unwrap();
+    assert!(event.closed);
+    assert!(server.collections().is_empty(), "DeleteCollection");
+    // Matches found before closing stay.
+    let both = BTreeSet::from(["p01".to_string(), "p02".to_string()]);
+    assert_eq!(people_of(&engine.all_photos().await.unwrap(), &first), both);
+
+    // A photo arriving afterwards is not matched and recreates nothing.
+    let calls_before: u64 = server.stats().calls.values().sum();
+    one_photo(&tmp.path().join("late"), "IMG_2.JPG", &[3], 6);
+    engine.import(vec![tmp.path().join("late")]).await.unwrap();
+    let err = engine.match_event(None).await.expect_err("closed");
+    assert!(err.to_string().contains("closed"), "{err}");
+    assert!(server.collections().is_empty());
+    assert_eq!(server.stats().calls.values().sum::<u64>(), calls_before);
+    assert!(engine.use_event("gala").await.is_err(), "closed is final");
+    // Closing again is harmless (the collection is already gone).
+    assert!(engine.close_event("gala").await.unwrap().closed);
+    engine.shutdown().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_that_cannot_be_matched_is_quarantined_and_the_rest_go_on() {
     let server = findme_rekognition_mock::start(MockConfig::default()).await;
     let tmp = tempfile::tempdir().unwrap();

@@ -28,6 +28,13 @@ pub enum EventsCommand {
     },
     /// Match new photos against this event from now on.
     Use { id: String },
+    /// Close an event: its face collection is deleted and nothing more is matched
+    /// against it (matches found so far stay). Closed events cannot be reopened.
+    Close {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +104,10 @@ pub async fn events(engine: &Engine, command: EventsCommand) -> Result<()> {
         }
         EventsCommand::List { json } => output::events(&engine.events().await?, json),
         EventsCommand::Use { id } => Ok(engine.use_event(&id).await?),
+        EventsCommand::Close { id, json } => {
+            let event = engine.close_event(&id).await?;
+            output::events(std::slice::from_ref(&event), json)
+        }
     }
 }
 

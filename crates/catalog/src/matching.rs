@@ -120,11 +120,13 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// "absent", "ready" or "closed". Closed is final: a job that finishes after
+    /// the photographer closed the event cannot reopen it.
     pub fn set_collection_state(&self, event: &str, state: &str) -> Result<()> {
         self.conn.execute(
             "UPDATE events SET collection_state = ?2,
-                    closed_ms = CASE WHEN ?2 = 'closed' THEN ?3 ELSE closed_ms END
-              WHERE id = ?1",
+                    closed_ms = CASE WHEN ?2 = 'closed' THEN coalesce(closed_ms, ?3) ELSE closed_ms END
+              WHERE id = ?1 AND (collection_state != 'closed' OR ?2 = 'closed')",
             params![event, state, self.now_ms],
         )?;
         Ok(())

@@ -82,7 +82,7 @@ impl MatchSettings {
     }
 }
 
-type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+type BoxFuture<'a, T = ()> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The running matching stages, whatever the backend.
 pub(crate) trait MatchingControl: Send + Sync {
@@ -92,10 +92,13 @@ pub(crate) trait MatchingControl: Send + Sync {
     fn resume(&self);
     fn pool_status(&self, kind: JobKind) -> Option<PoolStatus>;
     fn search_status(&self) -> SearchStatus;
+    /// Delete an event's face index (the event was closed).
+    fn close_collection(&self, collection: String) -> BoxFuture<'_, Result<(), String>>;
     fn shutdown(&self) -> BoxFuture<'_>;
 }
 
 struct Running<M> {
+    matching: Arc<Matching<M>>,
     match_pool: WorkerPool,
     participant_pool: WorkerPool,
     coordinator: Arc<SearchCoordinator<M>>,
@@ -136,10 +139,11 @@ pub(crate) fn start<M: FaceMatcher>(
         pool(settings.workers.max(1)),
         Some(observer),
     );
-    let coordinator = SearchCoordinator::new(matching);
+    let coordinator = SearchCoordinator::new(matching.clone());
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(coordinator.clone().run(stopped));
     Box::new(Running {
+        matching,
         match_pool,
         participant_pool,
         coordinator,
@@ -171,6 +175,15 @@ impl<M: FaceMatcher> MatchingControl for Running<M> {
 
     fn search_status(&self) -> SearchStatus {
         self.coordinator.status()
+    }
+
+    fn close_collection(&self, collection: String) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.matching
+                .close_collection(&collection)
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 
     fn shutdown(&self) -> BoxFuture<'_> {

@@ -52,6 +52,34 @@ impl Engine {
             .collect())
     }
 
+    /// Close an event at its end: nothing more is matched against it, and its face
+    /// collection is deleted (Rekognition keeps no faces of the guests). Matches
+    /// found so far stay in the catalog. Idempotent; a failed deletion is reported
+    /// and can be retried by closing again.
+    pub async fn close_event(&self, id: &str) -> Result<EventDto, EngineError> {
+        let event = self.event(id).await?;
+        let eid = id.to_string();
+        // Closed first, so no job recreates the collection while it is deleted.
+        self.catalog()
+            .write(move |w| w.set_collection_state(&eid, "closed"))
+            .await?;
+        self.inner.workers.event_changed();
+        if self.inner.workers.start_matching() {
+            if let Some(matching) = self.inner.workers.matching() {
+                matching
+                    .close_collection(event.collection.clone())
+                    .await
+                    .map_err(|reason| {
+                        EngineError::BadRequest(format!(
+                            "the event is closed, but its face collection {} could not be deleted: {reason} (close it again to retry)",
+                            event.collection
+                        ))
+                    })?;
+            }
+        }
+        self.event(id).await
+    }
+
     /// Match new (and all earlier) photos against this event.
     pub async fn use_event(&self, id: &str) -> Result<(), EngineError> {
         let event = self.catalog().read({
@@ -61,6 +89,11 @@ impl Engine {
         let Some(event) = event.await? else {
             return Err(EngineError::BadRequest(format!("no event {id}")));
         };
+        if event.collection_state == "closed" {
+            return Err(EngineError::BadRequest(format!(
+                "the event {id} is closed: create a new event"
+            )));
+        }
         self.catalog()
             .write(move |w| w.set_active_event(&event.id))
             .await?;

@@ -79,6 +79,10 @@ impl<M: FaceMatcher> Matching<M> {
     /// The event photos are matched against now, or a pause with what to do.
     pub(crate) async fn active_event(&self) -> Result<EventRow, JobError> {
         match self.catalog.read(|r| r.active_event()).await {
+            Ok(Some(event)) if event.collection_state == "closed" => Err(JobError::Pause(format!(
+                "the event \"{}\" is closed: choose another event or create a new one",
+                event.name
+            ))),
             Ok(Some(event)) => Ok(event),
             Ok(None) => Err(JobError::Pause(
                 "no event to match against: create one (findme events create) or connect to the event server".into(),
@@ -98,6 +102,13 @@ impl<M: FaceMatcher> Matching<M> {
                 .map_err(|e| MatcherError::Other(e.to_string()))?;
         }
         Ok(())
+    }
+
+    /// Delete a closed event's face index (idempotent), counting the call.
+    pub async fn close_collection(&self, collection: &str) -> Result<(), MatcherError> {
+        let result = self.matcher.close_event(collection).await;
+        self.save_counters().await;
+        result
     }
 
     /// Persist the matcher's call counters (so `findme stats` in another process

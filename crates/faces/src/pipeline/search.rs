@@ -111,6 +111,7 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             .read(|r| r.active_event())
             .await
             .map_err(catalog_err)?
+            .filter(|e| e.collection_state != "closed")
         else {
             return Ok(false);
         };
