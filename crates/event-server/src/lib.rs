@@ -1,1 +1,123 @@
-//! Reference event server (placeholder; being built).
+//! The reference FindMe event server: protocol v1 (`findme-protocol`,
+//! `docs/api/openapi.yaml`) over axum, SQLite (WAL) and a folder of
+//! content-addressed images. See `docs/event-server.md`.
+//!
+//! Tests and embedders run it in-process: bind a `TcpListener` (e.g. on
+//! `127.0.0.1:0`), then `serve(listener, config)`; manage events and participants
+//! with [`Admin`] on the same data directory.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+pub mod admin;
+mod api;
+mod attendee;
+pub mod auth;
+pub mod db;
+mod error;
+mod extract;
+pub mod files;
+pub mod photos;
+pub mod roster;
+
+pub use admin::{Admin, AdminError, CreatedEvent, NewParticipant};
+pub use attendee::escape_html;
+pub use findme_protocol as protocol;
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Holds `event-server.sqlite3`, `images/` and `tmp/`.
+    pub data_dir: PathBuf,
+    /// Largest accepted image body (413 above).
+    pub max_image_bytes: usize,
+    /// Largest accepted JSON body (413 above).
+    pub max_json_bytes: usize,
+}
+
+impl ServerConfig {
+    /// Defaults: 25 MB images, 1 MB JSON.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            max_image_bytes: findme_protocol::DEFAULT_MAX_IMAGE_BYTES,
+            max_json_bytes: findme_protocol::MAX_JSON_BYTES,
+        }
+    }
+}
+
+/// The database file inside a data directory.
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("event-server.sqlite3")
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) db: db::Db,
+    pub(crate) images: files::ImageStore,
+    pub(crate) config: Arc<ServerConfig>,
+}
+
+/// Opens the data directory (creating it) and builds the router.
+pub async fn app(config: ServerConfig) -> Result<axum::Router, ServerError> {
+    let cfg = config.clone();
+    let (db, images) = tokio::task::spawn_blocking(move || open_data_dir(&cfg.data_dir))
+        .await
+        .map_err(|e| ServerError::Io(std::io::Error::other(e.to_string())))??;
+    Ok(api::router(AppState {
+        db,
+        images,
+        config: Arc::new(config),
+    }))
+}
+
+/// Opens the database and image store of a data directory (blocking).
+pub(crate) fn open_data_dir(dir: &Path) -> Result<(db::Db, files::ImageStore), ServerError> {
+    let io_err = |source| ServerError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io_err)?;
+    let images = files::ImageStore::open(dir).map_err(io_err)?;
+    let db = db::Db::open(&db_path(dir))?;
+    Ok((db, images))
+}
+
+/// Serves until the listener fails.
+pub async fn serve(listener: TcpListener, config: ServerConfig) -> Result<(), ServerError> {
+    serve_with_shutdown(listener, config, std::future::pending()).await
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve_with_shutdown(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let router = app(config).await?;
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "event server listening");
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}

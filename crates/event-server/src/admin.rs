@@ -1,0 +1,252 @@
+//! Managing events and participants outside HTTP (the CLI, `--demo`, tests).
+//! Blocking; safe to use on a data directory a running server also uses (SQLite
+//! serialises the writers).
+
+use std::path::{Path, PathBuf};
+
+use findme_protocol::{is_valid_id, sha256_hex};
+use serde::Serialize;
+
+use crate::auth::{new_token, store_token, TokenKind};
+use crate::db::{Db, DbError};
+use crate::files::{sniff_image, ImageStore};
+use crate::{open_data_dir, roster, ServerError};
+
+/// What can go wrong managing a data directory.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// `create-event` output: the token is shown only here, never stored in clear.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedEvent {
+    pub event: String,
+    pub name: String,
+    pub photographer_token: String,
+}
+
+/// `add-participant` output.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewParticipant {
+    pub event: String,
+    pub participant: String,
+    pub display_name: String,
+    pub selfie_sha256: String,
+    pub attendee_token: String,
+}
+
+/// Admin handle on a data directory.
+pub struct Admin {
+    db: Db,
+    images: ImageStore,
+}
+
+/// "ada lovelace" -> "Ada Lovelace" (demo display names from file stems).
+fn title_case(s: &str) -> String {
+    s.split(' ')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<String>>()
+        .join(" ")
+}
+
+fn random_id(prefix: &str) -> String {
+    let n: u64 = rand::random();
+    format!("{prefix}{:012x}", n >> 16)
+}
+
+impl Admin {
+    pub fn open(data_dir: &Path) -> Result<Self, AdminError> {
+        let (db, images) = open_data_dir(data_dir)?;
+        Ok(Self { db, images })
+    }
+
+    /// Creates an event (id random unless given) and its photographer token.
+    pub fn create_event(&self, name: &str, id: Option<&str>) -> Result<CreatedEvent, AdminError> {
+        let id = id.map(str::to_string).unwrap_or_else(|| random_id("ev_"));
+        if !is_valid_id(&id) {
+            return Err(AdminError::Invalid(format!(
+                "event id {id:?}: use 1-64 letters, digits, '-' or '_'"
+            )));
+        }
+        let (token, hash) = new_token(TokenKind::Photographer);
+        let created = self.db.with(|c| {
+            let tx = c.transaction()?;
+            if !roster::create_event(&tx, &id, name)? {
+                return Ok(false);
+            }
+            store_token(&tx, TokenKind::Photographer, &hash, &id, None)?;
+            tx.commit()?;
+            Ok(true)
+        })?;
+        if !created {
+            return Err(AdminError::Invalid(format!("event {id:?} already exists")));
+        }
+        Ok(CreatedEvent {
+            event: id,
+            name: name.to_string(),
+            photographer_token: token,
+        })
+    }
+
+    /// A further photographer token for an existing event (the first is shown once).
+    pub fn photographer_token(&self, event: &str) -> Result<String, AdminError> {
+        let (token, hash) = new_token(TokenKind::Photographer);
+        self.db
+            .with(|c| {
+                if roster::event(c, event)?.is_none() {
+                    return Ok(false);
+                }
+                store_token(c, TokenKind::Photographer, &hash, event, None)?;
+                Ok(true)
+            })?
+            .then_some(token)
+            .ok_or_else(|| AdminError::Invalid(format!("no event {event:?}")))
+    }
+
+    /// Adds (or replaces, with consent given again) a participant with a JPEG/PNG
+    /// selfie, and mints an attendee token.
+    pub fn add_participant(
+        &self,
+        event: &str,
+        name: &str,
+        selfie: &[u8],
+        id: Option<&str>,
+    ) -> Result<NewParticipant, AdminError> {
+        let id = id.map(str::to_string).unwrap_or_else(|| random_id("p_"));
+        if !is_valid_id(&id) {
+            return Err(AdminError::Invalid(format!(
+                "participant id {id:?}: use 1-64 letters, digits, '-' or '_'"
+            )));
+        }
+        let ctype = sniff_image(selfie)
+            .ok_or_else(|| AdminError::Invalid("the selfie must be a JPEG or PNG".into()))?;
+        let sha = sha256_hex(selfie);
+        self.images
+            .put(&sha, selfie)
+            .map_err(|source| AdminError::Io {
+                path: PathBuf::from("images"),
+                source,
+            })?;
+        let (token, hash) = new_token(TokenKind::Attendee);
+        let ok = self.db.with(|c| {
+            let tx = c.transaction()?;
+            if roster::event(&tx, event)?.is_none() {
+                return Ok(false);
+            }
+            roster::record_image(&tx, &sha, selfie.len(), ctype)?;
+            roster::upsert_participant(&tx, event, &id, name, &sha)?;
+            store_token(&tx, TokenKind::Attendee, &hash, event, Some(&id))?;
+            tx.commit()?;
+            Ok(true)
+        })?;
+        if !ok {
+            return Err(AdminError::Invalid(format!("no event {event:?}")));
+        }
+        Ok(NewParticipant {
+            event: event.to_string(),
+            participant: id,
+            display_name: name.to_string(),
+            selfie_sha256: sha,
+            attendee_token: token,
+        })
+    }
+
+    /// Reads a selfie file and adds the participant.
+    pub fn add_participant_file(
+        &self,
+        event: &str,
+        name: &str,
+        selfie: &Path,
+        id: Option<&str>,
+    ) -> Result<NewParticipant, AdminError> {
+        let bytes = std::fs::read(selfie).map_err(|source| AdminError::Io {
+            path: selfie.to_path_buf(),
+            source,
+        })?;
+        self.add_participant(event, name, &bytes, id)
+    }
+
+    /// Gives or withdraws a participant's consent.
+    pub fn set_consent(&self, event: &str, id: &str, consent: bool) -> Result<(), AdminError> {
+        self.change(event, id, |tx| roster::set_consent(tx, event, id, consent))
+    }
+
+    /// Deletes a participant (tombstone; their attendee tokens stop working).
+    pub fn remove_participant(&self, event: &str, id: &str) -> Result<(), AdminError> {
+        self.change(event, id, |tx| roster::delete_participant(tx, event, id))
+    }
+
+    fn change(
+        &self,
+        event: &str,
+        id: &str,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<bool, DbError>,
+    ) -> Result<(), AdminError> {
+        let ok = self.db.with(|c| {
+            let tx = c.transaction()?;
+            let ok = f(&tx)?;
+            tx.commit()?;
+            Ok(ok)
+        })?;
+        ok.then_some(())
+            .ok_or_else(|| AdminError::Invalid(format!("no participant {id:?} in event {event:?}")))
+    }
+
+    /// Seeds the `demo` event from a folder of selfies (file stem = participant id
+    /// and name). Re-seeding refreshes the selfies and prints fresh tokens (old
+    /// ones keep working; tokens are never stored in clear, so cannot be re-shown).
+    pub fn seed_demo(&self, dir: &Path) -> Result<(String, Vec<NewParticipant>), AdminError> {
+        let exists = self.db.with(|c| Ok(roster::event(c, "demo")?.is_some()))?;
+        let token = if exists {
+            self.photographer_token("demo")?
+        } else {
+            self.create_event("Demo event", Some("demo"))?
+                .photographer_token
+        };
+        let io = |source| AdminError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("jpg" | "jpeg" | "png")
+                )
+            })
+            .collect();
+        files.sort();
+        let mut people = Vec::new();
+        for path in files {
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
+            if !is_valid_id(&stem) {
+                continue;
+            }
+            let name = title_case(&stem.replace(['-', '_'], " "));
+            people.push(self.add_participant_file("demo", &name, &path, Some(&stem))?);
+        }
+        Ok((token, people))
+    }
+}

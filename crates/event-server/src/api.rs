@@ -1,0 +1,326 @@
+//! Photographer endpoints of protocol v1 and the router.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use findme_protocol::{
+    is_valid_sha256, paths, sha256_hex, EventInfo, ParticipantsPage, PhotoMetadata,
+    HEADER_CONTENT_SHA256, PROTOCOL_VERSION, ROSTER_PAGE_LIMIT,
+};
+
+use crate::error::ApiError;
+use crate::extract::{check_id, check_sha, photographer, read_limited, Params};
+use crate::files::sniff_image;
+use crate::{attendee, photos, roster, AppState};
+
+/// The whole HTTP surface. Default body limits are off: bodies are read through
+/// [`read_limited`] with the configured limits instead.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(paths::EVENT, get(event_info))
+        .route(paths::PARTICIPANTS, get(participants))
+        .route(paths::SELFIE, get(selfie))
+        .route(
+            paths::PHOTO,
+            get(photo_state).put(put_metadata).delete(delete_photo),
+        )
+        .route(paths::PHOTO_IMAGE, axum::routing::put(put_image))
+        .route(paths::STATS, get(stats))
+        .route(paths::MY_PHOTOS, get(attendee::my_photos))
+        .route(paths::PUBLIC_PHOTO_IMAGE, get(attendee::photo_image))
+        .route("/", get(attendee::page))
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// One log line per request: method, path (never the query, which may hold a
+/// token), status and duration.
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    tracing::info!(
+        %method,
+        %path,
+        status = resp.status().as_u16(),
+        ms = start.elapsed().as_millis() as u64,
+        "request"
+    );
+    resp
+}
+
+async fn event_info(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Params(event): Params<String>,
+) -> Result<Json<EventInfo>, ApiError> {
+    photographer(&st, &headers, &event).await?;
+    let id = event.clone();
+    let row = st
+        .db
+        .call(move |c| roster::event(c, &id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such event"))?;
+    Ok(Json(EventInfo {
+        id: row.id,
+        name: row.name,
+        protocol_version: PROTOCOL_VERSION,
+        max_image_bytes: st.config.max_image_bytes as u64,
+    }))
+}
+
+async fn participants(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Params(event): Params<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<ParticipantsPage>, ApiError> {
+    photographer(&st, &headers, &event).await?;
+    let since = match q.get("since").map(String::as_str) {
+        None | Some("") => 0,
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| ApiError::bad_request("since: not a cursor this server issued"))?,
+    };
+    let (list, cursor, more) = st
+        .db
+        .call(move |c| roster::participants_since(c, &event, since, ROSTER_PAGE_LIMIT))
+        .await?;
+    Ok(Json(ParticipantsPage {
+        participants: list,
+        cursor: cursor.to_string(),
+        more,
+    }))
+}
+
+async fn selfie(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Params((event, participant)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    photographer(&st, &headers, &event).await?;
+    check_id("participant", &participant)?;
+    let sha = st
+        .db
+        .call(move |c| roster::selfie_sha(c, &event, &participant))
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found("no selfie (unknown participant, deleted or no consent)")
+        })?;
+    serve_image(&st, sha).await
+}
+
+/// Answers with a stored image (shared with the attendee endpoint).
+pub(crate) async fn serve_image(st: &AppState, image_sha: String) -> Result<Response, ApiError> {
+    let images = st.images.clone();
+    let db = st.db.clone();
+    let key = image_sha.clone();
+    let ctype = db
+        .call(move |c| roster::image_type(c, &key))
+        .await?
+        .unwrap_or_else(|| "application/octet-stream".to_string());
+    let bytes = tokio::task::spawn_blocking(move || images.read(&image_sha))
+        .await
+        .map_err(|e| ApiError::internal("reading image", e))?
+        .map_err(|e| ApiError::internal("reading image", e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+            (header::REFERRER_POLICY, "no-referrer".to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn put_image(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Params((event, sha)): Params<(String, String)>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    photographer(&st, &headers, &event).await?;
+    check_sha(&sha)?;
+    let claimed = headers
+        .get(HEADER_CONTENT_SHA256)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| is_valid_sha256(v))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{HEADER_CONTENT_SHA256} header (hex SHA-256 of the body) is missing or malformed"
+            ))
+        })?;
+    let bytes = read_limited(&headers, body, st.config.max_image_bytes).await?;
+    let actual = sha256_hex(&bytes);
+    if actual != claimed {
+        return Err(ApiError::bad_request(format!(
+            "{HEADER_CONTENT_SHA256} does not match the body (body hashes to {actual}); upload damaged?"
+        )));
+    }
+    let ctype = sniff_image(&bytes).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the image must be a JPEG (or PNG)",
+        )
+    })?;
+    let size = bytes.len();
+    let images = st.images.clone();
+    let key = actual.clone();
+    tokio::task::spawn_blocking(move || images.put(&key, &bytes))
+        .await
+        .map_err(|e| ApiError::internal("storing image", e))?
+        .map_err(|e| ApiError::internal("storing image", e))?;
+    let (ev, ph, img) = (event.clone(), sha.clone(), actual.clone());
+    let created = st
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            roster::record_image(&tx, &img, size, ctype)?;
+            let created = photos::put_image(&tx, &ev, &ph, &img)?;
+            tx.commit()?;
+            Ok(created)
+        })
+        .await?;
+    tracing::info!(event = %event, photo = %sha, image = %actual, created, "image stored");
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let answer = findme_protocol::PutImageResponse {
+        sha256: sha,
+        image_sha256: actual,
+        created,
+    };
+    Ok((status, Json(answer)).into_response())
+}
+
+/// Rejects metadata that is well-formed JSON but meaningless, with the reason.
+fn validate_metadata(m: &PhotoMetadata) -> Result<i64, ApiError> {
+    let revision =
+        i64::try_from(m.revision).map_err(|_| ApiError::bad_request("revision is too large"))?;
+    if m.width == 0 || m.height == 0 {
+        return Err(ApiError::bad_request("width and height must be positive"));
+    }
+    if m.faces.len() > 10_000 {
+        return Err(ApiError::bad_request("too many faces"));
+    }
+    for (i, f) in m.faces.iter().enumerate() {
+        let b = f.face_box;
+        let fractions = [b.left, b.top, b.width, b.height];
+        if fractions
+            .iter()
+            .any(|v| !v.is_finite() || !(0.0..=1.0).contains(v))
+        {
+            return Err(ApiError::bad_request(format!(
+                "faces[{i}].box: left/top/width/height must be fractions between 0 and 1"
+            )));
+        }
+        if !f.confidence.is_finite() {
+            return Err(ApiError::bad_request(format!(
+                "faces[{i}].confidence is not a number"
+            )));
+        }
+        if let Some(p) = &f.participant_id {
+            check_id(&format!("faces[{i}].participant"), p)?;
+        }
+    }
+    Ok(revision)
+}
+
+async fn put_metadata(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Params((event, sha)): Params<(String, String)>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    photographer(&st, &headers, &event).await?;
+    check_sha(&sha)?;
+    let bytes = read_limited(&headers, body, st.config.max_json_bytes).await?;
+    let meta: PhotoMetadata = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("malformed metadata JSON: {e}")))?;
+    let revision = validate_metadata(&meta)?;
+    let (ev, ph) = (event.clone(), sha.clone());
+    let answer = st
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let answer = photos::put_metadata(&tx, &ev, &ph, &meta, revision)?;
+            tx.commit()?;
+            Ok(answer)
+        })
+        .await?;
+    tracing::info!(event = %event, photo = %sha, revision = answer.revision, applied = answer.applied, "metadata");
+    Ok(Json(answer).into_response())
+}
+
+async fn delete_photo(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Params((event, sha)): Params<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    photographer(&st, &headers, &event).await?;
+    check_sha(&sha)?;
+    let revision = q
+        .get("revision")
+        .map(|r| {
+            r.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| ApiError::bad_request("revision must be a non-negative integer"))
+        })
+        .transpose()?;
+    let (ev, ph) = (event.clone(), sha.clone());
+    let answer = st
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let answer = photos::delete_photo(&tx, &ev, &ph, revision)?;
+            tx.commit()?;
+            Ok(answer)
+        })
+        .await?;
+    tracing::info!(event = %event, photo = %sha, withdrawn = answer.withdrawn, "withdraw");
+    Ok(Json(answer).into_response())
+}
+
+async fn photo_state(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Params((event, sha)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    photographer(&st, &headers, &event).await?;
+    check_sha(&sha)?;
+    let state = st
+        .db
+        .call(move |c| photos::photo_state(c, &event, &sha))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such photo in this event"))?;
+    Ok(Json(state).into_response())
+}
+
+async fn stats(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Params(event): Params<String>,
+) -> Result<Response, ApiError> {
+    photographer(&st, &headers, &event).await?;
+    let stats = st.db.call(move |c| photos::stats(c, &event)).await?;
+    Ok(Json(stats).into_response())
+}

@@ -1,0 +1,140 @@
+//! The server's SQLite database: one connection behind a mutex, used only from
+//! blocking threads (`spawn_blocking`), so SQL never stalls the async runtime.
+//!
+//! A reference server for one event at a time does not need a pool: SQLite
+//! serialises writers anyway, and the hot path (image bytes) never touches the lock.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::Connection;
+
+/// Schema v1. `participants.seq` is the roster cursor: a global integer sequence
+/// assigned inside the write transaction, so commits (serialised by SQLite) publish
+/// sequence numbers in order and a delta poll can never skip one.
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS events (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    created_ms   INTEGER NOT NULL,
+    last_push_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    hash           TEXT PRIMARY KEY,          -- hex sha256 of the token; never the token
+    kind           TEXT NOT NULL CHECK (kind IN ('photographer', 'attendee')),
+    event_id       TEXT NOT NULL REFERENCES events(id),
+    participant_id TEXT,
+    created_ms     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS participants (
+    event_id      TEXT NOT NULL REFERENCES events(id),
+    id            TEXT NOT NULL,
+    display_name  TEXT NOT NULL,
+    selfie_sha256 TEXT,
+    consent       INTEGER NOT NULL DEFAULT 1,
+    deleted       INTEGER NOT NULL DEFAULT 0,
+    seq           INTEGER NOT NULL UNIQUE,
+    PRIMARY KEY (event_id, id)
+);
+CREATE INDEX IF NOT EXISTS participants_event_seq ON participants(event_id, seq);
+CREATE TABLE IF NOT EXISTS images (
+    sha256       TEXT PRIMARY KEY,
+    size         INTEGER NOT NULL,
+    content_type TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS photos (
+    event_id     TEXT NOT NULL REFERENCES events(id),
+    sha256       TEXT NOT NULL,
+    image_sha256 TEXT REFERENCES images(sha256),
+    revision     INTEGER NOT NULL DEFAULT 0,
+    metadata     TEXT,                        -- the accepted PhotoMetadata as JSON
+    captured_at  TEXT,
+    width        INTEGER,
+    height       INTEGER,
+    withdrawn    INTEGER NOT NULL DEFAULT 0,
+    updated_ms   INTEGER NOT NULL,
+    PRIMARY KEY (event_id, sha256)
+);
+CREATE INDEX IF NOT EXISTS photos_sha ON photos(sha256);
+CREATE TABLE IF NOT EXISTS photo_faces (
+    event_id       TEXT NOT NULL,
+    sha256         TEXT NOT NULL,
+    idx            INTEGER NOT NULL,
+    participant_id TEXT,
+    confidence     REAL NOT NULL,
+    left_frac      REAL NOT NULL,
+    top_frac       REAL NOT NULL,
+    width_frac     REAL NOT NULL,
+    height_frac    REAL NOT NULL,
+    PRIMARY KEY (event_id, sha256, idx)
+);
+CREATE INDEX IF NOT EXISTS photo_faces_participant ON photo_faces(event_id, participant_id);
+PRAGMA user_version = 1;
+"#;
+
+/// Errors from the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database worker failed: {0}")]
+    Join(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Shared handle to the database.
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path`, in WAL mode with full
+    /// fsync on commit: an answered PUT survives kill -9 and power loss.
+    pub fn open(path: &Path) -> Result<Self, DbError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the calling thread (CLI and blocking code).
+    pub fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, DbError>,
+    ) -> Result<R, DbError> {
+        // A panic while holding the lock poisons it; the connection itself is still
+        // consistent (SQLite rolls back unfinished transactions), so keep going.
+        let mut guard = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
+    }
+
+    /// Runs `f` on a blocking thread (from async handlers).
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, DbError> + Send + 'static,
+    ) -> Result<R, DbError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.with(f))
+            .await
+            .map_err(|e| DbError::Join(e.to_string()))?
+    }
+}
+
+/// Milliseconds since the Unix epoch (for display fields only, never for ordering).
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
