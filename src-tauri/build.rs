@@ -13,6 +13,13 @@ const COMMANDS: &[&str] = &[
     "import_card",
     "failures",
     "participants",
+    "events",
+    "create_event",
+    "use_event",
+    "close_event",
+    "event_participants",
+    "remove_participant",
+    "set_consent",
 ];
 
 fn main() {

@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use findme_engine::{
-    ActivityDto, CopyOptions, Engine, EngineError, FailureDto, ImportReport, ParticipantDto,
-    PhotoDetailDto, Stats, TileChanges, TilePage, TileQuery, WatchedFolderDto,
+    ActivityDto, CopyOptions, Engine, EngineError, EventDto, FailureDto, ImportReport,
+    ParticipantDto, PhotoDetailDto, Stats, TileChanges, TilePage, TileQuery, WatchedFolderDto,
 };
 use tauri::State;
 
@@ -45,6 +45,70 @@ pub async fn activity(engine: State<'_, Engine>) -> CmdResult<ActivityDto> {
 #[tauri::command]
 pub async fn participants(engine: State<'_, Engine>) -> CmdResult<Vec<ParticipantDto>> {
     engine.active_participants().await.map_err(to_ui)
+}
+
+/// Every event, for the events panel (the active one is marked).
+#[tauri::command]
+pub async fn events(engine: State<'_, Engine>) -> CmdResult<Vec<EventDto>> {
+    engine.events().await.map_err(to_ui)
+}
+
+/// Creates an event (or returns the existing one); the first one becomes active.
+#[tauri::command]
+pub async fn create_event(
+    engine: State<'_, Engine>,
+    id: String,
+    name: String,
+    threshold: Option<f32>,
+) -> CmdResult<EventDto> {
+    engine
+        .create_event(&id, &name, threshold)
+        .await
+        .map_err(to_ui)
+}
+
+/// Makes an event the active one (new and earlier photos are matched against it).
+#[tauri::command]
+pub async fn use_event(engine: State<'_, Engine>, id: String) -> CmdResult<()> {
+    engine.use_event(&id).await.map_err(to_ui)
+}
+
+/// Closes an event: its face collection is deleted; it cannot be reopened.
+#[tauri::command]
+pub async fn close_event(engine: State<'_, Engine>, id: String) -> CmdResult<EventDto> {
+    engine.close_event(&id).await.map_err(to_ui)
+}
+
+/// One event's participants, for the events panel.
+#[tauri::command]
+pub async fn event_participants(
+    engine: State<'_, Engine>,
+    event: String,
+) -> CmdResult<Vec<ParticipantDto>> {
+    engine.participants(&event).await.map_err(to_ui)
+}
+
+#[tauri::command]
+pub async fn remove_participant(
+    engine: State<'_, Engine>,
+    event: String,
+    id: String,
+) -> CmdResult<()> {
+    engine.remove_participant(&event, &id).await.map_err(to_ui)
+}
+
+/// Gives or withdraws a participant's consent.
+#[tauri::command]
+pub async fn set_consent(
+    engine: State<'_, Engine>,
+    event: String,
+    id: String,
+    consent: bool,
+) -> CmdResult<ParticipantDto> {
+    engine
+        .set_consent(&event, &id, consent)
+        .await
+        .map_err(to_ui)
 }
 
 #[tauri::command]

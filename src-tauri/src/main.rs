@@ -59,6 +59,13 @@ fn run() -> anyhow::Result<()> {
             commands::import_card,
             commands::failures,
             commands::participants,
+            commands::events,
+            commands::create_event,
+            commands::use_event,
+            commands::close_event,
+            commands::event_participants,
+            commands::remove_participant,
+            commands::set_consent,
         ])
         .build(tauri::generate_context!())
         .context("starting the window")?;

@@ -3,7 +3,18 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import type { EngineEvent } from './lib/bindings/EngineEvent';
-import { activity, commands, fakeShell, queueStats, report, stats, tile, tiles } from './tests/fixtures';
+import {
+  activity,
+  commands,
+  event,
+  fakeShell,
+  participant,
+  queueStats,
+  report,
+  stats,
+  tile,
+  tiles,
+} from './tests/fixtures';
 
 const EMPTY_TEXT = 'Choose the folder your camera or card reader writes to, or drop photos here.';
 
@@ -241,5 +252,34 @@ describe('App', () => {
     expect(commands(shell, 'import_card').map((c) => c.args)).toEqual([
       { sources: ['/media/EOS_DIGITAL'], destination: '/photos/2026-06-01', backup: '/backup/2026-06-01' },
     ]);
+  });
+
+  it('opens the events panel from the header, uses an event, refreshes the participant filter, closes with Esc', async () => {
+    const shell = fakeShell({
+      matching: {
+        events: [event('wedding', { name: 'Wedding', active: true }), event('gala', { name: 'Gala' })],
+        participants: { wedding: [participant('anna', { name: 'Anna K' })], gala: [participant('carl', { name: 'Carl' })] },
+      },
+    });
+    renderApp();
+    const filter = screen.getByTestId('filter-participant') as HTMLSelectElement;
+    await waitFor(() => expect(within(filter).getAllByRole('option').map((o) => o.textContent)).toEqual(['Anyone', 'Anna K']));
+    expect(commands(shell, 'events')).toHaveLength(0); // nothing asked until the panel opens
+
+    const open = screen.getByTestId('open-events');
+    open.focus();
+    await fireEvent.click(open);
+    const panel = await screen.findByRole('dialog', { name: 'Events' });
+    expect(open.getAttribute('aria-expanded')).toBe('true');
+    await waitFor(() => expect(within(panel).getAllByTestId('event-row')).toHaveLength(2));
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Use Gala' }));
+    await waitFor(() => expect(within(filter).getAllByRole('option').map((o) => o.textContent)).toEqual(['Anyone', 'Carl']));
+    expect(commands(shell, 'use_event').map((c) => c.args)).toEqual([{ id: 'gala' }]);
+    expect(within(panel).getByText('Participants of Gala')).toBeTruthy();
+
+    await fireEvent.keyDown(panel, { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByTestId('events-panel')).toBeNull());
+    expect(document.activeElement).toBe(open);
+    expect(open.getAttribute('aria-expanded')).toBe('false');
   });
 });

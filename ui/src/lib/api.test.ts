@@ -31,6 +31,15 @@ describe('api wrapper', () => {
     ['import_card', () => api.importCard(['/media/EOS_DIGITAL'], '/photos', null), { sources: ['/media/EOS_DIGITAL'], destination: '/photos', backup: null }],
     ['import_card', () => api.importCard(['/a', '/b'], '/photos', '/backup'), { sources: ['/a', '/b'], destination: '/photos', backup: '/backup' }],
     ['failures', () => api.failures(), {}],
+    ['participants', () => api.participants(), {}],
+    ['events', () => api.events(), {}],
+    ['create_event', () => api.createEvent('wedding', 'Wedding', 85), { id: 'wedding', name: 'Wedding', threshold: 85 }],
+    ['create_event', () => api.createEvent('gala', 'Gala', null), { id: 'gala', name: 'Gala', threshold: null }],
+    ['use_event', () => api.useEvent('gala'), { id: 'gala' }],
+    ['close_event', () => api.closeEvent('gala'), { id: 'gala' }],
+    ['event_participants', () => api.eventParticipants('gala'), { event: 'gala' }],
+    ['remove_participant', () => api.removeParticipant('gala', 'anna'), { event: 'gala', id: 'anna' }],
+    ['set_consent', () => api.setConsent('gala', 'anna', false), { event: 'gala', id: 'anna', consent: false }],
   ])('%s is invoked with its arguments', async (cmd, call, args) => {
     const calls = recordCalls();
     await call();

@@ -4,6 +4,7 @@ import { convertFileSrc, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { ActivityDto } from './bindings/ActivityDto';
 import type { EngineEvent } from './bindings/EngineEvent';
+import type { EventDto } from './bindings/EventDto';
 import type { FailureDto } from './bindings/FailureDto';
 import type { ImportReport } from './bindings/ImportReport';
 import type { ParticipantDto } from './bindings/ParticipantDto';
@@ -92,6 +93,44 @@ export function participants(): Promise<ParticipantDto[]> {
   return invoke<ParticipantDto[]>('participants');
 }
 
+/** Every event (the active one has `active`), for the events panel. */
+export function events(): Promise<EventDto[]> {
+  return invoke<EventDto[]>('events');
+}
+
+/**
+ * Creates an event; `threshold` null means the engine's default (80). An existing id
+ * is answered with the existing event. The first event created becomes the active one.
+ */
+export function createEvent(id: string, name: string, threshold: number | null): Promise<EventDto> {
+  return invoke<EventDto>('create_event', { id, name, threshold });
+}
+
+/** Makes `id` the active event: photos are matched against it. */
+export async function useEvent(id: string): Promise<void> {
+  await invoke<null>('use_event', { id });
+}
+
+/** Closes an event for good: its face collection is deleted at the face service. */
+export function closeEvent(id: string): Promise<EventDto> {
+  return invoke<EventDto>('close_event', { id });
+}
+
+/** One event's participants (removed ones left out). */
+export function eventParticipants(event: string): Promise<ParticipantDto[]> {
+  return invoke<ParticipantDto[]>('event_participants', { event });
+}
+
+/** Removes a participant: their matches go now, their face leaves the collection. */
+export async function removeParticipant(event: string, id: string): Promise<void> {
+  await invoke<null>('remove_participant', { event, id });
+}
+
+/** Gives or withdraws a participant's consent (withdrawn: their matches go). */
+export function setConsent(event: string, id: string, consent: boolean): Promise<ParticipantDto> {
+  return invoke<ParticipantDto>('set_consent', { event, id, consent });
+}
+
 /** The commands as one object, so the UI can be given a fake in tests. */
 export const api = {
   tiles,
@@ -106,6 +145,13 @@ export const api = {
   importCard,
   failures,
   participants,
+  events,
+  createEvent,
+  useEvent,
+  closeEvent,
+  eventParticipants,
+  removeParticipant,
+  setConsent,
   onEngineEvents,
 };
 export type Api = typeof api;

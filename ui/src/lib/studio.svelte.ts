@@ -125,6 +125,20 @@ export class Studio {
     return this.#refresh.flush();
   }
 
+  /**
+   * After the events panel changed an event or a participant: reads the participant
+   * filter (and the counters and tiles, whose matches may have gone) now. A filter
+   * on a participant who is no longer listed goes back to everyone.
+   */
+  async eventsChanged(): Promise<void> {
+    this.#refresh.request('photos', 'tiles');
+    await this.#refresh.flush();
+    const filter = this.gallery.view.filter;
+    if (filter.kind === 'participant' && !this.participants.some((p) => p.id === filter.id)) {
+      void this.gallery.setView({ filter: { kind: 'all' } });
+    }
+  }
+
   async addFolder(path: string, poll: boolean): Promise<boolean> {
     const trimmed = path.trim();
     if (trimmed.length === 0) {

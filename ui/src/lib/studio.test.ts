@@ -21,6 +21,19 @@ function fakeApi(overrides: Partial<Api> = {}) {
     importCard: vi.fn<Api['importCard']>(async () => report()),
     failures: vi.fn<Api['failures']>(async () => []),
     participants: vi.fn<Api['participants']>(async () => []),
+    events: vi.fn<Api['events']>(async () => []),
+    createEvent: vi.fn<Api['createEvent']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    useEvent: vi.fn<Api['useEvent']>(async () => {}),
+    closeEvent: vi.fn<Api['closeEvent']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    eventParticipants: vi.fn<Api['eventParticipants']>(async () => []),
+    removeParticipant: vi.fn<Api['removeParticipant']>(async () => {}),
+    setConsent: vi.fn<Api['setConsent']>(async () => {
+      throw new Error('not in these tests');
+    }),
     onEngineEvents: vi.fn<Api['onEngineEvents']>(async () => () => {}),
     ...overrides,
   };
@@ -79,6 +92,36 @@ describe('Studio', () => {
     studio.handleEngineEvents([PHOTOS_CHANGED]);
     await studio.flushRefresh();
     expect(api.participants).toHaveBeenCalledTimes(2);
+    stop();
+  });
+
+  it('re-reads the participant filter at once when the events panel changed something', async () => {
+    const anna = { id: 'anna', name: 'Anna K', consent: true, indexed: true, error: null, photos: 3 };
+    const carl = { id: 'carl', name: 'Carl', consent: true, indexed: true, error: null, photos: 0 };
+    const answers = [[anna], [carl]];
+    const api = fakeApi({ participants: vi.fn<Api['participants']>(async () => answers.shift() ?? []) });
+    const studio = new Studio(api, 60_000);
+    const stop = await studio.start();
+    await studio.gallery.setView({ filter: { kind: 'participant', id: 'anna' } });
+    vi.clearAllMocks();
+    await studio.eventsChanged(); // no timer: the photographer waits on it
+    expect(api.participants).toHaveBeenCalledTimes(1);
+    expect(studio.participants).toEqual([carl]);
+    expect(api.tileChanges).toHaveBeenCalledTimes(1);
+    // Anna is not in the (new) active event: the filter goes back to everyone.
+    expect(studio.gallery.view.filter).toEqual({ kind: 'all' });
+    expect(api.tiles).toHaveBeenCalledWith(expect.objectContaining({ filter: { kind: 'all' } }));
+    stop();
+  });
+
+  it('keeps a participant filter whose participant is still there', async () => {
+    const anna = { id: 'anna', name: 'Anna K', consent: true, indexed: true, error: null, photos: 3 };
+    const api = fakeApi({ participants: vi.fn<Api['participants']>(async () => [anna]) });
+    const studio = new Studio(api, 60_000);
+    const stop = await studio.start();
+    await studio.gallery.setView({ filter: { kind: 'participant', id: 'anna' } });
+    await studio.eventsChanged();
+    expect(studio.gallery.view.filter).toEqual({ kind: 'participant', id: 'anna' });
     stop();
   });
 

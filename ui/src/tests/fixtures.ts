@@ -1,7 +1,11 @@
 // Test data in the engine's wire format, and a recording fake of the shell's IPC.
 import { mockConvertFileSrc, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
+import { vi } from 'vitest';
+import type { Api } from '../lib/api';
 import type { ActivityDto } from '../lib/bindings/ActivityDto';
+import type { EventDto } from '../lib/bindings/EventDto';
 import type { ImportReport } from '../lib/bindings/ImportReport';
+import type { ParticipantDto } from '../lib/bindings/ParticipantDto';
 import type { PhotoDetailDto } from '../lib/bindings/PhotoDetailDto';
 import type { PhotoDto } from '../lib/bindings/PhotoDto';
 import type { QueueStats } from '../lib/bindings/QueueStats';
@@ -11,6 +15,7 @@ import type { TileDto } from '../lib/bindings/TileDto';
 import type { TilePage } from '../lib/bindings/TilePage';
 import type { TileQuery } from '../lib/bindings/TileQuery';
 import type { WatchedFolderDto } from '../lib/bindings/WatchedFolderDto';
+import type { EventsApi } from '../lib/events.svelte';
 import { compareTiles, cursorOf, matchesFilter } from '../lib/tiles';
 
 export function stats(photos: number, failed = 0, pending = 0): Stats {
@@ -135,6 +140,85 @@ export function report(overrides: Partial<ImportReport> = {}): ImportReport {
   };
 }
 
+export function event(id: string, overrides: Partial<EventDto> = {}): EventDto {
+  return { id, name: id, collection: `findme-${id}`, threshold: 80, active: false, closed: false, ...overrides };
+}
+
+export function participant(id: string, overrides: Partial<ParticipantDto> = {}): ParticipantDto {
+  return { id, name: id, consent: true, indexed: true, error: null, photos: 0, ...overrides };
+}
+
+/** Events and participants the way the engine keeps them (see crates/engine/src/people.rs). */
+export interface EventsBackend {
+  events: EventDto[];
+  /** Participants by event id. */
+  participants: Record<string, ParticipantDto[]>;
+}
+
+/** The engine's answers to the events commands, over `state` (changed in place). */
+export function eventsEngine(state: EventsBackend) {
+  const find = (id: string) => {
+    const e = state.events.find((x) => x.id === id);
+    if (!e) throw `no event ${id}`;
+    return e;
+  };
+  const member = (event: string, id: string) => {
+    const p = (state.participants[event] ?? []).find((x) => x.id === id);
+    if (!p) throw `no participant ${id} in event ${event}`;
+    return p;
+  };
+  return {
+    events: (): EventDto[] => state.events.map((e) => ({ ...e })),
+    createEvent: (id: string, name: string, threshold: number | null): EventDto => {
+      if (!state.events.some((e) => e.id === id)) {
+        const first = !state.events.some((e) => e.active);
+        state.events.push(event(id, { name, threshold: threshold ?? 80, active: first }));
+      }
+      return { ...find(id) };
+    },
+    useEvent: (id: string): null => {
+      if (find(id).closed) throw `the event ${id} is closed: create a new event`;
+      for (const e of state.events) e.active = e.id === id;
+      return null;
+    },
+    closeEvent: (id: string): EventDto => {
+      find(id).closed = true;
+      return { ...find(id) };
+    },
+    eventParticipants: (eventId: string): ParticipantDto[] => (state.participants[eventId] ?? []).map((p) => ({ ...p })),
+    removeParticipant: (eventId: string, id: string): null => {
+      member(eventId, id);
+      state.participants[eventId] = (state.participants[eventId] ?? []).filter((p) => p.id !== id);
+      return null;
+    },
+    setConsent: (eventId: string, id: string, consent: boolean): ParticipantDto => {
+      const p = member(eventId, id);
+      p.consent = consent;
+      if (!consent) p.indexed = false;
+      return { ...p };
+    },
+  };
+}
+
+/** The events commands as recording fakes over `eventsEngine(state)`. */
+export function fakeEventsApi(state: EventsBackend, overrides: Partial<EventsApi> = {}) {
+  const engine = eventsEngine(state);
+  return {
+    events: vi.fn<Api['events']>(async () => engine.events()),
+    createEvent: vi.fn<Api['createEvent']>(async (id, name, threshold) => engine.createEvent(id, name, threshold)),
+    useEvent: vi.fn<Api['useEvent']>(async (id) => {
+      engine.useEvent(id);
+    }),
+    closeEvent: vi.fn<Api['closeEvent']>(async (id) => engine.closeEvent(id)),
+    eventParticipants: vi.fn<Api['eventParticipants']>(async (e) => engine.eventParticipants(e)),
+    removeParticipant: vi.fn<Api['removeParticipant']>(async (e, id) => {
+      engine.removeParticipant(e, id);
+    }),
+    setConsent: vi.fn<Api['setConsent']>(async (e, id, consent) => engine.setConsent(e, id, consent)),
+    ...overrides,
+  };
+}
+
 export interface Backend {
   /** Every tile in the catalog (the fake pages and filters them). */
   tiles: TileDto[];
@@ -149,6 +233,8 @@ export interface Backend {
   calls: { cmd: string; args: Record<string, unknown> }[];
   /** Picked by the mocked native folder dialog. */
   picked: string[] | string | null;
+  /** The events and their participants (the events panel's commands). */
+  matching: EventsBackend;
 }
 
 /** Installs a fake shell: commands answer from `backend`, events are mocked. */
@@ -163,8 +249,10 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
     importReport: report(),
     calls: [],
     picked: null,
+    matching: { events: [], participants: {} },
     ...initial,
   };
+  const engine = eventsEngine(backend.matching);
   mockWindows('main');
   mockConvertFileSrc('linux');
   mockIPC(
@@ -186,8 +274,11 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
         case 'activity':
           return backend.activity;
         case 'failures':
-        case 'participants':
           return [];
+        case 'participants': {
+          const active = backend.matching.events.find((e) => e.active);
+          return active ? engine.eventParticipants(active.id) : [];
+        }
         case 'watched_folders':
           return backend.folders;
         case 'add_watched_folder': {
@@ -201,6 +292,20 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
         case 'import_paths':
         case 'import_card':
           return backend.importReport;
+        case 'events':
+          return engine.events();
+        case 'create_event':
+          return engine.createEvent(String(args.id), String(args.name), args.threshold as number | null);
+        case 'use_event':
+          return engine.useEvent(String(args.id));
+        case 'close_event':
+          return engine.closeEvent(String(args.id));
+        case 'event_participants':
+          return engine.eventParticipants(String(args.event));
+        case 'remove_participant':
+          return engine.removeParticipant(String(args.event), String(args.id));
+        case 'set_consent':
+          return engine.setConsent(String(args.event), String(args.id), Boolean(args.consent));
         case 'plugin:dialog|open':
           return backend.picked;
         default:

@@ -1,0 +1,200 @@
+// The events panel's state: the events, the active event's participants, and the
+// confirmation being asked. It talks to the shell only through `EventsApi`, so tests
+// hand it a fake; after every change it calls `onChanged` (the studio refreshes its
+// participant filter and the tiles).
+import { errorMessage, type Api } from './api';
+import type { EventDto } from './bindings/EventDto';
+import type { ParticipantDto } from './bindings/ParticipantDto';
+
+export type EventsApi = Pick<
+  Api,
+  'events' | 'createEvent' | 'useEvent' | 'closeEvent' | 'eventParticipants' | 'removeParticipant' | 'setConsent'
+>;
+
+/** What the panel asks before doing something that cannot be undone. */
+export type Confirmation =
+  | { kind: 'close'; event: EventDto }
+  | { kind: 'remove'; event: string; participant: ParticipantDto };
+
+/** The words of the close confirmation (the engine's contract, said plainly). */
+export const CLOSE_WARNING =
+  "Closing deletes this event's face collection at the face service, and nothing more is matched against it. " +
+  'The matches found so far stay. A closed event cannot be reopened.';
+
+/** Same rule as the engine's ids (they end up in file and collection names). */
+const ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+
+export class Events {
+  list = $state<EventDto[]>([]);
+  /** The active event's participants. */
+  participants = $state<ParticipantDto[]>([]);
+  /** True once the first load answered (avoids flashing the empty state). */
+  loaded = $state(false);
+  /** An action is running: the panel's buttons wait. */
+  busy = $state(false);
+  /** The last error, in words for the photographer (cleared by the next success). */
+  error = $state<string | null>(null);
+  confirmation = $state<Confirmation | null>(null);
+  /** Events whose face collection could not be deleted: closing again retries. */
+  closeFailed = $state<string[]>([]);
+
+  readonly #api: EventsApi;
+  readonly #onChanged: () => Promise<void> | void;
+  #loadSeq = 0;
+
+  constructor(api: EventsApi, onChanged: () => Promise<void> | void = () => {}) {
+    this.#api = api;
+    this.#onChanged = onChanged;
+  }
+
+  get active(): EventDto | null {
+    return this.list.find((e) => e.active) ?? null;
+  }
+
+  /** Reads the events, then the active event's participants. */
+  async load(): Promise<void> {
+    const seq = ++this.#loadSeq;
+    let list: EventDto[];
+    try {
+      list = await this.#api.events();
+    } catch (err) {
+      if (seq === this.#loadSeq) this.error = `Could not read the events: ${errorMessage(err)}`;
+      return;
+    }
+    if (seq !== this.#loadSeq) return; // a newer load already answered
+    this.list = list;
+    const active = list.find((e) => e.active);
+    let participants: ParticipantDto[] = [];
+    if (active) {
+      try {
+        participants = await this.#api.eventParticipants(active.id);
+      } catch (err) {
+        if (seq === this.#loadSeq) {
+          this.error = `Could not read the participants of ${active.name}: ${errorMessage(err)}`;
+        }
+        return;
+      }
+    }
+    if (seq !== this.#loadSeq) return;
+    this.participants = participants;
+    this.loaded = true;
+  }
+
+  /**
+   * Creates an event from what was typed (`threshold` blank: the default). Returns
+   * true when it was created, so the form can be cleared.
+   */
+  async create(id: string, name: string, threshold: string): Promise<boolean> {
+    const eventId = id.trim();
+    const eventName = name.trim() || eventId;
+    if (!ID_PATTERN.test(eventId)) {
+      this.error = eventId
+        ? `The event id "${eventId}" may only use letters, digits, '-', '_' and '.' (at most 100).`
+        : 'Type an id for the event first (letters, digits, "-", "_" or ".").';
+      return false;
+    }
+    let similarity: number | null = null;
+    if (threshold.trim() !== '') {
+      similarity = Number(threshold.trim());
+      if (!Number.isFinite(similarity) || similarity < 0 || similarity > 100) {
+        this.error = 'The similarity threshold is a number from 0 to 100 (leave it empty for 80).';
+        return false;
+      }
+    }
+    if (this.list.some((e) => e.id === eventId)) {
+      this.error = `There already is an event "${eventId}".`;
+      return false;
+    }
+    return this.#run(`Could not create the event "${eventId}"`, async () => {
+      await this.#api.createEvent(eventId, eventName, similarity);
+    });
+  }
+
+  /** Makes `id` the active event. */
+  use(id: string): Promise<boolean> {
+    return this.#run(`Could not use the event "${id}"`, () => this.#api.useEvent(id));
+  }
+
+  /** Asks before closing an event (see CLOSE_WARNING). */
+  askClose(event: EventDto): void {
+    this.confirmation = { kind: 'close', event };
+  }
+
+  /** Asks before removing a participant of the active event. */
+  askRemove(participant: ParticipantDto): void {
+    const event = this.active;
+    if (event) this.confirmation = { kind: 'remove', event: event.id, participant };
+  }
+
+  cancel(): void {
+    this.confirmation = null;
+  }
+
+  /** Does what the confirmation asked about. */
+  async confirm(): Promise<boolean> {
+    const asked = this.confirmation;
+    this.confirmation = null;
+    if (!asked) return false;
+    if (asked.kind === 'close') return this.#close(asked.event.id);
+    return this.#remove(asked.event, asked.participant);
+  }
+
+  /** Gives or withdraws consent; the row shows the engine's answer at once. */
+  async setConsent(participant: ParticipantDto, consent: boolean): Promise<boolean> {
+    const event = this.active;
+    if (!event) return false;
+    const action = consent ? 'give' : 'withdraw';
+    return this.#run(`Could not ${action} the consent of ${participant.name}`, async () => {
+      const updated = await this.#api.setConsent(event.id, participant.id, consent);
+      this.participants = this.participants.map((p) => (p.id === updated.id ? updated : p));
+    });
+  }
+
+  #close(id: string): Promise<boolean> {
+    return this.#run(
+      `Could not close the event "${id}"`,
+      async () => {
+        await this.#api.closeEvent(id);
+        this.closeFailed = this.closeFailed.filter((e) => e !== id);
+      },
+      () => {
+        if (!this.closeFailed.includes(id)) this.closeFailed = [...this.closeFailed, id];
+      },
+    );
+  }
+
+  #remove(event: string, participant: ParticipantDto): Promise<boolean> {
+    return this.#run(`Could not remove ${participant.name}`, async () => {
+      await this.#api.removeParticipant(event, participant.id);
+      this.participants = this.participants.filter((p) => p.id !== participant.id);
+    });
+  }
+
+  /**
+   * Runs one action: errors become `error` (prefixed with what failed); success or
+   * not, the list is read again and the studio told, since a half-done action (an
+   * event closed whose collection could not be deleted) changed things too.
+   */
+  async #run(what: string, action: () => Promise<void>, onError?: () => void): Promise<boolean> {
+    this.busy = true;
+    this.error = null;
+    let ok = true;
+    try {
+      await action();
+    } catch (err) {
+      ok = false;
+      onError?.();
+      this.error = `${what}: ${errorMessage(err)}`;
+    }
+    try {
+      const failed = this.error;
+      await this.load();
+      // Keep the action's error over a later read's success.
+      if (failed) this.error = failed;
+      await this.#onChanged();
+    } finally {
+      this.busy = false;
+    }
+    return ok;
+  }
+}
