@@ -74,6 +74,13 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--") && *a != "quick")
         .collect();
+    // RUST_LOG=findme_faces=info shows the limiter's decisions on stderr.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     println!(
         "| scenario | calls | lower bound | wall | quota used | calls/photo | throttled | failed |"

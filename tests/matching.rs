@@ -362,6 +362,45 @@ async fn closing_an_event_deletes_its_collection_and_matches_nothing_more() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_throttling_delays_but_never_fails_or_doubles_anything() {
+    // 30 % of calls throttled whatever the rate, on top of a 10 TPS quota.
+    let server = findme_rekognition_mock::start(MockConfig {
+        tps: 10.0,
+        throttle_rate: 0.3,
+        ..MockConfig::default()
+    })
+    .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = shoot(&tmp.path().join("photos"), 12, 3);
+    let engine = open_engine(&tmp.path().join("data"), &server, 3).await;
+    engine
+        .import(vec![tmp.path().join("photos")])
+        .await
+        .unwrap();
+    register(&engine, &tmp.path().join("selfies"), "gala").await;
+    let report = engine.match_event(Some("gala")).await.unwrap();
+    assert_eq!(report.failed, 0, "throttling must not spend attempts");
+    assert!(server.stats().throttled_by_quota + report.throttled > 0);
+    let faces: usize = truth.values().map(|p| p.len()).sum();
+    assert_eq!(
+        server.collection_faces("findme-gala").len(),
+        faces + PARTICIPANTS,
+        "every face once, no duplicates"
+    );
+    let got = found(&engine.all_photos().await.unwrap());
+    for (path, people) in &truth {
+        let want: BTreeSet<usize> = people
+            .iter()
+            .copied()
+            .filter(|p| *p < PARTICIPANTS)
+            .collect();
+        assert_eq!(got[&path.to_string_lossy().to_string()], want);
+    }
+    engine.shutdown().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_that_cannot_be_matched_is_quarantined_and_the_rest_go_on() {
     let server = findme_rekognition_mock::start(MockConfig::default()).await;
     let tmp = tempfile::tempdir().unwrap();

@@ -247,14 +247,13 @@ impl Service {
         self.tokens = (self.tokens + elapsed * self.quota).min(self.quota / 4.0);
         self.at = now;
         self.calls += 1;
-        if (self.calls * 7) % 10 < self.background_in_10 {
+        // Like the project's mock (and a busy AWS region): a refused call may
+        // still have spent quota.
+        if self.tokens < 1.0 {
             return true;
         }
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            return false;
-        }
-        true
+        self.tokens -= 1.0;
+        (self.calls * 7) % 10 < self.background_in_10
     }
 }
 
@@ -320,8 +319,7 @@ async fn background_throttling_does_not_starve_the_queue() {
 async fn a_quota_is_still_found_under_background_throttling() {
     let l = Arc::new(limiter(5.0));
     let (accepted, rate) = saturate(l, Service::new(5.0, 3), 180).await;
-    // The service accepts at most 5/s (and only 70 % of what it is sent, so the
-    // rate must settle above the quota to use it).
-    assert!(accepted >= 0.8 * 5.0, "{accepted:.2} calls/s accepted");
+    // The service takes at most 5/s and answers 70 % of those: 3.5/s at best.
+    assert!(accepted >= 0.8 * 3.5, "{accepted:.2} calls/s accepted");
     assert!(rate < 20.0, "rate ran away to {rate:.2}");
 }
