@@ -46,3 +46,4 @@ if [ -f ui/package-lock.json ]; then
   fi
 fi
 echo "setup: ok"
+scripts/models.sh

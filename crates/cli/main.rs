@@ -101,6 +101,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check the on-device face model on labelled photos (DIR/<person>/<photo>):
+    /// true and false match rates at the threshold, and the score distributions.
+    EvalFaces {
+        dir: PathBuf,
+        /// Cosine similarity threshold (default: the matcher's).
+        #[arg(long)]
+        threshold: Option<f32>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -139,6 +149,18 @@ fn main() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    // Needs no catalog: runs without opening (or creating) a data folder.
+    if let Command::EvalFaces {
+        dir,
+        threshold,
+        json,
+    } = cli.command
+    {
+        let evaluation =
+            tokio::task::spawn_blocking(move || findme_engine::evaluate_faces(&dir, threshold))
+                .await??;
+        return output::face_evaluation(&evaluation, json);
+    }
     let data_dir = match cli.data_dir {
         Some(dir) => dir,
         None => findme_engine::default_data_dir()
@@ -240,6 +262,8 @@ async fn execute(engine: &Engine, command: Command) -> Result<()> {
             let report = engine.match_event(event.as_deref()).await?;
             output::match_report(&report, json)
         }
+        // Handled above, before the engine opens.
+        Command::EvalFaces { .. } => Ok(()),
     }
 }
 

@@ -152,3 +152,69 @@ pub fn match_report(report: &findme_engine::MatchReport, as_json: bool) -> Resul
     );
     Ok(())
 }
+
+pub fn face_evaluation(e: &findme_engine::FaceEvaluation, as_json: bool) -> Result<()> {
+    let r = &e.result;
+    if as_json {
+        let dist = |d: &Option<findme_engine::Distribution>| {
+            d.as_ref().map(|d| {
+                serde_json::json!({"count": d.count, "min": d.min, "p5": d.p5, "p50": d.p50,
+                                   "p95": d.p95, "max": d.max})
+            })
+        };
+        let rates = |r: &findme_engine::Rates| {
+            serde_json::json!({"threshold": r.threshold, "true_match_rate": r.true_match_rate,
+                               "false_match_rate": r.false_match_rate,
+                               "genuine_rejected": r.genuine_rejected,
+                               "impostors_accepted": r.impostors_accepted})
+        };
+        let skipped: Vec<_> = e
+            .skipped
+            .iter()
+            .map(|(p, why)| serde_json::json!({"path": p.to_string_lossy(), "reason": why}))
+            .collect();
+        return json(&serde_json::json!({
+            "photos": e.photos, "people": r.labels, "skipped": skipped,
+            "genuine": dist(&r.genuine), "impostor": dist(&r.impostor),
+            "at_threshold": rates(&r.at_threshold), "best": r.best.as_ref().map(rates),
+        }));
+    }
+    println!(
+        "{} photos of {} people ({} skipped)",
+        e.photos,
+        r.labels,
+        e.skipped.len()
+    );
+    for (path, why) in &e.skipped {
+        println!("  skipped: {}: {why}", path.display());
+    }
+    println!("| pairs | count | min | p5 | p50 | p95 | max |");
+    println!("|---|---|---|---|---|---|---|");
+    for (name, d) in [
+        ("same person", &r.genuine),
+        ("different people", &r.impostor),
+    ] {
+        match d {
+            Some(d) => println!(
+                "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                d.count, d.min, d.p5, d.p50, d.p95, d.max
+            ),
+            None => println!("| {name} | 0 | | | | | |"),
+        }
+    }
+    let line = |label: &str, r: &findme_engine::Rates| {
+        println!(
+            "{label} {:.3}: {:.1} % of same-person pairs matched ({} missed), {:.2} % of different-people pairs matched ({})",
+            r.threshold,
+            100.0 * r.true_match_rate,
+            r.genuine_rejected,
+            100.0 * r.false_match_rate,
+            r.impostors_accepted
+        )
+    };
+    line("at threshold", &r.at_threshold);
+    if let Some(best) = &r.best {
+        line("best separating threshold", best);
+    }
+    Ok(())
+}

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod convert;
+mod face_eval;
 mod gallery;
 mod match_run;
 mod matching;
@@ -11,6 +12,8 @@ mod owner;
 mod people;
 mod workers;
 
+pub use face_eval::{evaluate_faces, FaceEvaluation};
+pub use findme_face_model::eval::{Distribution, Evaluation, Rates};
 pub use matching::{MatchBackend, MatchSettings};
 
 pub use gallery::{RenditionError, RenditionKind};

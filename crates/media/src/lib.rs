@@ -17,6 +17,7 @@
 //!   leaves fields `None`, never an error.
 //! - [`render`] makes JPEG thumbnails and previews (decoded once, at the smallest
 //!   size that covers the largest request); see its module for memory and errors.
+//!   [`render_rgb`] gives the upright RGB pixels instead (for face analysis).
 
 mod format;
 #[cfg(test)]
@@ -33,7 +34,10 @@ mod testutil;
 pub use format::{classify_path, Classification, Format, RawKind};
 pub use inspect::{hash_file, inspect_file, Inspection, MediaError, Sha256, StreamHasher};
 pub use metadata::{CaptureTime, Metadata};
-pub use render::{render, RenderError, Rendition, RenditionRequest, RenditionSource, Renditions};
+pub use render::{
+    render, render_rgb, RenderError, Rendition, RenditionRequest, RenditionSource, Renditions,
+    UprightRgb,
+};
 pub use structure::Completeness;
 
 /// Images whose header claims more pixels than this are refused as decompression

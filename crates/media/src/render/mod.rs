@@ -18,11 +18,14 @@
 //!   cut-short data (a truncated JPEG is refused, not drawn half grey),
 //!   [`RenderError::TooLarge`] before any decoding for decompression bombs, and
 //!   [`RenderError::Io`] when the file cannot be read.
+//! - [`render_rgb`] is the same decode, resize and orientation without the JPEG
+//!   encode, for code that analyses pixels (on-device face detection).
 
 mod jpeg;
 mod pixels;
 mod png;
 mod raw;
+mod rgb;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -33,6 +36,7 @@ use std::path::Path;
 use crate::{Format, MAX_PIXELS};
 
 use pixels::Rgb;
+pub use rgb::{render_rgb, UprightRgb};
 
 /// One wanted output: the long edge in pixels (never upscaled; 0 is treated as 1)
 /// and the JPEG quality (1-100; 0 is treated as 1, larger values as 100).
@@ -137,6 +141,20 @@ pub fn render(
             source: RenditionSource::FullDecode,
         });
     };
+    let decoded = decode(path, format, largest)?;
+    let outputs = requests
+        .iter()
+        .map(|request| pixels::produce(&decoded, *request))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Renditions {
+        outputs,
+        source: decoded.source,
+    })
+}
+
+/// Decodes the photo once at the smallest size that covers `largest` (long edge), with
+/// the decoder its format needs; shared by [`render`] and [`render_rgb`].
+fn decode(path: &Path, format: Format, largest: u32) -> Result<Decoded, RenderError> {
     let decoded = match format {
         Format::Jpeg => jpeg::decode_file(path, largest)?,
         Format::Png => png::decode_file(path)?,
@@ -152,16 +170,9 @@ pub fn render(
         source = ?decoded.source,
         decoded = ?(decoded.rgb.width, decoded.rgb.height),
         orientation = decoded.orientation,
-        "decoded for renditions"
+        "decoded"
     );
-    let outputs = requests
-        .iter()
-        .map(|request| pixels::produce(&decoded, *request))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Renditions {
-        outputs,
-        source: decoded.source,
-    })
+    Ok(decoded)
 }
 
 /// Pixels ready to be resized into renditions.

@@ -1,5 +1,6 @@
 //! From decoded pixels to one rendition: SIMD resampling (Lanczos3, as libvips'
-//! thumbnailer), orientation, baseline JPEG encoding.
+//! thumbnailer), orientation, baseline JPEG encoding. [`upright`] (resize + orient)
+//! is shared with `render_rgb`, which stops before the encoding.
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -37,22 +38,28 @@ pub(crate) fn produce(
     decoded: &Decoded,
     request: RenditionRequest,
 ) -> Result<Rendition, RenderError> {
-    let (w, h) = target_size(decoded, request.long_edge);
-    let resized;
-    let stored = if (w, h) == (decoded.rgb.width, decoded.rgb.height) {
-        &decoded.rgb
-    } else {
-        resized = resize(&decoded.rgb, decoded.extent, w, h)?;
-        &resized
-    };
-    let upright = orient(stored, decoded.orientation);
-    let image = upright.as_ref().unwrap_or(stored);
+    let upright = upright(decoded, request.long_edge)?;
+    let image = upright.as_ref().unwrap_or(&decoded.rgb);
     let jpeg = encode(image, request.quality)?;
     Ok(Rendition {
         jpeg,
         width: image.width,
         height: image.height,
     })
+}
+
+/// `decoded` resized to `long_edge` (never upscaled) and turned upright; None when
+/// `decoded.rgb` already is exactly that (right size, orientation 1), so callers use
+/// it as is without a copy.
+pub(crate) fn upright(decoded: &Decoded, long_edge: u32) -> Result<Option<Rgb>, RenderError> {
+    let (w, h) = target_size(decoded, long_edge);
+    if (w, h) == (decoded.rgb.width, decoded.rgb.height) {
+        return Ok(orient(&decoded.rgb, decoded.orientation));
+    }
+    let resized = resize(&decoded.rgb, decoded.extent, w, h)?;
+    Ok(Some(
+        orient(&resized, decoded.orientation).unwrap_or(resized),
+    ))
 }
 
 /// Lanczos3 resampling of the top-left `extent` of `src` to `width`×`height`.
