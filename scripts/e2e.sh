@@ -40,7 +40,9 @@ echo "e2e: gallery browser tests (headless Chromium, built UI)"
 (cd ui && npm run test:browser:built)
 
 echo "e2e: building the app"
-cargo build -p findme-studio
+# The same package set and features as scripts/test.sh's test build, so in CI
+# this reuses every compiled dependency instead of building them again.
+cargo build --workspace --bins --tests --locked --features findme-engine/ts
 TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 export FINDME_STUDIO_BIN="$TARGET_DIR/debug/findme-studio"
 
