@@ -95,7 +95,8 @@ enum Command {
         /// Event id (default: the active event; another one becomes active).
         #[arg(long)]
         event: Option<String>,
-        /// Face service: auto (Rekognition when AWS is configured), rekognition, off.
+        /// Face matcher: auto (Rekognition when AWS is configured, else on-device),
+        /// local (on-device), rekognition, off.
         #[arg(long, env = "FINDME_MATCH_BACKEND", default_value = "auto")]
         backend: String,
         #[arg(long)]
@@ -180,7 +181,7 @@ async fn run(cli: Cli) -> Result<()> {
     }
     if let Command::Match { backend, .. } = &cli.command {
         config.matching.backend = MatchBackend::parse(backend).with_context(|| {
-            format!("unknown --backend {backend}: use auto, rekognition or off")
+            format!("unknown --backend {backend}: use auto, local, rekognition or off")
         })?;
     }
     let engine = Engine::open(config)

@@ -101,7 +101,12 @@ pub fn events(events: &[findme_engine::EventDto], as_json: bool) -> Result<()> {
     }
     for e in events {
         let active = if e.active { " (active)" } else { "" };
-        println!("{}\t{}\tthreshold {}{active}", e.id, e.name, e.threshold);
+        let closed = if e.closed { " (closed)" } else { "" };
+        let backend = e.backend.as_deref().unwrap_or("not matched yet");
+        println!(
+            "{}\t{}\t{backend}\tthreshold {} (on-device {}){active}{closed}",
+            e.id, e.name, e.threshold, e.local_threshold
+        );
     }
     Ok(())
 }

@@ -28,6 +28,15 @@ pub enum EventsCommand {
     },
     /// Match new photos against this event from now on.
     Use { id: String },
+    /// Set the on-device matcher's threshold (cosine similarity 0-1, default 0.40)
+    /// for an event: matches below it go, matches above it are found again from
+    /// the stored face signatures (no photo is decoded again).
+    Threshold {
+        id: String,
+        threshold: f32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Close an event: its face collection is deleted and nothing more is matched
     /// against it (matches found so far stay). Closed events cannot be reopened.
     Close {
@@ -104,6 +113,14 @@ pub async fn events(engine: &Engine, command: EventsCommand) -> Result<()> {
         }
         EventsCommand::List { json } => output::events(&engine.events().await?, json),
         EventsCommand::Use { id } => Ok(engine.use_event(&id).await?),
+        EventsCommand::Threshold {
+            id,
+            threshold,
+            json,
+        } => {
+            let event = engine.set_local_threshold(&id, threshold).await?;
+            output::events(std::slice::from_ref(&event), json)
+        }
         EventsCommand::Close { id, json } => {
             let event = engine.close_event(&id).await?;
             output::events(std::slice::from_ref(&event), json)

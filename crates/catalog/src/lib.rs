@@ -16,6 +16,7 @@
 //!   in the same transaction, so a crash cannot leave a photo without its jobs.
 
 mod error;
+mod face_vectors;
 mod folders;
 mod gallery;
 mod jobs;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::CatalogError;
+pub use face_vectors::{PhotoSignature, SelfieSignature, Signature};
 pub use folders::WatchedFolder;
 pub use gallery::{RenditionRow, TileFilter, TileRow, TileSort};
 pub use jobs::{ClaimedJob, JobKind, KindStats, QueueCounts};

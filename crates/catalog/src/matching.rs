@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use crate::face_vectors::Signature;
 use crate::jobs::{insert_job, JobKind};
 use crate::paths::{from_bytes, to_bytes};
 use crate::{Reader, Result, Writer};
@@ -21,6 +22,11 @@ pub struct EventRow {
     pub collection_state: String,
     pub created_ms: i64,
     pub closed_ms: Option<i64>,
+    /// The backend the event's faces were indexed with ("rekognition", "local"),
+    /// None until the first face is indexed.
+    pub backend: Option<String>,
+    /// Cosine similarity (0-1) at which the on-device matcher accepts a match.
+    pub local_threshold: f32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +54,8 @@ pub struct NewFace {
     pub width: f32,
     pub height: f32,
     pub confidence: f32,
+    /// The face's signature, when the backend computes one on this machine.
+    pub signature: Option<Signature>,
 }
 
 /// A recorded face and, if matched, who it is.
@@ -123,6 +131,9 @@ impl Writer<'_> {
     /// "absent", "ready" or "closed". Closed is final: a job that finishes after
     /// the photographer closed the event cannot reopen it.
     pub fn set_collection_state(&self, event: &str, state: &str) -> Result<()> {
+        if state == "closed" {
+            self.forget_event_signatures(event)?;
+        }
         self.conn.execute(
             "UPDATE events SET collection_state = ?2,
                     closed_ms = CASE WHEN ?2 = 'closed' THEN coalesce(closed_ms, ?3) ELSE closed_ms END
@@ -246,12 +257,22 @@ impl Writer<'_> {
         event: &str,
         id: &str,
         face_id: Option<&str>,
+        signature: Option<&Signature>,
         error: Option<&str>,
     ) -> Result<()> {
         self.conn.execute(
-            "UPDATE participants SET face_id = ?3, index_error = ?4, updated_ms = ?5
+            "UPDATE participants SET face_id = ?3, index_error = ?4, updated_ms = ?5,
+                    embedding = ?6, model_version = ?7
               WHERE event_id = ?1 AND id = ?2",
-            params![event, id, face_id, error, self.now_ms],
+            params![
+                event,
+                id,
+                face_id,
+                error,
+                self.now_ms,
+                signature.map(|s| &s.embedding),
+                signature.map(|s| &s.model_version)
+            ],
         )?;
         Ok(())
     }
@@ -259,8 +280,10 @@ impl Writer<'_> {
     /// The participant's face is gone from the collection; drop a removed row.
     pub fn forget_participant_face(&self, event: &str, id: &str) -> Result<()> {
         self.conn.execute(
-            "UPDATE participants SET face_id = NULL, searched_ms = NULL WHERE event_id = ?1 AND id = ?2",
-            params![event, id],
+            "UPDATE participants SET face_id = NULL, searched_ms = NULL, embedding = NULL,
+                    model_version = NULL, updated_ms = ?3
+              WHERE event_id = ?1 AND id = ?2",
+            params![event, id, self.now_ms],
         )?;
         self.conn.execute(
             "DELETE FROM participants WHERE event_id = ?1 AND id = ?2 AND removed_ms IS NOT NULL",
@@ -287,10 +310,12 @@ impl Writer<'_> {
             return Ok(false);
         }
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO photo_faces (event_id, photo_id, face_id, box_left, box_top, box_width, box_height, confidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO photo_faces (event_id, photo_id, face_id, box_left, box_top, box_width, box_height,
+                                      confidence, landmarks, embedding, model_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for f in faces {
+            let sig = f.signature.as_ref();
             stmt.execute(params![
                 event,
                 photo_id,
@@ -299,7 +324,10 @@ impl Writer<'_> {
                 f.top,
                 f.width,
                 f.height,
-                f.confidence
+                f.confidence,
+                sig.map(|s| &s.landmarks),
+                sig.map(|s| &s.embedding),
+                sig.map(|s| &s.model_version)
             ])?;
         }
         if faces.is_empty() {
@@ -378,7 +406,7 @@ impl Writer<'_> {
     }
 
     /// The sync stage must (re)send this photo: one pending outbox row per photo.
-    fn queue_photo_push(&self, event: &str, photo_id: i64) -> Result<()> {
+    pub(crate) fn queue_photo_push(&self, event: &str, photo_id: i64) -> Result<()> {
         let subject = photo_id.to_string();
         self.conn.execute(
             "INSERT INTO outbox (event_id, kind, subject, created_ms)
@@ -399,11 +427,13 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         collection_state: r.get(4)?,
         created_ms: r.get(5)?,
         closed_ms: r.get(6)?,
+        backend: r.get(7)?,
+        local_threshold: r.get(8)?,
     })
 }
 
-const EVENT_COLUMNS: &str =
-    "id, name, collection_id, match_threshold, collection_state, created_ms, closed_ms";
+const EVENT_COLUMNS: &str = "id, name, collection_id, match_threshold, collection_state, \
+     created_ms, closed_ms, backend, local_threshold";
 
 impl Reader<'_> {
     pub fn event(&self, id: &str) -> Result<Option<EventRow>> {

@@ -260,6 +260,23 @@ const MIGRATIONS: &[&str] = &[
         value INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // v4: on-device matching. Each face's signature (embedding) and landmarks, and
+    // the selfie's, stored with the model that made them, so late registrants and
+    // threshold changes are matched from stored vectors without decoding a photo
+    // again. Which backend an event is matched with (face ids of one backend mean
+    // nothing to another), and the on-device matcher's own threshold.
+    r#"
+    ALTER TABLE photo_faces ADD COLUMN landmarks BLOB;
+    ALTER TABLE photo_faces ADD COLUMN embedding BLOB;
+    ALTER TABLE photo_faces ADD COLUMN model_version TEXT;
+    CREATE INDEX photo_faces_with_embedding ON photo_faces (event_id, id) WHERE embedding IS NOT NULL;
+    ALTER TABLE participants ADD COLUMN embedding BLOB;
+    ALTER TABLE participants ADD COLUMN model_version TEXT;
+    -- NULL until the first photo or selfie is indexed: 'rekognition' or 'local'.
+    ALTER TABLE events ADD COLUMN backend TEXT;
+    -- Cosine similarity (0-1) at which the on-device matcher calls two faces one person.
+    ALTER TABLE events ADD COLUMN local_threshold REAL NOT NULL DEFAULT 0.40;
+    "#,
 ];
 
 /// The schema version this build writes.

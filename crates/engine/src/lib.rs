@@ -21,6 +21,7 @@ pub use gallery::{RenditionError, RenditionKind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use findme_catalog::{Catalog, CatalogError, QueueCounts};
 
@@ -453,6 +454,20 @@ async fn matching_starter(settings: &MatchSettings) -> Option<workers::MatchingS
             let settings = settings.clone();
             Some(Box::new(move |catalog, owner: &str, observer| {
                 matching::start(catalog, matcher.clone(), &settings, owner, observer)
+            }))
+        }
+        MatchBackend::Local => {
+            let settings = MatchSettings {
+                // Searching costs nothing here: never hold photos back for a pass.
+                latency_bound: Duration::ZERO,
+                ..settings.clone()
+            };
+            Some(Box::new(move |catalog: Catalog, owner: &str, observer| {
+                let matcher = Arc::new(findme_faces::local::LocalMatcher::new(
+                    catalog.clone(),
+                    settings.local.clone(),
+                ));
+                matching::start(catalog, matcher, &settings, owner, observer)
             }))
         }
         MatchBackend::Auto | MatchBackend::Off => None,

@@ -19,9 +19,11 @@ use tokio::sync::watch;
 /// Which face service matches photos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchBackend {
-    /// Rekognition when an AWS configuration is visible, else none.
+    /// Rekognition when an AWS configuration is visible, else on-device.
     Auto,
     Rekognition,
+    /// On-device (YuNet + SFace): no account, no network.
+    Local,
     /// No matching in this process (match jobs wait).
     Off,
 }
@@ -31,6 +33,7 @@ impl MatchBackend {
         match name.trim().to_ascii_lowercase().as_str() {
             "auto" | "" => Some(MatchBackend::Auto),
             "rekognition" | "aws" => Some(MatchBackend::Rekognition),
+            "local" | "on-device" => Some(MatchBackend::Local),
             "off" | "none" => Some(MatchBackend::Off),
             _ => None,
         }
@@ -46,12 +49,14 @@ pub struct MatchSettings {
     /// The longest a photo waits for its search.
     pub latency_bound: Duration,
     pub rekognition: findme_faces::rekognition::RekognitionConfig,
+    pub local: findme_faces::local::LocalConfig,
 }
 
 impl MatchSettings {
     /// Defaults with the environment's overrides: `FINDME_MATCH_BACKEND`
-    /// (auto, rekognition, off), `PHOTO_QUEUE_WORKERS`, and the AWS settings
-    /// (`AWS_CONCURRENT_REQUESTS`, region, endpoint, credentials chain).
+    /// (auto, rekognition, local, off), `PHOTO_QUEUE_WORKERS`, the AWS settings
+    /// (`AWS_CONCURRENT_REQUESTS`, region, endpoint, credentials chain) and the
+    /// on-device ones (`FINDME_MODELS_DIR`, `FINDME_MIN_FACE_PX`).
     pub fn from_env() -> MatchSettings {
         let backend = std::env::var("FINDME_MATCH_BACKEND")
             .ok()
@@ -67,6 +72,7 @@ impl MatchSettings {
             workers,
             latency_bound: Duration::from_secs(30),
             rekognition: findme_faces::rekognition::RekognitionConfig::from_env(),
+            local: findme_faces::local::LocalConfig::from_env(),
         }
     }
 
@@ -76,7 +82,7 @@ impl MatchSettings {
             MatchBackend::Auto if findme_faces::rekognition::aws_configured() => {
                 MatchBackend::Rekognition
             }
-            MatchBackend::Auto => MatchBackend::Off,
+            MatchBackend::Auto => MatchBackend::Local,
             other => other,
         }
     }

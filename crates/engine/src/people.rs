@@ -52,6 +52,37 @@ impl Engine {
             .collect())
     }
 
+    /// Set the on-device matcher's threshold (cosine similarity, 0-1) for an event.
+    /// On an event matched on this machine, matches now below it go at once and
+    /// the stored signatures are searched again for matches now above it (no photo
+    /// is decoded again). Returns the event.
+    pub async fn set_local_threshold(
+        &self,
+        id: &str,
+        threshold: f32,
+    ) -> Result<EventDto, EngineError> {
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(EngineError::BadRequest(format!(
+                "the on-device threshold is a cosine similarity from 0 to 1 (default {}), not {threshold}",
+                findme_face_model::DEFAULT_MATCH_THRESHOLD
+            )));
+        }
+        self.event(id).await?;
+        let eid = id.to_string();
+        let dropped = self
+            .catalog()
+            .write(move |w| w.set_local_threshold(&eid, threshold))
+            .await?;
+        tracing::info!(
+            event = id,
+            threshold,
+            dropped,
+            "on-device threshold changed"
+        );
+        self.inner.workers.wake();
+        self.event(id).await
+    }
+
     /// Close an event at its end: nothing more is matched against it, and its face
     /// collection is deleted (Rekognition keeps no faces of the guests). Matches
     /// found so far stay in the catalog. Idempotent; a failed deletion is reported
@@ -325,6 +356,8 @@ fn event_dto(e: EventRow, active: Option<&str>) -> EventDto {
         name: e.name,
         collection: e.collection_id,
         threshold: e.match_threshold,
+        local_threshold: e.local_threshold,
+        backend: e.backend,
     }
 }
 

@@ -2,9 +2,10 @@
 //! Rekognition: the collection `findme-<event>`), indexes participants' selfies
 //! and every face of every photo into it, and finds the faces similar to a given
 //! one. Everything above the trait (which photos, which plan, what is recorded) is
-//! backend-neutral, so the on-device matcher plugs in beside Rekognition.
+//! backend-neutral: the on-device matcher ([`local`]) plugs in beside Rekognition.
 
 pub mod limiter;
+pub mod local;
 pub mod pipeline;
 pub mod planner;
 pub mod rekognition;
@@ -24,6 +25,39 @@ pub struct IndexedFace {
     pub height: f32,
     /// Detection confidence, 0-100.
     pub confidence: f32,
+    /// The face's signature, when the backend computes one here (on-device):
+    /// stored in the catalog so later searches need no decoding.
+    pub signature: Option<findme_catalog::Signature>,
+}
+
+/// The picture a backend is given: what [`FaceMatcher::input`] asks for.
+#[derive(Debug, Clone)]
+pub enum FaceImage {
+    /// An upright JPEG (a web service's input).
+    Jpeg(Vec<u8>),
+    /// Upright RGB pixels (an on-device model's input: no encode and decode again).
+    Pixels(findme_media::UprightRgb),
+}
+
+impl FaceImage {
+    /// The JPEG bytes, for backends that only take JPEG.
+    pub fn jpeg(&self) -> Result<&[u8], MatcherError> {
+        match self {
+            FaceImage::Jpeg(bytes) => Ok(bytes),
+            FaceImage::Pixels(_) => Err(MatcherError::BadImage(
+                "this face service needs a JPEG".to_string(),
+            )),
+        }
+    }
+}
+
+/// What picture a backend wants, and how large.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageInput {
+    /// A JPEG within the service's limits (the pipeline's rendition settings).
+    Jpeg,
+    /// Pixels, long edge at most this.
+    Pixels { long_edge: u32 },
 }
 
 /// A face of the event index similar to the searched one.
@@ -68,6 +102,11 @@ pub enum MatcherError {
     /// The event's index does not exist (deleted behind our back): recreate it.
     #[error("the event's face collection does not exist: {0}")]
     MissingIndex(String),
+    /// The backend cannot work on this machine as set up (model file missing or
+    /// damaged, event matched with another backend): the queue pauses until the
+    /// photographer acts on the message.
+    #[error("{0}")]
+    Setup(String),
     #[error("{0}")]
     Other(String),
 }
@@ -75,6 +114,21 @@ pub enum MatcherError {
 /// A face-matching backend. One instance serves every worker: implementations
 /// share their rate limiting and connection pool across calls.
 pub trait FaceMatcher: Send + Sync + 'static {
+    /// The name the catalog ties an event's faces to ("rekognition", "local"):
+    /// face ids of one backend mean nothing to another.
+    fn backend(&self) -> &'static str;
+
+    /// The picture [`index_photo`](Self::index_photo) and
+    /// [`index_selfie`](Self::index_selfie) want.
+    fn input(&self) -> ImageInput {
+        ImageInput::Jpeg
+    }
+
+    /// The similarity (0-100, as in [`SimilarFace`]) a match needs in `event`.
+    fn threshold(&self, event: &findme_catalog::EventRow) -> f32 {
+        event.match_threshold
+    }
+
     /// Create the event's face index if it does not exist (idempotent).
     fn prepare_event(
         &self,
@@ -87,20 +141,20 @@ pub trait FaceMatcher: Send + Sync + 'static {
         collection: &str,
     ) -> impl Future<Output = Result<(), MatcherError>> + Send;
 
-    /// Index a selfie that must show exactly one face; returns its face id.
+    /// Index a selfie that must show exactly one face; returns that face.
     fn index_selfie(
         &self,
         collection: &str,
         external_id: &str,
-        jpeg: &[u8],
-    ) -> impl Future<Output = Result<String, MatcherError>> + Send;
+        image: &FaceImage,
+    ) -> impl Future<Output = Result<IndexedFace, MatcherError>> + Send;
 
     /// Index every face of a photo (up to the backend's limit).
     fn index_photo(
         &self,
         collection: &str,
         external_id: &str,
-        jpeg: &[u8],
+        image: &FaceImage,
     ) -> impl Future<Output = Result<Vec<IndexedFace>, MatcherError>> + Send;
 
     /// Faces of the index similar to `face_id` with similarity ≥ `threshold`,

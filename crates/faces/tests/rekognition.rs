@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use findme_faces::limiter::LimiterConfig;
 use findme_faces::rekognition::{RekognitionConfig, RekognitionMatcher};
-use findme_faces::{FaceMatcher, IndexedFace, MatcherError};
+use findme_faces::{FaceImage, FaceMatcher, IndexedFace, MatcherError};
 use findme_rekognition_mock::synth::{self, SynthFace};
 use findme_rekognition_mock::{start, CredentialRejection, MockConfig, MockServer};
 
@@ -65,6 +65,10 @@ fn calls(server: &MockServer, op: &str) -> u64 {
     server.stats().calls.get(op).copied().unwrap_or(0)
 }
 
+fn jpeg(bytes: impl AsRef<[u8]>) -> FaceImage {
+    FaceImage::Jpeg(bytes.as_ref().to_vec())
+}
+
 fn ids(faces: &[IndexedFace]) -> BTreeSet<String> {
     faces.iter().map(|f| f.face_id.clone()).collect()
 }
@@ -76,7 +80,10 @@ async fn indexes_a_group_photo_and_finds_a_participant_in_it() {
     m.prepare_event(EV).await.expect("prepare");
 
     let (photo_a, truth_a) = group(&[1, 2, 3], 7);
-    let faces_a = m.index_photo(EV, "ph-a", &photo_a).await.expect("index a");
+    let faces_a = m
+        .index_photo(EV, "ph-a", &jpeg(&photo_a))
+        .await
+        .expect("index a");
     assert_eq!(faces_a.len(), 3);
     for t in &truth_a {
         let want = t.bounding_box(1280, 720);
@@ -92,13 +99,17 @@ async fn indexes_a_group_photo_and_finds_a_participant_in_it() {
         assert_eq!(persons(&server, EV)[&found.face_id], t.person);
     }
     let (photo_b, _) = group(&[4, 2], 8);
-    let faces_b = m.index_photo(EV, "ph-b", &photo_b).await.expect("index b");
+    let faces_b = m
+        .index_photo(EV, "ph-b", &jpeg(&photo_b))
+        .await
+        .expect("index b");
     assert_eq!(faces_b.len(), 2);
 
     let selfie = m
-        .index_selfie(EV, "p-anna", &synth::selfie(2))
+        .index_selfie(EV, "p-anna", &jpeg(synth::selfie(2)))
         .await
-        .expect("selfie");
+        .expect("selfie")
+        .face_id;
     let who = persons(&server, EV);
     assert_eq!(who[&selfie], 2);
     let similar = m.search_face(EV, &selfie, 80.0, 100).await.expect("search");
@@ -298,7 +309,7 @@ async fn a_stall_past_the_call_timeout_is_unavailable() {
     let (photo, _) = group(&[5], 1);
     let t = Instant::now();
     let err = m
-        .index_photo(EV, "ph-stall", &photo)
+        .index_photo(EV, "ph-stall", &jpeg(&photo))
         .await
         .expect_err("stalled");
     assert!(matches!(err, MatcherError::Unavailable(_)), "{err:?}");
@@ -353,7 +364,7 @@ async fn unusable_images_are_bad_images() {
     m.prepare_event(EV).await.expect("prepare");
 
     let err = m
-        .index_photo(EV, "ph-x", b"GIF89a definitely not a jpeg")
+        .index_photo(EV, "ph-x", &jpeg(b"GIF89a definitely not a jpeg"))
         .await
         .expect_err("format");
     assert!(
@@ -363,14 +374,17 @@ async fn unusable_images_are_bad_images() {
 
     let tiny = synth::photo(40, 40, &[], 3);
     let err = m
-        .index_selfie(EV, "p-x", &tiny)
+        .index_selfie(EV, "p-x", &jpeg(&tiny))
         .await
         .expect_err("too small");
     assert!(matches!(err, MatcherError::BadImage(_)), "{err:?}");
 
     let (photo, _) = group(&[1], 2);
     server.update_config(|c| c.max_image_bytes = photo.len() - 1);
-    let err = m.index_photo(EV, "ph-x", &photo).await.expect_err("size");
+    let err = m
+        .index_photo(EV, "ph-x", &jpeg(&photo))
+        .await
+        .expect_err("size");
     assert!(
         matches!(&err, MatcherError::BadImage(msg) if msg.contains("too large")),
         "{err:?}"
@@ -387,7 +401,7 @@ async fn a_selfie_needs_exactly_one_face() {
 
     let empty = synth::photo(480, 640, &[], 11);
     assert_eq!(
-        m.index_selfie(EV, "p-empty", &empty).await,
+        m.index_selfie(EV, "p-empty", &jpeg(&empty)).await,
         Err(MatcherError::NoFace)
     );
 
@@ -399,7 +413,7 @@ async fn a_selfie_needs_exactly_one_face() {
         12,
     );
     assert_eq!(
-        m.index_selfie(EV, "p-two", &two).await,
+        m.index_selfie(EV, "p-two", &jpeg(&two)).await,
         Err(MatcherError::SeveralFaces(2))
     );
     assert!(
@@ -412,9 +426,10 @@ async fn a_selfie_needs_exactly_one_face() {
     let main = synth::selfie_face(6);
     let crowd = synth::photo(480, 640, &[main, face(7, 10, 20, 60)], 13);
     let id = m
-        .index_selfie(EV, "p-six", &crowd)
+        .index_selfie(EV, "p-six", &jpeg(&crowd))
         .await
-        .expect("one main face");
+        .expect("one main face")
+        .face_id;
     assert_eq!(persons(&server, EV), BTreeMap::from([(id, 6)]));
     server.shutdown().await;
 }
@@ -432,12 +447,15 @@ async fn a_collection_deleted_behind_our_back_is_recreated() {
     assert!(server.collections().is_empty());
 
     let (photo, _) = group(&[1, 2], 4);
-    let err = m.index_photo(EV, "ph-1", &photo).await.expect_err("gone");
+    let err = m
+        .index_photo(EV, "ph-1", &jpeg(&photo))
+        .await
+        .expect_err("gone");
     assert!(matches!(err, MatcherError::MissingIndex(_)), "{err:?}");
     m.prepare_event(EV).await.expect("recreate");
     assert_eq!(calls(&server, "CreateCollection"), 2);
     assert_eq!(
-        m.index_photo(EV, "ph-1", &photo)
+        m.index_photo(EV, "ph-1", &jpeg(&photo))
             .await
             .expect("index")
             .len(),
@@ -459,8 +477,8 @@ async fn faces_are_found_by_tag_and_deleted() {
     m.prepare_event(EV).await.expect("prepare");
     let (a, _) = group(&[1, 2, 3], 5);
     let (b, _) = group(&[4, 5], 6);
-    let faces_a = m.index_photo(EV, "ph-a", &a).await.expect("a");
-    let faces_b = m.index_photo(EV, "ph-b", &b).await.expect("b");
+    let faces_a = m.index_photo(EV, "ph-a", &jpeg(&a)).await.expect("a");
+    let faces_b = m.index_photo(EV, "ph-b", &jpeg(&b)).await.expect("b");
 
     let found = m.find_faces(EV, "ph-a").await.expect("find");
     assert_eq!(ids(&found), ids(&faces_a));

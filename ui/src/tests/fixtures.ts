@@ -141,7 +141,7 @@ export function report(overrides: Partial<ImportReport> = {}): ImportReport {
 }
 
 export function event(id: string, overrides: Partial<EventDto> = {}): EventDto {
-  return { id, name: id, collection: `findme-${id}`, threshold: 80, active: false, closed: false, ...overrides };
+  return { id, name: id, collection: `findme-${id}`, threshold: 80, local_threshold: 0.4, backend: null, active: false, closed: false, ...overrides };
 }
 
 export function participant(id: string, overrides: Partial<ParticipantDto> = {}): ParticipantDto {

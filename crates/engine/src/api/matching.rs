@@ -18,8 +18,14 @@ pub struct EventDto {
     pub name: String,
     /// The Rekognition collection of the event (`findme-<id>`).
     pub collection: String,
-    /// Minimum similarity (0-100) for a face to count as a participant.
+    /// Minimum similarity (0-100) for a face to count as a participant
+    /// (Rekognition).
     pub threshold: f32,
+    /// Minimum cosine similarity (0-1) of the on-device matcher.
+    pub local_threshold: f32,
+    /// The backend the event's faces are indexed with ("rekognition", "local");
+    /// null until the first face is indexed. An event stays with its backend.
+    pub backend: Option<String>,
     /// New photos are matched against this event.
     pub active: bool,
     pub closed: bool,

@@ -17,7 +17,7 @@ use findme_jobs::JobError;
 use findme_media::{render, Format, RenderError, RenditionRequest};
 use tokio::sync::Notify;
 
-use crate::{FaceMatcher, MatcherError};
+use crate::{FaceImage, FaceMatcher, ImageInput, MatcherError};
 
 pub use participant_job::ParticipantJobs;
 pub use photo_job::MatchJobs;
@@ -93,6 +93,18 @@ impl<M: FaceMatcher> Matching<M> {
 
     /// Create the event's index once; remember it in the catalog.
     pub(crate) async fn ensure_collection(&self, event: &EventRow) -> Result<(), MatcherError> {
+        let backend = self.matcher.backend();
+        if event.backend.as_deref() != Some(backend) {
+            let id = event.id.clone();
+            let tied = self
+                .catalog
+                .write(move |w| w.claim_event_backend(&id, backend))
+                .await
+                .map_err(|e| MatcherError::Other(e.to_string()))?;
+            if let Some(other) = tied.filter(|b| b != backend) {
+                return Err(other_backend(event, &other, backend));
+            }
+        }
         self.matcher.prepare_event(&event.collection_id).await?;
         if event.collection_state != "ready" {
             let id = event.id.clone();
@@ -115,6 +127,7 @@ impl<M: FaceMatcher> Matching<M> {
     /// sees them): what was counted since the last save. The snapshot is shared,
     /// so concurrent jobs never count one call twice.
     pub(crate) async fn save_counters(&self) {
+        let prefix = self.matcher.backend();
         let deltas = {
             let Ok(mut saved) = self.saved_stats.lock() else {
                 return;
@@ -125,13 +138,13 @@ impl<M: FaceMatcher> Matching<M> {
                 .iter()
                 .map(|(op, n)| {
                     let before = saved.calls.get(op).copied().unwrap_or(0);
-                    (format!("rekognition.calls.{op}"), n.saturating_sub(before))
+                    (format!("{prefix}.calls.{op}"), n.saturating_sub(before))
                 })
                 .filter(|(_, n)| *n > 0)
                 .collect();
             let throttled = now.throttled.saturating_sub(saved.throttled);
             if throttled > 0 {
-                deltas.push(("rekognition.throttled".into(), throttled));
+                deltas.push((format!("{prefix}.throttled"), throttled));
             }
             *saved = now;
             deltas
@@ -144,20 +157,62 @@ impl<M: FaceMatcher> Matching<M> {
         }
     }
 
-    /// A JPEG of `paths` (any readable one) within the service's limits: upright,
-    /// `rendition_edge` long, re-encoded smaller until it fits in the byte limit.
-    pub(crate) async fn rendition(
+    /// The picture of `paths` (any readable one) the matcher wants: a JPEG within
+    /// the service's limits (upright, `rendition_edge` long, re-encoded smaller
+    /// until it fits the byte limit), or upright pixels decoded once.
+    pub(crate) async fn image(
         &self,
         format: Format,
         paths: Vec<PathBuf>,
-    ) -> Result<Vec<u8>, JobError> {
+    ) -> Result<FaceImage, JobError> {
         let config = self.config.clone();
-        tokio::task::spawn_blocking(move || rendition_blocking(format, &paths, &config))
-            .await
-            .map_err(|e| JobError::Retry {
-                reason: format!("render task failed: {e}"),
-                after: None,
-            })?
+        let input = self.matcher.input();
+        tokio::task::spawn_blocking(move || match input {
+            ImageInput::Jpeg => rendition_blocking(format, &paths, &config).map(FaceImage::Jpeg),
+            ImageInput::Pixels { long_edge } => {
+                pixels_blocking(format, &paths, long_edge).map(FaceImage::Pixels)
+            }
+        })
+        .await
+        .map_err(|e| JobError::Retry {
+            reason: format!("render task failed: {e}"),
+            after: None,
+        })?
+    }
+}
+
+/// Upright pixels of the first readable path, long edge at most `long_edge`.
+fn pixels_blocking(
+    format: Format,
+    paths: &[PathBuf],
+    long_edge: u32,
+) -> Result<findme_media::UprightRgb, JobError> {
+    let mut missing = "no file is known for it".to_string();
+    for path in paths {
+        match findme_media::render_rgb(path, format, long_edge) {
+            Ok(pixels) => return Ok(pixels),
+            Err(RenderError::Io(e)) => missing = format!("{}: {e}", path.display()),
+            Err(e) => return Err(cannot_match(e)),
+        }
+    }
+    Err(original_unavailable(&missing))
+}
+
+fn cannot_match(e: RenderError) -> JobError {
+    match e {
+        RenderError::NoPreview(reason)
+        | RenderError::Corrupt(reason)
+        | RenderError::TooLarge(reason) => {
+            JobError::Fail(format!("cannot match this photo: {reason}"))
+        }
+        RenderError::Io(e) => JobError::Fail(format!("cannot match this photo: {e}")),
+    }
+}
+
+fn original_unavailable(missing: &str) -> JobError {
+    JobError::Retry {
+        reason: format!("the original file is not available ({missing})"),
+        after: Some(Duration::from_secs(60)),
     }
 }
 
@@ -200,19 +255,21 @@ fn rendition_blocking(
                     missing = format!("{}: {e}", path.display());
                     break;
                 }
-                Err(RenderError::NoPreview(reason)) => {
-                    return Err(JobError::Fail(format!("cannot match this photo: {reason}")))
-                }
-                Err(RenderError::Corrupt(reason)) | Err(RenderError::TooLarge(reason)) => {
-                    return Err(JobError::Fail(format!("cannot match this photo: {reason}")))
-                }
+                Err(e) => return Err(cannot_match(e)),
             }
         }
     }
-    Err(JobError::Retry {
-        reason: format!("the original file is not available ({missing})"),
-        after: Some(Duration::from_secs(60)),
-    })
+    Err(original_unavailable(&missing))
+}
+
+/// Face ids of one backend mean nothing to another: an event stays with the
+/// backend that indexed it first.
+pub(crate) fn other_backend(event: &EventRow, other: &str, backend: &str) -> MatcherError {
+    MatcherError::Setup(format!(
+        "the event \"{}\" was matched with {other}: match it with --backend {other} \
+         (or the same setting in the app), or create a new event to match with {backend}",
+        event.name
+    ))
 }
 
 /// What a job does after a matcher error.
@@ -229,7 +286,7 @@ pub(crate) fn job_error(err: MatcherError) -> JobError {
                 after: None,
             }
         }
-        MatcherError::Credentials(_) => JobError::Pause(err.to_string()),
+        MatcherError::Credentials(_) | MatcherError::Setup(_) => JobError::Pause(err.to_string()),
         MatcherError::BadImage(_) | MatcherError::NoFace | MatcherError::SeveralFaces(_) => {
             JobError::Fail(err.to_string())
         }

@@ -10,7 +10,7 @@ use findme_jobs::{ClaimedJob, JobError, JobHandler};
 use findme_media::{classify_path, Classification};
 
 use super::{job_error, Matching};
-use crate::{selfie_tag, FaceMatcher, MatcherError};
+use crate::{selfie_tag, FaceMatcher, IndexedFace, MatcherError};
 
 pub struct ParticipantJobs<M> {
     matching: Arc<Matching<M>>,
@@ -86,14 +86,14 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
         let Some(selfie) = p.selfie_path.clone() else {
             let reason = "no selfie yet".to_string();
             m.catalog
-                .write(move |w| w.record_participant_face(&ev, &pid, None, Some(&reason)))
+                .write(move |w| w.record_participant_face(&ev, &pid, None, None, Some(&reason)))
                 .await
                 .map_err(retry)?;
             return Ok(());
         };
         m.ensure_collection(event).await.map_err(job_error)?;
         let tag = selfie_tag(&p.id);
-        let mut adopted = None;
+        let mut adopted: Option<IndexedFace> = None;
         if attempt > 1 {
             let found = m
                 .matcher
@@ -101,7 +101,7 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
                 .await
                 .map_err(job_error)?;
             match found.as_slice() {
-                [one] => adopted = Some(one.face_id.clone()),
+                [one] => adopted = Some(one.clone()),
                 [] => {}
                 several => {
                     let ids: Vec<String> = several.iter().map(|f| f.face_id.clone()).collect();
@@ -123,17 +123,19 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
                     let reason =
                         "the selfie is not a photo FindMe can read (use JPEG or PNG)".to_string();
                     m.catalog
-                        .write(move |w| w.record_participant_face(&ev, &pid, None, Some(&reason)))
+                        .write(move |w| {
+                            w.record_participant_face(&ev, &pid, None, None, Some(&reason))
+                        })
                         .await
                         .map_err(retry)?;
                     return Ok(());
                 };
-                let jpeg = match m.rendition(format, vec![selfie]).await {
-                    Ok(jpeg) => jpeg,
+                let image = match m.image(format, vec![selfie]).await {
+                    Ok(image) => image,
                     Err(JobError::Fail(reason)) => {
                         m.catalog
                             .write(move |w| {
-                                w.record_participant_face(&ev, &pid, None, Some(&reason))
+                                w.record_participant_face(&ev, &pid, None, None, Some(&reason))
                             })
                             .await
                             .map_err(retry)?;
@@ -142,7 +144,7 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
                     Err(e) => return Err(e),
                 };
                 m.matcher
-                    .index_selfie(&event.collection_id, &tag, &jpeg)
+                    .index_selfie(&event.collection_id, &tag, &image)
                     .await
             }
         };
@@ -157,7 +159,15 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
             Err(e) => return Err(job_error(e)),
         };
         m.catalog
-            .write(move |w| w.record_participant_face(&ev, &pid, face.as_deref(), error.as_deref()))
+            .write(move |w| {
+                w.record_participant_face(
+                    &ev,
+                    &pid,
+                    face.as_ref().map(|f| f.face_id.as_str()),
+                    face.as_ref().and_then(|f| f.signature.as_ref()),
+                    error.as_deref(),
+                )
+            })
             .await
             .map_err(retry)?;
         m.indexed.notify_waiters();

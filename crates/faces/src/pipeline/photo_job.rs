@@ -88,10 +88,10 @@ impl<M: FaceMatcher> MatchJobs<M> {
             }
         }
         if faces.is_empty() {
-            let jpeg = m.rendition(format, paths).await?;
+            let image = m.image(format, paths).await?;
             faces = match m
                 .matcher
-                .index_photo(&event.collection_id, &tag, &jpeg)
+                .index_photo(&event.collection_id, &tag, &image)
                 .await
             {
                 Ok(faces) => faces,
@@ -119,6 +119,7 @@ impl<M: FaceMatcher> MatchJobs<M> {
                 width: f.width,
                 height: f.height,
                 confidence: f.confidence,
+                signature: f.signature,
             })
             .collect())
     }

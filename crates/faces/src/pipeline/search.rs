@@ -77,7 +77,7 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
                     continue; // did work: look again at once
                 }
                 Ok(false) => TICK,
-                Err(MatcherError::Credentials(reason)) => {
+                Err(MatcherError::Credentials(reason) | MatcherError::Setup(reason)) => {
                     self.set(|s| s.paused = Some(reason));
                     TICK
                 }
@@ -115,6 +115,10 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
         else {
             return Ok(false);
         };
+        let backend = m.matcher.backend();
+        if let Some(other) = event.backend.as_deref().filter(|b| *b != backend) {
+            return Err(super::other_backend(&event, other, backend));
+        }
         let ev = event.id.clone();
         let now = now_ms();
         let (b, indexing) = m
@@ -232,7 +236,7 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
         };
         let (collection, threshold, max) = (
             event.collection_id.clone(),
-            event.match_threshold,
+            m.matcher.threshold(event),
             m.config.max_results,
         );
         let results: Vec<Result<(String, Vec<SimilarFace>), MatcherError>> =

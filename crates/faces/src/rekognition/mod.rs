@@ -29,7 +29,7 @@ use crate::limiter::RateLimiter;
 mod config;
 mod errors;
 
-use crate::{CallStats, FaceMatcher, IndexedFace, MatcherError, SimilarFace};
+use crate::{CallStats, FaceImage, FaceMatcher, IndexedFace, MatcherError, SimilarFace};
 pub use config::{aws_configured, RekognitionConfig};
 use errors::{classify, Failure};
 
@@ -214,6 +214,10 @@ impl Inner {
 }
 
 impl FaceMatcher for RekognitionMatcher {
+    fn backend(&self) -> &'static str {
+        "rekognition"
+    }
+
     /// Single flight: concurrent callers share one CreateCollection, and once the
     /// collection is known to exist no call is made at all.
     async fn prepare_event(&self, collection: &str) -> Result<(), MatcherError> {
@@ -271,11 +275,17 @@ impl FaceMatcher for RekognitionMatcher {
         &self,
         collection: &str,
         external_id: &str,
-        jpeg: &[u8],
-    ) -> Result<String, MatcherError> {
+        image: &FaceImage,
+    ) -> Result<IndexedFace, MatcherError> {
         let out = self
             .inner
-            .index_faces(collection, external_id, jpeg, 1, QualityFilter::Auto)
+            .index_faces(
+                collection,
+                external_id,
+                image.jpeg()?,
+                1,
+                QualityFilter::Auto,
+            )
             .await?;
         let indexed: Vec<IndexedFace> = out
             .face_records()
@@ -305,11 +315,7 @@ impl FaceMatcher for RekognitionMatcher {
             }
             return Err(MatcherError::SeveralFaces(faces));
         }
-        indexed
-            .into_iter()
-            .next()
-            .map(|f| f.face_id)
-            .ok_or(MatcherError::NoFace)
+        indexed.into_iter().next().ok_or(MatcherError::NoFace)
     }
 
     /// QualityFilter NONE: every detected face counts, blurred ones included.
@@ -317,14 +323,14 @@ impl FaceMatcher for RekognitionMatcher {
         &self,
         collection: &str,
         external_id: &str,
-        jpeg: &[u8],
+        image: &FaceImage,
     ) -> Result<Vec<IndexedFace>, MatcherError> {
         let out = self
             .inner
             .index_faces(
                 collection,
                 external_id,
-                jpeg,
+                image.jpeg()?,
                 MAX_FACES_PER_PHOTO,
                 QualityFilter::None,
             )
@@ -447,5 +453,6 @@ fn indexed_face(face: &Face) -> Option<IndexedFace> {
         width: side(|b| b.width()),
         height: side(|b| b.height()),
         confidence: face.confidence().unwrap_or(0.0),
+        signature: None,
     })
 }

@@ -6,9 +6,19 @@ export type EventDto = { id: string, name: string,
  */
 collection: string, 
 /**
- * Minimum similarity (0-100) for a face to count as a participant.
+ * Minimum similarity (0-100) for a face to count as a participant
+ * (Rekognition).
  */
 threshold: number, 
+/**
+ * Minimum cosine similarity (0-1) of the on-device matcher.
+ */
+local_threshold: number, 
+/**
+ * The backend the event's faces are indexed with ("rekognition", "local");
+ * null until the first face is indexed. An event stays with its backend.
+ */
+backend: string | null, 
 /**
  * New photos are matched against this event.
  */
