@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "create_event",
     "use_event",
     "close_event",
+    "set_local_threshold",
     "event_participants",
     "remove_participant",
     "set_consent",

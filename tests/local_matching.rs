@@ -37,6 +37,23 @@ fn shoot(dir: &Path) {
     ] {
         std::fs::copy(f.join(from), dir.join(to)).unwrap();
     }
+    // A portrait stored sideways with EXIF orientation 6, as phones write them.
+    let upright = image::open(f.join("face_recognition/obama3.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
+        .encode_image(&image::imageops::rotate270(&upright))
+        .unwrap();
+    let sideways = support::exif::Exif {
+        orientation: Some(6),
+        ..support::exif::Exif::default()
+    };
+    std::fs::write(
+        dir.join("IMG_0006.jpg"),
+        support::exif::splice_app1(&jpeg, &sideways.to_tiff()),
+    )
+    .unwrap();
 }
 
 /// File name → participants found in it.
@@ -111,6 +128,7 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
         ("IMG_0003.jpg", none),
         ("IMG_0004.png", none),
         ("IMG_0005.jpg", none),
+        ("IMG_0006.jpg", &["obama"]),
     ]);
     assert_eq!(found(&engine).await, obama_only);
     let event = engine.event("gala").await.unwrap();
@@ -148,6 +166,7 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
         ("IMG_0003.jpg", &["biden"]),
         ("IMG_0004.png", none),
         ("IMG_0005.jpg", none),
+        ("IMG_0006.jpg", &["obama"]),
     ]);
     assert_eq!(found(&engine).await, both);
 
@@ -157,7 +176,9 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
     engine.match_event(Some("gala")).await.unwrap();
     let strict = found(&engine).await;
     assert!(
-        strict["IMG_0001.jpg"].is_empty() && strict["IMG_0002.jpg"].is_empty(),
+        strict["IMG_0001.jpg"].is_empty()
+            && strict["IMG_0002.jpg"].is_empty()
+            && strict["IMG_0006.jpg"].is_empty(),
         "other photos of Barack are below 0.95: {strict:?}"
     );
     engine.set_local_threshold("gala", 0.40).await.unwrap();
@@ -168,7 +189,9 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
     engine.set_consent("gala", "obama", false).await.unwrap();
     engine.match_event(Some("gala")).await.unwrap();
     let withdrawn = found(&engine).await;
-    assert!(withdrawn["IMG_0001.jpg"].is_empty() && withdrawn["IMG_0002.jpg"].is_empty());
+    assert!(["IMG_0001.jpg", "IMG_0002.jpg", "IMG_0006.jpg"]
+        .iter()
+        .all(|f| withdrawn[*f].is_empty()));
     assert_eq!(withdrawn["IMG_0003.jpg"].len(), 1);
     assert_eq!(
         stored_signatures(

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use findme_engine::{CopyOptions, Engine, EngineConfig, MatchBackend};
+use findme_engine::{CopyOptions, Engine, EngineConfig, MatchBackend, Token};
 
 #[derive(Parser)]
 #[command(
@@ -102,6 +102,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Push the event's results to the event server until nothing more can be
+    /// pushed now (the rest stays pending). The token comes from FINDME_TOKEN.
+    Sync {
+        /// Event server base URL, e.g. https://events.example.com.
+        #[arg(long)]
+        server: String,
+        /// Event id (the same on the server and in the catalog).
+        #[arg(long)]
+        event: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the on-device face model on labelled photos (DIR/<person>/<photo>):
     /// true and false match rates at the threshold, and the score distributions.
     EvalFaces {
@@ -167,6 +179,11 @@ async fn run(cli: Cli) -> Result<()> {
         None => findme_engine::default_data_dir()
             .context("no data folder: pass --data-dir or set FINDME_DATA_DIR")?,
     };
+    // Read before opening anything, so a missing token costs nothing. Never printed.
+    let token = match &cli.command {
+        Command::Sync { .. } => Some(sync_token()?),
+        _ => None,
+    };
     let mut config = EngineConfig::new(data_dir);
     if let Command::Watch {
         stable_for,
@@ -187,12 +204,12 @@ async fn run(cli: Cli) -> Result<()> {
     let engine = Engine::open(config)
         .await
         .context("cannot open the catalog")?;
-    let result = execute(&engine, cli.command).await;
+    let result = execute(&engine, cli.command, token).await;
     engine.shutdown().await;
     result
 }
 
-async fn execute(engine: &Engine, command: Command) -> Result<()> {
+async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Result<()> {
     match command {
         Command::Import {
             copy_to,
@@ -263,8 +280,27 @@ async fn execute(engine: &Engine, command: Command) -> Result<()> {
             let report = engine.match_event(event.as_deref()).await?;
             output::match_report(&report, json)
         }
+        Command::Sync {
+            server,
+            event,
+            json,
+        } => {
+            let token = token.context("no token: set FINDME_TOKEN")?;
+            let report = engine.sync(&server, &event, token).await?;
+            output::sync_report(&report, json)
+        }
         // Handled above, before the engine opens.
         Command::EvalFaces { .. } => Ok(()),
+    }
+}
+
+/// The event server's photographer token, from `FINDME_TOKEN`.
+fn sync_token() -> Result<Token> {
+    match std::env::var("FINDME_TOKEN") {
+        Ok(token) if !token.trim().is_empty() => Ok(Token::new(token.trim())),
+        _ => anyhow::bail!(
+            "no event server token: set FINDME_TOKEN to the photographer token of the event"
+        ),
     }
 }
 

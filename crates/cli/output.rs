@@ -70,6 +70,22 @@ pub fn stats(stats: &Stats, as_json: bool) -> Result<()> {
         "queue: {} pending, {} running, {} failed, {} processed of {} enqueued",
         q.pending, q.running, q.failed, q.total_processed, q.total_enqueued
     );
+    let s = &stats.sync;
+    println!(
+        "sync: {} pushed, {} pending, {} failed",
+        s.pushed, s.pending, s.failed
+    );
+    Ok(())
+}
+
+pub fn sync_report(report: &findme_engine::SyncReport, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(report);
+    }
+    println!(
+        "pushed {}  pending {}  failed {}  ({} bytes sent)",
+        report.pushed, report.pending, report.failed, report.bytes
+    );
     Ok(())
 }
 

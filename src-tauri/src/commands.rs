@@ -79,6 +79,19 @@ pub async fn close_event(engine: State<'_, Engine>, id: String) -> CmdResult<Eve
     engine.close_event(&id).await.map_err(to_ui)
 }
 
+/// Sets an event's on-device threshold (cosine 0-1); re-matches from stored signatures.
+#[tauri::command]
+pub async fn set_local_threshold(
+    engine: State<'_, Engine>,
+    id: String,
+    threshold: f32,
+) -> CmdResult<EventDto> {
+    engine
+        .set_local_threshold(&id, threshold)
+        .await
+        .map_err(to_ui)
+}
+
 /// One event's participants, for the events panel.
 #[tauri::command]
 pub async fn event_participants(

@@ -63,6 +63,7 @@ fn run() -> anyhow::Result<()> {
             commands::create_event,
             commands::use_event,
             commands::close_event,
+            commands::set_local_threshold,
             commands::event_participants,
             commands::remove_participant,
             commands::set_consent,
@@ -101,13 +102,28 @@ fn serve_rendition(
     });
 }
 
+/// The face models shipped as app resources (bundle.resources in tauri.conf.json),
+/// unless `FINDME_MODELS_DIR` says otherwise. Debug builds run from the source tree
+/// fall back to its .cache/models (the engine's default).
+fn bundled_models(app: &AppHandle) -> Option<PathBuf> {
+    if std::env::var_os("FINDME_MODELS_DIR").is_some() {
+        return None;
+    }
+    let dir = app.path().resource_dir().ok()?.join("models");
+    dir.is_dir().then_some(dir)
+}
+
 /// Opens the engine, hands it to the commands, and starts the event forwarder and
 /// the folder watchers.
 fn setup(app: &mut App) -> anyhow::Result<()> {
     let data_dir = data_dir(app.handle())?;
     tracing::info!(data_dir = %data_dir.display(), "opening the catalog");
-    let engine = tauri::async_runtime::block_on(Engine::open(EngineConfig::new(data_dir)))
-        .context("opening the catalog")?;
+    let mut config = EngineConfig::new(data_dir);
+    if let Some(models) = bundled_models(app.handle()) {
+        config.matching.local.models_dir = models;
+    }
+    let engine =
+        tauri::async_runtime::block_on(Engine::open(config)).context("opening the catalog")?;
 
     // Subscribe before anything starts so that no early event is lost.
     let rx = engine.subscribe();

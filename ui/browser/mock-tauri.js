@@ -123,6 +123,7 @@ export function installFakeShell(config) {
       { kind: 'match', stats: { ...q0 }, workers: 0, paused: 'No participants yet.' },
     ],
     cache: { files: config.count, bytes: config.count * 28_000, limit_bytes: 5_000_000_000, hits: 900, misses: 100 },
+    matcher: 'local',
   };
 
   const callbacks = new Map();

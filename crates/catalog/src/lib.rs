@@ -21,6 +21,7 @@ mod folders;
 mod gallery;
 mod jobs;
 mod matching;
+mod outbox;
 mod paths;
 mod photos;
 mod pool;
@@ -39,6 +40,7 @@ pub use jobs::{ClaimedJob, JobKind, KindStats, QueueCounts};
 pub use matching::{
     EventRow, FaceRow, FoundMatch, MatchTotals, NewFace, ParticipantRow, SearchBacklog,
 };
+pub use outbox::{OutboxRow, OutboxTotals, PushPhoto, SYNC_BYTES, SYNC_PUSHED};
 pub use photos::{
     CatalogCounts, FileContent, FileRecord, LocationState, PhotoFacts, PhotoRow, PhotoStatus,
     ReadFailure, RecordOutcome,

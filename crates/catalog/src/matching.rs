@@ -210,9 +210,13 @@ impl Writer<'_> {
             return Ok(false);
         }
         self.drop_matches_of(event, id)?;
-        self.conn.execute(
-            "INSERT INTO outbox (event_id, kind, subject, created_ms) VALUES (?1, 'participant_removed', ?2, ?3)",
-            params![event, id, self.now_ms],
+        crate::outbox::insert_outbox(
+            self.conn,
+            event,
+            "participant_removed",
+            id,
+            None,
+            self.now_ms,
         )?;
         self.requeue_participant(event, id)?;
         Ok(true)
@@ -405,16 +409,10 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// The sync stage must (re)send this photo: one pending outbox row per photo.
+    /// The sync stage must (re)send this photo: one pending outbox row per photo
+    /// (a newer change replaces the pending row) and its push job.
     pub(crate) fn queue_photo_push(&self, event: &str, photo_id: i64) -> Result<()> {
-        let subject = photo_id.to_string();
-        self.conn.execute(
-            "INSERT INTO outbox (event_id, kind, subject, created_ms)
-             SELECT ?1, 'photo', ?2, ?3 WHERE NOT EXISTS
-               (SELECT 1 FROM outbox WHERE event_id = ?1 AND kind = 'photo' AND subject = ?2 AND sent_ms IS NULL)",
-            params![event, subject, self.now_ms],
-        )?;
-        Ok(())
+        crate::outbox::queue_photo(self.conn, event, photo_id, self.now_ms)
     }
 }
 

@@ -111,6 +111,7 @@ pub(crate) fn stats(
     counts: CatalogCounts,
     queue: QueueCounts,
     rekognition: RekognitionStats,
+    outbox: findme_catalog::OutboxTotals,
 ) -> Stats {
     Stats {
         catalog: CatalogStats {
@@ -120,6 +121,11 @@ pub(crate) fn stats(
         },
         queue: queue_stats(queue),
         rekognition,
+        sync: SyncStats {
+            pending: outbox.pending,
+            pushed: outbox.sent,
+            failed: outbox.failed,
+        },
     }
 }
 

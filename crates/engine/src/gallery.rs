@@ -167,6 +167,7 @@ pub(crate) async fn activity(engine: &Engine) -> Result<ActivityDto, EngineError
             misses,
         },
         rekognition,
+        matcher: engine.inner.matcher.map(String::from),
     })
 }
 

@@ -10,12 +10,14 @@ mod match_run;
 mod matching;
 mod owner;
 mod people;
+mod sync;
 mod workers;
 
 pub use face_eval::{evaluate_faces, FaceEvaluation};
 pub use findme_face_model::eval::{Distribution, Evaluation, Rates};
 pub use matching::{MatchBackend, MatchSettings};
 
+pub use findme_sync::Token;
 pub use gallery::{RenditionError, RenditionKind};
 
 use std::path::{Path, PathBuf};
@@ -110,6 +112,8 @@ struct Inner {
     watching: AtomicBool,
     /// Job leases taken by this process carry this name (released at shutdown).
     owner: String,
+    /// The face matcher this process runs ("local", "rekognition"), if any.
+    matcher: Option<&'static str>,
 }
 
 impl Engine {
@@ -155,6 +159,11 @@ impl Engine {
                 events,
                 watching: AtomicBool::new(false),
                 owner,
+                matcher: match config.matching.resolved() {
+                    MatchBackend::Local => Some("local"),
+                    MatchBackend::Rekognition => Some("rekognition"),
+                    MatchBackend::Auto | MatchBackend::Off => None,
+                },
             }),
         })
     }
@@ -362,7 +371,7 @@ impl Engine {
 
     pub async fn stats(&self) -> Result<Stats, EngineError> {
         let now = now_ms();
-        let (counts, kinds, rekognition) = self
+        let (counts, kinds, rekognition, outbox) = self
             .inner
             .catalog
             .read(move |r| {
@@ -370,11 +379,12 @@ impl Engine {
                     r.counts()?,
                     r.queue_stats(now)?,
                     convert::rekognition_stats(r)?,
+                    r.outbox_totals(None, now)?,
                 ))
             })
             .await?;
         let queue = QueueCounts::total(kinds.iter().map(|k| &k.counts));
-        Ok(convert::stats(counts, queue, rekognition))
+        Ok(convert::stats(counts, queue, rekognition, outbox))
     }
 
     /// A keyset page of gallery tiles.

@@ -170,6 +170,27 @@ describe('EventsPanel', () => {
     expect(api.removeParticipant).toHaveBeenCalledExactlyOnceWith('wedding', 'ben');
   });
 
+  it('says who matched each event and sets the active event\'s on-device threshold', async () => {
+    const backend = state();
+    backend.events[0] = event('wedding', { name: 'Wedding', active: true, backend: 'local', local_threshold: 0.4 });
+    backend.events[1] = event('gala', { name: 'Gala', threshold: 92.5, backend: 'rekognition' });
+    const { api } = setup(backend);
+    await eventRows(3);
+    const wedding = row('event-row', 'wedding');
+    expect(within(wedding).getByTestId('event-matcher').textContent).toBe('On this computer');
+    expect(within(wedding).getByTestId('event-threshold').textContent).toBe('0.40');
+    const gala = row('event-row', 'gala');
+    expect(within(gala).getByTestId('event-matcher').textContent).toBe('AWS Rekognition');
+    expect(within(gala).getByTestId('event-threshold').textContent).toBe('92.5');
+    expect(within(row('event-row', 'expo')).getByTestId('event-matcher').textContent).toBe('Not matched yet');
+
+    await fireEvent.input(screen.getByTestId('local-threshold'), { target: { value: '0.5' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Set' }));
+    await waitFor(() => expect(within(row('event-row', 'wedding')).getByTestId('event-threshold').textContent).toBe('0.50'));
+    expect(api.setLocalThreshold).toHaveBeenCalledExactlyOnceWith('wedding', 0.5);
+    await waitFor(() => expect((screen.getByTestId('local-threshold') as HTMLInputElement).value).toBe(''));
+  });
+
   it('creates an event from the form and clears it', async () => {
     const { api } = setup();
     await eventRows(3);

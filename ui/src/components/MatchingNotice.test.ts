@@ -17,6 +17,11 @@ describe('MatchingNotice', () => {
     expect(screen.queryByTestId('rekognition-notice')).toBeNull();
   });
 
+  it('stays hidden when faces are matched on this computer (nothing is sent)', () => {
+    render(MatchingNotice, { activity: activity({ matcher: 'local' }) });
+    expect(screen.queryByTestId('rekognition-notice')).toBeNull();
+  });
+
   it('stays hidden when nothing is matched', () => {
     const idle = activity();
     idle.queues = idle.queues.map((q) => (q.kind === 'match' ? { ...q, workers: 0 } : q));

@@ -37,6 +37,7 @@ describe('api wrapper', () => {
     ['create_event', () => api.createEvent('gala', 'Gala', null), { id: 'gala', name: 'Gala', threshold: null }],
     ['use_event', () => api.useEvent('gala'), { id: 'gala' }],
     ['close_event', () => api.closeEvent('gala'), { id: 'gala' }],
+    ['set_local_threshold', () => api.setLocalThreshold('gala', 0.45), { id: 'gala', threshold: 0.45 }],
     ['event_participants', () => api.eventParticipants('gala'), { event: 'gala' }],
     ['remove_participant', () => api.removeParticipant('gala', 'anna'), { event: 'gala', id: 'anna' }],
     ['set_consent', () => api.setConsent('gala', 'anna', false), { event: 'gala', id: 'anna', consent: false }],

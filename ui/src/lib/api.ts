@@ -116,6 +116,14 @@ export function closeEvent(id: string): Promise<EventDto> {
   return invoke<EventDto>('close_event', { id });
 }
 
+/**
+ * Sets the on-device matcher's threshold (cosine similarity 0-1) of an event; an
+ * event matched on this computer is re-matched from stored face signatures.
+ */
+export function setLocalThreshold(id: string, threshold: number): Promise<EventDto> {
+  return invoke<EventDto>('set_local_threshold', { id, threshold });
+}
+
 /** One event's participants (removed ones left out). */
 export function eventParticipants(event: string): Promise<ParticipantDto[]> {
   return invoke<ParticipantDto[]>('event_participants', { event });
@@ -149,6 +157,7 @@ export const api = {
   createEvent,
   useEvent,
   closeEvent,
+  setLocalThreshold,
   eventParticipants,
   removeParticipant,
   setConsent,

@@ -8,8 +8,22 @@ import type { ParticipantDto } from './bindings/ParticipantDto';
 
 export type EventsApi = Pick<
   Api,
-  'events' | 'createEvent' | 'useEvent' | 'closeEvent' | 'eventParticipants' | 'removeParticipant' | 'setConsent'
+  | 'events'
+  | 'createEvent'
+  | 'useEvent'
+  | 'closeEvent'
+  | 'setLocalThreshold'
+  | 'eventParticipants'
+  | 'removeParticipant'
+  | 'setConsent'
 >;
+
+/** Who matches an event's faces, in the photographer's words. */
+export function matcherLabel(backend: string | null): string {
+  if (backend === 'local') return 'On this computer';
+  if (backend === 'rekognition') return 'AWS Rekognition';
+  return 'Not matched yet';
+}
 
 /** What the panel asks before doing something that cannot be undone. */
 export type Confirmation =
@@ -107,6 +121,23 @@ export class Events {
     }
     return this.#run(`Could not create the event "${eventId}"`, async () => {
       await this.#api.createEvent(eventId, eventName, similarity);
+    });
+  }
+
+  /**
+   * Sets the on-device matcher's threshold of an event from what was typed (a cosine
+   * similarity from 0 to 1). Matches below it go at once; matches above it are found
+   * again from the stored face signatures. Returns true when it was set.
+   */
+  async setLocalThreshold(id: string, threshold: string): Promise<boolean> {
+    const text = threshold.trim();
+    const value = Number(text);
+    if (text === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+      this.error = 'The on-device threshold is a number from 0 to 1 (0.40 by default; higher is stricter).';
+      return false;
+    }
+    return this.#run(`Could not change the threshold of "${id}"`, async () => {
+      await this.#api.setLocalThreshold(id, value);
     });
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { event, fakeEventsApi as fakeApi, participant, type EventsBackend } from '../tests/fixtures';
 import type { Api } from './api';
-import { Events } from './events.svelte';
+import { Events, matcherLabel } from './events.svelte';
 
 function twoEvents(): EventsBackend {
   return {
@@ -84,6 +84,29 @@ describe('Events', () => {
     expect(events.list.find((e) => e.id === 'wedding')?.active).toBe(false);
     expect(events.participants.map((p) => p.id)).toEqual(['carl']);
     expect(changed).toHaveBeenCalledTimes(1);
+  });
+
+  it('sets the on-device threshold, refusing what is not a cosine from 0 to 1', async () => {
+    const api = fakeApi(twoEvents());
+    const changed = vi.fn();
+    const events = new Events(api, changed);
+    await events.load();
+    for (const bad of ['', 'strict', '80', '-0.1', '1.5']) {
+      expect(await events.setLocalThreshold('gala', bad)).toBe(false);
+      expect(events.error).toContain('from 0 to 1');
+    }
+    expect(api.setLocalThreshold).not.toHaveBeenCalled();
+    expect(await events.setLocalThreshold('gala', ' 0.55 ')).toBe(true);
+    expect(api.setLocalThreshold).toHaveBeenCalledExactlyOnceWith('gala', 0.55);
+    expect(events.list.find((e) => e.id === 'gala')?.local_threshold).toBe(0.55);
+    expect(events.error).toBeNull();
+    expect(changed).toHaveBeenCalledTimes(1);
+  });
+
+  it('names who matches an event', () => {
+    expect(matcherLabel('local')).toBe('On this computer');
+    expect(matcherLabel('rekognition')).toBe('AWS Rekognition');
+    expect(matcherLabel(null)).toBe('Not matched yet');
   });
 
   it('closes an event only once the confirmation is confirmed', async () => {

@@ -29,6 +29,9 @@ function fakeApi(overrides: Partial<Api> = {}) {
     closeEvent: vi.fn<Api['closeEvent']>(async () => {
       throw new Error('not in these tests');
     }),
+    setLocalThreshold: vi.fn<Api['setLocalThreshold']>(async () => {
+      throw new Error('not in these tests');
+    }),
     eventParticipants: vi.fn<Api['eventParticipants']>(async () => []),
     removeParticipant: vi.fn<Api['removeParticipant']>(async () => {}),
     setConsent: vi.fn<Api['setConsent']>(async () => {

@@ -30,6 +30,7 @@ export function stats(photos: number, failed = 0, pending = 0): Stats {
       workers_active: 0,
     },
     rekognition: { calls: {}, throttled: 0 },
+    sync: { pending: 0, pushed: 0, failed: 0 },
   };
 }
 
@@ -114,6 +115,7 @@ export function activity(overrides: Partial<ActivityDto> = {}): ActivityDto {
       { kind: 'push', stats: queueStats(), workers: 1, paused: 'No event server is set up.' },
     ],
     cache: { files: 0, bytes: 0, limit_bytes: 5_000_000_000, hits: 0, misses: 0 },
+    matcher: 'rekognition',
     ...overrides,
   };
 }
@@ -185,6 +187,11 @@ export function eventsEngine(state: EventsBackend) {
       find(id).closed = true;
       return { ...find(id) };
     },
+    setLocalThreshold: (id: string, threshold: number): EventDto => {
+      if (threshold < 0 || threshold > 1) throw `the on-device threshold is a cosine similarity from 0 to 1, not ${threshold}`;
+      find(id).local_threshold = threshold;
+      return { ...find(id) };
+    },
     eventParticipants: (eventId: string): ParticipantDto[] => (state.participants[eventId] ?? []).map((p) => ({ ...p })),
     removeParticipant: (eventId: string, id: string): null => {
       member(eventId, id);
@@ -210,6 +217,7 @@ export function fakeEventsApi(state: EventsBackend, overrides: Partial<EventsApi
       engine.useEvent(id);
     }),
     closeEvent: vi.fn<Api['closeEvent']>(async (id) => engine.closeEvent(id)),
+    setLocalThreshold: vi.fn<Api['setLocalThreshold']>(async (id, t) => engine.setLocalThreshold(id, t)),
     eventParticipants: vi.fn<Api['eventParticipants']>(async (e) => engine.eventParticipants(e)),
     removeParticipant: vi.fn<Api['removeParticipant']>(async (e, id) => {
       engine.removeParticipant(e, id);
@@ -300,6 +308,8 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
           return engine.useEvent(String(args.id));
         case 'close_event':
           return engine.closeEvent(String(args.id));
+        case 'set_local_threshold':
+          return engine.setLocalThreshold(String(args.id), Number(args.threshold));
         case 'event_participants':
           return engine.eventParticipants(String(args.event));
         case 'remove_participant':

@@ -271,4 +271,7 @@ pub struct ActivityDto {
     /// Face-service calls per operation and throttled calls (absent before any).
     #[cfg_attr(feature = "ts", ts(optional))]
     pub rekognition: Option<super::RekognitionStats>,
+    /// The face matcher this process runs: "local" (on this computer),
+    /// "rekognition", or null (matching off).
+    pub matcher: Option<String>,
 }

@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 
 mod gallery;
 mod matching;
+mod sync;
 
 pub use gallery::*;
 pub use matching::*;
+pub use sync::*;
 
 /// One catalogued photo (one content hash), with every place it is stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -213,6 +215,9 @@ pub struct Stats {
     pub queue: QueueStats,
     /// Face-service calls per operation and throttled calls, all time.
     pub rekognition: RekognitionStats,
+    /// The sync outbox: pushed, pending and failed changes, all events.
+    #[serde(default)]
+    pub sync: SyncStats,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -10,4 +10,9 @@ export type ActivityDto = { queues: Array<QueueActivity>, cache: CacheStats,
 /**
  * Face-service calls per operation and throttled calls (absent before any).
  */
-rekognition?: RekognitionStats, };
+rekognition?: RekognitionStats, 
+/**
+ * The face matcher this process runs: "local" (on this computer),
+ * "rekognition", or null (matching off).
+ */
+matcher: string | null, };

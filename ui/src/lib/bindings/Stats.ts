@@ -2,9 +2,14 @@
 import type { CatalogStats } from "./CatalogStats";
 import type { QueueStats } from "./QueueStats";
 import type { RekognitionStats } from "./RekognitionStats";
+import type { SyncStats } from "./SyncStats";
 
 export type Stats = { catalog: CatalogStats, queue: QueueStats, 
 /**
  * Face-service calls per operation and throttled calls, all time.
  */
-rekognition: RekognitionStats, };
+rekognition: RekognitionStats, 
+/**
+ * The sync outbox: pushed, pending and failed changes, all events.
+ */
+sync: SyncStats, };

@@ -1,0 +1,124 @@
+//! The sync outbox: one pending row per photo with its push job, replaced (new
+//! id, so a higher revision) when the photo changes again before it was sent.
+
+use std::path::PathBuf;
+
+use findme_catalog::{
+    Catalog, FileContent, FileRecord, FoundMatch, JobKind, NewFace, PhotoFacts, PhotoStatus,
+    RecordOutcome,
+};
+
+fn record(sha: &str) -> FileRecord {
+    FileRecord {
+        path: PathBuf::from(format!("/card/{sha}.jpg")),
+        size: 100,
+        mtime_ns: 5,
+        content: FileContent::Photo(Box::new(PhotoFacts {
+            sha256: sha.to_string(),
+            size: 100,
+            format: "jpeg".into(),
+            is_raw: false,
+            status: PhotoStatus::Ok,
+            error: None,
+            captured_at: None,
+            offset_from_exif: false,
+            taken_ms: 1_000,
+            camera_make: Some("Canon".into()),
+            camera_model: Some("Canon EOS R5".into()),
+            camera_serial: None,
+            lens: None,
+            orientation: Some(6),
+            width: Some(40),
+            height: Some(30),
+        })),
+    }
+}
+
+#[tokio::test]
+async fn a_newer_change_replaces_the_pending_row_and_the_old_one_cannot_be_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(&dir.path().join("catalog.sqlite")).unwrap();
+    let photo = match cat.write(|w| w.record_file(&record("aa"))).await.unwrap() {
+        RecordOutcome::Imported { photo_id } => photo_id,
+        other => panic!("{other:?}"),
+    };
+    let face = NewFace {
+        face_id: Some("f1".into()),
+        left: 0.1,
+        top: 0.2,
+        width: 0.3,
+        height: 0.4,
+        confidence: 99.0,
+        signature: None,
+    };
+    let first = cat
+        .write(move |w| {
+            w.create_event("ev", "Ev", 80.0)?;
+            w.upsert_participant("ev", "p1", "P One", None, true)?;
+            w.record_photo_faces("ev", photo, &[face])?;
+            // Searched, nobody found: the photo must be pushed (without faces).
+            w.record_matches("ev", &[], &[photo])?;
+            Ok(())
+        })
+        .await;
+    first.unwrap();
+    let rows = cat.read(|r| r.pending_outbox("ev", 10)).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let old = rows[0].id;
+    let job = cat
+        .read(move |r| r.job_status(JobKind::Push, &old.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(job.map(|j| j.0).as_deref(), Some("pending"));
+
+    let row = cat.read(move |r| r.face_row_of("ev", "f1")).await.unwrap();
+    let found = vec![FoundMatch {
+        participant_id: "p1".into(),
+        face_row: row.unwrap(),
+        confidence: 97.0,
+    }];
+    cat.write(move |w| w.record_matches("ev", &found, &[]))
+        .await
+        .unwrap();
+    let rows = cat.read(|r| r.pending_outbox("ev", 10)).await.unwrap();
+    assert_eq!(rows.len(), 1, "still one pending row per photo");
+    let new = rows[0].id;
+    assert!(new > old, "the newer change has the higher revision");
+    let old_job = cat
+        .read(move |r| r.job_status(JobKind::Push, &old.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(old_job, None, "the replaced row's job is gone");
+
+    assert!(!cat
+        .write(move |w| w.mark_outbox_sent(old, 10))
+        .await
+        .unwrap());
+    let push = cat
+        .read(move |r| r.push_photo("ev", photo))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (push.width, push.height),
+        (Some(30), Some(40)),
+        "upright size"
+    );
+    assert_eq!(push.camera.as_deref(), Some("Canon EOS R5"));
+    assert_eq!(push.matched.len(), 1);
+    assert!(cat
+        .write(move |w| w.mark_outbox_sent(new, 10))
+        .await
+        .unwrap());
+    assert!(!cat
+        .write(move |w| w.mark_outbox_sent(new, 10))
+        .await
+        .unwrap());
+    let totals = cat
+        .read(|r| r.outbox_totals(Some("ev"), i64::MAX))
+        .await
+        .unwrap();
+    assert_eq!((totals.pending, totals.sent, totals.failed), (0, 1, 0));
+    let bytes = cat.read(|r| r.counters("sync.")).await.unwrap();
+    assert_eq!(bytes, vec![("bytes".into(), 10), ("pushed".into(), 1)]);
+}

@@ -1,0 +1,154 @@
+//! `findme sync`: push an event's outbox to the event server until nothing more
+//! can be pushed now, then report.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use findme_jobs::{Observer, WorkerPool};
+use findme_sync::{ClientError, EventClient, Token};
+
+use crate::{now_ms, Engine, EngineError, EngineEvent, SyncReport};
+
+/// How often the waiting loop looks without being woken (retries coming due,
+/// jobs another process settles).
+const LOOK_AGAIN: Duration = Duration::from_millis(250);
+
+impl Engine {
+    /// Push the outbox of `event` to the event server at `server` with `token`.
+    ///
+    /// Returns when every pending change is pushed, failed for good, or waiting
+    /// for something that is not there now (server unreachable, original
+    /// offline): a venue without network gets an answer with everything
+    /// `pending`, never a hang. A refused token is an error with the server's
+    /// reason, and nothing is marked sent.
+    pub async fn sync(
+        &self,
+        server: &str,
+        event: &str,
+        token: Token,
+    ) -> Result<SyncReport, EngineError> {
+        let ev = event.to_string();
+        if self.catalog().read(move |r| r.event(&ev)).await?.is_none() {
+            return Err(EngineError::BadRequest(format!(
+                "there is no event {event:?} in the catalog"
+            )));
+        }
+        let client =
+            EventClient::new(server, token).map_err(|e| EngineError::BadRequest(e.to_string()))?;
+        // A refused token or an unknown event stops here, before any job runs;
+        // an unreachable server does not (the pushes wait for it).
+        match client.event_info(event).await {
+            Ok(_) => {}
+            Err(e @ ClientError::Retryable { .. }) => {
+                tracing::info!(error = %e, "event server unreachable; changes stay pending");
+            }
+            Err(e) => return Err(EngineError::BadRequest(e.to_string())),
+        }
+        let ev = event.to_string();
+        self.catalog().write(move |w| w.push_now(&ev)).await?;
+        let (sent_before, bytes_before) = self.sync_counts(event).await?;
+
+        let mut events = self.subscribe();
+        let pool = findme_sync::start(
+            self.catalog().clone(),
+            client,
+            event,
+            self.sync_owner(),
+            Some(self.queue_observer()),
+        );
+        let outcome = self.wait_for_pushes(&pool, event, &mut events).await;
+        pool.shutdown().await;
+        outcome?;
+
+        let ev = event.to_string();
+        let totals = self
+            .catalog()
+            .read(move |r| r.outbox_totals(Some(&ev), now_ms()))
+            .await?;
+        let (sent_after, bytes_after) = self.sync_counts(event).await?;
+        Ok(SyncReport {
+            pushed: sent_after.saturating_sub(sent_before),
+            pending: totals.pending,
+            failed: totals.failed,
+            bytes: bytes_after.saturating_sub(bytes_before),
+        })
+    }
+
+    async fn wait_for_pushes(
+        &self,
+        pool: &WorkerPool,
+        event: &str,
+        events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
+    ) -> Result<(), EngineError> {
+        loop {
+            if let Some(reason) = pool.status().paused {
+                return Err(EngineError::BadRequest(reason));
+            }
+            let ev = event.to_string();
+            let totals = self
+                .catalog()
+                .read(move |r| r.outbox_totals(Some(&ev), now_ms()))
+                .await?;
+            if totals.due == 0 {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = wait_for_queue_change(events) => {}
+                _ = tokio::time::sleep(LOOK_AGAIN) => {}
+            }
+        }
+    }
+
+    /// Rows of `event` sent so far and rendition bytes pushed (all time).
+    async fn sync_counts(&self, event: &str) -> Result<(u64, u64), EngineError> {
+        let ev = event.to_string();
+        Ok(self
+            .catalog()
+            .read(move |r| {
+                let sent = r.outbox_totals(Some(&ev), now_ms())?.sent;
+                let bytes = r
+                    .counters(findme_catalog::SYNC_BYTES)?
+                    .into_iter()
+                    .filter(|(rest, _)| rest.is_empty())
+                    .map(|(_, n)| n)
+                    .sum();
+                Ok((sent, bytes))
+            })
+            .await?)
+    }
+
+    /// A lease owner of its own for the push pool (its shutdown hands back only
+    /// its own leases), still `<host>/<pid>/<start>` so a crash is recovered.
+    fn sync_owner(&self) -> String {
+        let owner = &self.inner.owner;
+        match owner.rsplit_once('/') {
+            Some((prefix, start)) => {
+                let start = start.parse::<i64>().unwrap_or(0);
+                format!("{prefix}/{}", now_ms().max(start + 1))
+            }
+            None => format!("{owner}-sync"),
+        }
+    }
+
+    fn queue_observer(&self) -> Observer {
+        let events = self.inner.events.clone();
+        Arc::new(move |_kind| {
+            let _ = events.send(EngineEvent::QueueChanged);
+            let _ = events.send(EngineEvent::PhotosChanged);
+        })
+    }
+}
+
+async fn wait_for_queue_change(events: &mut tokio::sync::broadcast::Receiver<EngineEvent>) {
+    loop {
+        match events.recv().await {
+            Ok(EngineEvent::QueueChanged) => return,
+            Ok(_) => continue,
+            // Missed some: something changed. Closed: the loop's timer takes over.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                std::future::pending::<()>().await
+            }
+        }
+    }
+}

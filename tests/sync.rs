@@ -1,0 +1,300 @@
+//! Sync end to end: the engine matches photos against the Rekognition mock, then
+//! pushes them to the REAL reference event server on 127.0.0.1 (axum + SQLite +
+//! image folder, in-process). Checks what the server holds, not what the client
+//! believes it sent.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use findme_engine::{Engine, EngineConfig, MatchBackend, Token};
+use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
+use findme_protocol::EventClient;
+use findme_rekognition_mock::synth::{self, SynthFace};
+use findme_rekognition_mock::{MockConfig, MockServer};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+const EVENT: &str = "gala";
+const SERIAL: &str = "SN-4455667788";
+
+async fn open_engine(data: &Path, mock: &MockServer) -> Engine {
+    let mut config = EngineConfig::new(data);
+    config.matching.backend = MatchBackend::Rekognition;
+    config.matching.rekognition.endpoint = Some(mock.endpoint());
+    config.matching.rekognition.region = Some("us-east-1".into());
+    config.matching.rekognition.static_credentials = Some(("test".into(), "test".into()));
+    config.matching.workers = 2;
+    config.matching.latency_bound = Duration::from_secs(1);
+    Engine::open(config).await.expect("engine")
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn face(person: usize, left: u32) -> SynthFace {
+    SynthFace {
+        person,
+        left,
+        top: 150,
+        size: 180,
+    }
+}
+
+/// Four photos: two with participants, one larger than the web rendition, one
+/// camera-like JPEG without faces whose EXIF carries a serial number. Returns
+/// the expected participants per photo SHA-256.
+async fn matched_catalog(
+    root: &Path,
+    mock: &MockServer,
+) -> (Engine, BTreeMap<String, Vec<String>>) {
+    let photos = root.join("photos");
+    let mut files: Vec<(PathBuf, Vec<u8>, Vec<String>)> = vec![
+        (
+            photos.join("a.jpg"),
+            synth::photo(1280, 720, &[face(0, 100), face(1, 600)], 1),
+            vec!["p00".into(), "p01".into()],
+        ),
+        (
+            photos.join("b.jpg"),
+            synth::photo(1280, 720, &[face(2, 300)], 2),
+            vec!["p02".into()],
+        ),
+        (
+            photos.join("big.jpg"),
+            synth::photo(3000, 2000, &[face(0, 900)], 3),
+            vec!["p00".into()],
+        ),
+    ];
+    let mut exif = support::exif::Exif::camera("Canon", "Canon EOS R5", "2026:05:01 14:03:22");
+    exif.serial = Some(SERIAL.into());
+    let camera = support::exif::splice_app1(&synth::photo(800, 600, &[], 4), &exif.to_tiff());
+    files.push((photos.join("camera.jpg"), camera, vec![]));
+    let mut truth = BTreeMap::new();
+    for (path, bytes, people) in files {
+        write(&path, &bytes);
+        truth.insert(support::sha256_hex(&bytes), people);
+    }
+    let engine = open_engine(&root.join("data"), mock).await;
+    engine.import(vec![photos]).await.unwrap();
+    engine.create_event(EVENT, "Gala", None).await.unwrap();
+    for person in 0..3 {
+        let selfie = root.join(format!("selfies/p{person:02}.jpg"));
+        write(&selfie, &synth::selfie(person));
+        let id = format!("p{person:02}");
+        engine
+            .add_participant(EVENT, &id, &id, Some(selfie), true)
+            .await
+            .unwrap();
+    }
+    let report = engine.match_event(Some(EVENT)).await.unwrap();
+    assert_eq!(report.failed, 0, "{report:?}");
+    (engine, truth)
+}
+
+/// The reference server on `listener`, stopped when the returned sender drops.
+fn serve(listener: TcpListener, data: &Path) -> oneshot::Sender<()> {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let config = ServerConfig::new(data);
+    tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        serve_with_shutdown(listener, config, shutdown)
+            .await
+            .expect("event server");
+    });
+    stop
+}
+
+/// A server data folder with the event and its photographer token.
+fn server_event(data: &Path) -> String {
+    let admin = Admin::open(data).unwrap();
+    admin
+        .create_event("Gala", Some(EVENT))
+        .unwrap()
+        .photographer_token
+}
+
+async fn outbox(engine: &Engine) -> findme_catalog::OutboxTotals {
+    engine
+        .catalog()
+        .read(|r| r.outbox_totals(Some(EVENT), i64::MAX))
+        .await
+        .unwrap()
+}
+
+/// The server holds each photo once, visible, with the right people, and its
+/// image is a metadata-free JPEG of at most 2048 px.
+async fn assert_server_holds(base: &str, token: &str, truth: &BTreeMap<String, Vec<String>>) {
+    let client = EventClient::new(base, Token::new(token)).unwrap();
+    let stats = client.stats(EVENT).await.unwrap();
+    assert_eq!(stats.photos, truth.len() as u64, "{stats:?}");
+    assert_eq!(stats.matched, 3, "{stats:?}");
+    for (sha, people) in truth {
+        let state = client.photo_state(EVENT, sha).await.unwrap();
+        assert!(state.visible, "{state:?}");
+        let metadata = state.metadata.expect("metadata");
+        let mut got: Vec<String> = metadata
+            .faces
+            .iter()
+            .filter_map(|f| f.participant_id.clone())
+            .collect();
+        got.sort();
+        assert_eq!(&got, people, "people of {sha}");
+        let image = client.photo_image(sha).await.unwrap();
+        assert!(image.starts_with(&[0xFF, 0xD8]), "not a JPEG");
+        let decoded = image::load_from_memory(&image).expect("decodable JPEG");
+        let long_edge = decoded.width().max(decoded.height());
+        assert!(long_edge <= 2048, "{long_edge}");
+        assert_eq!(
+            metadata.width.max(metadata.height) > 2048,
+            long_edge == 2048
+        );
+        assert!(
+            !image.windows(4).any(|w| w == b"Exif"),
+            "EXIF reached the server"
+        );
+        assert!(!image.windows(SERIAL.len()).any(|w| w == SERIAL.as_bytes()));
+        if people.is_empty() {
+            assert_eq!(metadata.camera.as_deref(), Some("Canon EOS R5"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_every_photo_once_and_a_second_sync_pushes_nothing() {
+    let mock = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (engine, truth) = matched_catalog(tmp.path(), &mock).await;
+    assert_eq!(outbox(&engine).await.pending, truth.len() as u64);
+
+    let server_data = tmp.path().join("server");
+    let token = server_event(&server_data);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let _server = serve(listener, &server_data);
+
+    let report = engine
+        .sync(&base, EVENT, Token::new(token.clone()))
+        .await
+        .unwrap();
+    assert_eq!(report.pushed, truth.len() as u64, "{report:?}");
+    assert_eq!((report.pending, report.failed), (0, 0), "{report:?}");
+    assert!(report.bytes > 10_000, "{report:?}");
+    assert_server_holds(&base, &token, &truth).await;
+    let totals = outbox(&engine).await;
+    assert_eq!((totals.pending, totals.sent), (0, truth.len() as u64));
+    let stats = engine.stats().await.unwrap();
+    assert_eq!(stats.sync.pushed, truth.len() as u64);
+    assert_eq!(stats.sync.pending, 0);
+
+    let again = engine.sync(&base, EVENT, Token::new(token)).await.unwrap();
+    assert_eq!(again, findme_engine::SyncReport::default());
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_leaves_everything_pending_until_it_comes_back() {
+    let mock = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (engine, truth) = matched_catalog(tmp.path(), &mock).await;
+    let server_data = tmp.path().join("server");
+    let token = server_event(&server_data);
+    // Reserve a port, then close it: connections are refused.
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let base = format!("http://{addr}");
+
+    let offline = engine
+        .sync(&base, EVENT, Token::new(token.clone()))
+        .await
+        .unwrap();
+    assert_eq!(offline.pushed, 0, "{offline:?}");
+    assert_eq!(offline.pending, truth.len() as u64, "{offline:?}");
+    assert_eq!(offline.failed, 0, "{offline:?}");
+    let queue = engine.stats().await.unwrap().queue;
+    assert_eq!(queue.failed, 0, "no push may be quarantined while offline");
+
+    let _server = serve(TcpListener::bind(addr).await.unwrap(), &server_data);
+    let online = engine
+        .sync(&base, EVENT, Token::new(token.clone()))
+        .await
+        .unwrap();
+    assert_eq!(online.pushed, truth.len() as u64, "{online:?}");
+    assert_eq!((online.pending, online.failed), (0, 0), "{online:?}");
+    assert_server_holds(&base, &token, &truth).await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_is_an_error_and_the_cli_reports_json() {
+    let mock = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (engine, truth) = matched_catalog(tmp.path(), &mock).await;
+    let server_data = tmp.path().join("server");
+    let token = server_event(&server_data);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let _server = serve(listener, &server_data);
+
+    let err = engine
+        .sync(&base, EVENT, Token::new("fm_not-the-token"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("token"), "{err}");
+    assert!(!err.contains("fm_not-the-token"), "the token leaked: {err}");
+    let totals = outbox(&engine).await;
+    assert_eq!((totals.sent, totals.pending), (0, truth.len() as u64));
+    engine.shutdown().await;
+
+    let data = tmp.path().join("data");
+    let cli = {
+        let (data, base, token) = (data.clone(), base.clone(), token.clone());
+        tokio::task::spawn_blocking(move || {
+            let missing = support::findme(&data)
+                .args(["sync", "--server", &base, "--event", EVENT, "--json"])
+                .env_remove("FINDME_TOKEN")
+                .output()
+                .unwrap();
+            let refused = support::findme(&data)
+                .args(["sync", "--server", &base, "--event", EVENT])
+                .env("FINDME_TOKEN", "fm_wrong")
+                .output()
+                .unwrap();
+            let ok = support::run_json(
+                support::findme(&data)
+                    .args(["sync", "--server", &base, "--event", EVENT, "--json"])
+                    .env("FINDME_TOKEN", &token),
+            );
+            (missing, refused, ok)
+        })
+        .await
+        .unwrap()
+    };
+    let (missing, refused, ok) = cli;
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("FINDME_TOKEN"));
+    assert!(!refused.status.success());
+    let refused_err = String::from_utf8_lossy(&refused.stderr);
+    assert!(refused_err.contains("refused the token"), "{refused_err}");
+    assert!(!refused_err.contains("fm_wrong"));
+    assert_eq!(
+        ok,
+        serde_json::json!({
+            "pushed": truth.len(),
+            "pending": 0,
+            "failed": 0,
+            "bytes": ok["bytes"].as_u64().filter(|b| *b > 0).expect("bytes"),
+        })
+    );
+    assert_server_holds(&base, &token, &truth).await;
+}
