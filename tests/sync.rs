@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use findme_engine::{Engine, EngineConfig, MatchBackend, Token};
+use findme_engine::{Engine, EngineConfig, EngineEvent, MatchBackend, SyncTarget, Token};
 use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth::{self, SynthFace};
@@ -20,8 +20,9 @@ use tokio::sync::oneshot;
 const EVENT: &str = "gala";
 const SERIAL: &str = "SN-4455667788";
 
-async fn open_engine(data: &Path, mock: &MockServer) -> Engine {
+async fn open_engine(data: &Path, mock: &MockServer, target: Option<SyncTarget>) -> Engine {
     let mut config = EngineConfig::new(data);
+    config.sync = target;
     config.matching.backend = MatchBackend::Rekognition;
     config.matching.rekognition.endpoint = Some(mock.endpoint());
     config.matching.rekognition.region = Some("us-east-1".into());
@@ -52,6 +53,15 @@ async fn matched_catalog(
     root: &Path,
     mock: &MockServer,
 ) -> (Engine, BTreeMap<String, Vec<String>>) {
+    matched_catalog_pushing_to(root, mock, None).await
+}
+
+/// [`matched_catalog`] with `target` as the engine's background push target.
+async fn matched_catalog_pushing_to(
+    root: &Path,
+    mock: &MockServer,
+    target: Option<SyncTarget>,
+) -> (Engine, BTreeMap<String, Vec<String>>) {
     let photos = root.join("photos");
     let mut files: Vec<(PathBuf, Vec<u8>, Vec<String>)> = vec![
         (
@@ -79,7 +89,7 @@ async fn matched_catalog(
         write(&path, &bytes);
         truth.insert(support::sha256_hex(&bytes), people);
     }
-    let engine = open_engine(&root.join("data"), mock).await;
+    let engine = open_engine(&root.join("data"), mock, target).await;
     engine.import(vec![photos]).await.unwrap();
     engine.create_event(EVENT, "Gala", None).await.unwrap();
     for person in 0..3 {
@@ -297,4 +307,44 @@ async fn a_refused_token_is_an_error_and_the_cli_reports_json() {
         })
     );
     assert_server_holds(&base, &token, &truth).await;
+}
+
+/// With an event server set up, the app (and `findme watch`) push in the
+/// background: no `sync` call, the photos reach the server once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_server_set_up_the_workers_push_in_the_background() {
+    let mock = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let server_data = tmp.path().join("server");
+    let token = server_event(&server_data);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let _stop = serve(listener, &server_data);
+    let target = SyncTarget {
+        server: base.clone(),
+        event: EVENT.into(),
+        token: Token::new(token.clone()),
+    };
+    let (engine, truth) = matched_catalog_pushing_to(tmp.path(), &mock, Some(target)).await;
+    assert!(outbox(&engine).await.pending > 0, "matching queued pushes");
+
+    let mut events = engine.subscribe();
+    engine.start_workers();
+    // Woken by every settled job; bounded so a regression fails instead of hanging.
+    let drained = tokio::time::timeout(Duration::from_secs(120), async {
+        while outbox(&engine).await.pending > 0 {
+            match events.recv().await {
+                Ok(EngineEvent::QueueChanged) | Err(_) => {}
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(
+        drained.is_ok(),
+        "outbox not drained: {:?}",
+        outbox(&engine).await
+    );
+    assert_server_holds(&base, &token, &truth).await;
+    engine.shutdown().await;
 }

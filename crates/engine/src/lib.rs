@@ -5,6 +5,7 @@
 pub mod api;
 mod convert;
 mod face_eval;
+mod folders;
 mod gallery;
 mod match_run;
 mod matching;
@@ -19,11 +20,11 @@ pub use matching::{MatchBackend, MatchSettings};
 
 pub use findme_sync::Token;
 pub use gallery::{RenditionError, RenditionKind};
+pub use sync::SyncTarget;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 use findme_catalog::{Catalog, CatalogError, QueueCounts};
 
@@ -55,6 +56,9 @@ pub struct EngineConfig {
     pub thumbnail_workers: usize,
     /// Face matching: backend, workers, AWS settings.
     pub matching: MatchSettings,
+    /// The event server the app and `watch` push to in the background (None: push
+    /// only on `findme sync`).
+    pub sync: Option<SyncTarget>,
 }
 
 impl EngineConfig {
@@ -69,6 +73,7 @@ impl EngineConfig {
             thumbnail_workers: std::thread::available_parallelism()
                 .map_or(1, |n| n.get().div_ceil(2)),
             matching: MatchSettings::from_env(),
+            sync: SyncTarget::from_env(),
         }
     }
 }
@@ -135,7 +140,7 @@ impl Engine {
         let ingestor = Ingestor::new(catalog.clone(), config.parallel_reads, Some(ingest_tx));
         let watcher = FolderWatcher::start(ingestor.clone(), config.watch.clone());
         let owner = owner::this_process();
-        recover_dead_leases(&catalog).await?;
+        owner::recover_dead_leases(&catalog).await?;
         let mut cache = CacheConfig::new(dir.join("cache").join("renditions"));
         cache.limit_bytes = config.cache_limit_bytes;
         let thumbs = ThumbnailCache::new(catalog.clone(), cache);
@@ -145,7 +150,8 @@ impl Engine {
             owner.clone(),
             config.thumbnail_workers,
             events.clone(),
-            matching_starter(&config.matching).await,
+            matching::starter(&config.matching).await,
+            sync::push_starter(config.sync.as_ref()),
         );
         tokio::spawn(forward_events(ingest_rx, events.clone(), workers.clone()));
         Ok(Engine {
@@ -202,89 +208,6 @@ impl Engine {
         };
         let summary = findme_ingest::import_card(&self.inner.ingestor, &sources, &options).await?;
         Ok(convert::card_report(summary, &options))
-    }
-
-    /// Start the app's background work (idempotent): watch every persisted
-    /// watched folder (folders added later are watched at once) and run the job
-    /// workers (thumbnails).
-    pub async fn start_watching(&self) -> Result<(), EngineError> {
-        self.start_workers();
-        if self.inner.watching.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
-        let folders = self.inner.catalog.read(|r| r.watched_folders()).await?;
-        for folder in folders {
-            self.inner.watcher.add(folder.path, folder.poll).await;
-        }
-        Ok(())
-    }
-
-    /// Persist a watched folder (it must exist now) and watch it if watching.
-    pub async fn add_watched_folder(
-        &self,
-        path: PathBuf,
-        poll: bool,
-    ) -> Result<WatchedFolderDto, EngineError> {
-        let path = absolute(&path)?;
-        if !path.is_dir() {
-            return Err(EngineError::BadRequest(format!(
-                "{} is not a folder (or is not connected)",
-                path.display()
-            )));
-        }
-        let stored = path.clone();
-        self.inner
-            .catalog
-            .write(move |w| w.add_watched_folder(&stored, poll))
-            .await?;
-        if self.inner.watching.load(Ordering::Acquire) {
-            self.inner.watcher.add(path.clone(), poll).await;
-        }
-        let _ = self.inner.events.send(EngineEvent::FoldersChanged);
-        Ok(WatchedFolderDto {
-            path: path.to_string_lossy().into_owned(),
-            poll,
-            online: true,
-        })
-    }
-
-    /// Stop watching a folder. Its photos stay in the catalog.
-    pub async fn remove_watched_folder(&self, path: PathBuf) -> Result<(), EngineError> {
-        let path = absolute(&path)?;
-        let stored = path.clone();
-        let removed = self
-            .inner
-            .catalog
-            .write(move |w| w.remove_watched_folder(&stored))
-            .await?;
-        if !removed {
-            return Err(EngineError::BadRequest(format!(
-                "{} is not a watched folder",
-                path.display()
-            )));
-        }
-        self.inner.watcher.remove(path).await;
-        let _ = self.inner.events.send(EngineEvent::FoldersChanged);
-        Ok(())
-    }
-
-    pub async fn watched_folders(&self) -> Result<Vec<WatchedFolderDto>, EngineError> {
-        let stored = self.inner.catalog.read(|r| r.watched_folders()).await?;
-        let live = self.inner.watcher.folders();
-        Ok(stored
-            .into_iter()
-            .map(|f| {
-                let online = match live.iter().find(|l| l.path == f.path) {
-                    Some(l) => l.online,
-                    None => f.path.is_dir(),
-                };
-                WatchedFolderDto {
-                    path: f.path.to_string_lossy().into_owned(),
-                    poll: f.poll,
-                    online,
-                }
-            })
-            .collect())
     }
 
     pub async fn photos(&self, query: PhotoQuery) -> Result<PhotoPage, EngineError> {
@@ -419,8 +342,8 @@ impl Engine {
         gallery::rendition(self, sha256, kind).await
     }
 
-    /// Run the job workers (thumbnails, and matching when a face service is
-    /// configured) in this process (idempotent).
+    /// Run the job workers (thumbnails, matching when a face service is
+    /// configured, pushing when an event server is) in this process (idempotent).
     pub fn start_workers(&self) {
         self.inner.workers.start();
     }
@@ -450,49 +373,6 @@ impl Engine {
         let catalog = self.inner.catalog.clone();
         let _ = tokio::task::spawn_blocking(move || catalog.close()).await;
     }
-}
-
-/// How to start the matching stages with the configured face service (None: no
-/// service, match jobs wait). The client is made once and shared by all workers.
-async fn matching_starter(settings: &MatchSettings) -> Option<workers::MatchingStarter> {
-    match settings.resolved() {
-        MatchBackend::Rekognition => {
-            let matcher = Arc::new(
-                findme_faces::rekognition::RekognitionMatcher::new(settings.rekognition.clone())
-                    .await,
-            );
-            let settings = settings.clone();
-            Some(Box::new(move |catalog, owner: &str, observer| {
-                matching::start(catalog, matcher.clone(), &settings, owner, observer)
-            }))
-        }
-        MatchBackend::Local => {
-            let settings = MatchSettings {
-                // Searching costs nothing here: never hold photos back for a pass.
-                latency_bound: Duration::ZERO,
-                ..settings.clone()
-            };
-            Some(Box::new(move |catalog: Catalog, owner: &str, observer| {
-                let matcher = Arc::new(findme_faces::local::LocalMatcher::new(
-                    catalog.clone(),
-                    settings.local.clone(),
-                ));
-                matching::start(catalog, matcher, &settings, owner, observer)
-            }))
-        }
-        MatchBackend::Auto | MatchBackend::Off => None,
-    }
-}
-
-/// Jobs held by a process of this host that died are claimable at once.
-async fn recover_dead_leases(catalog: &Catalog) -> Result<(), EngineError> {
-    let owners = catalog.read(|r| r.lease_owners()).await?;
-    for owner in owners.into_iter().filter(|o| owner::is_dead(o)) {
-        let name = owner.clone();
-        let n = catalog.write(move |w| w.expire_leases(&name)).await?;
-        tracing::info!(%owner, jobs = n, "recovered the jobs of a process that died");
-    }
-    Ok(())
 }
 
 async fn forward_events(

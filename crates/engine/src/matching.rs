@@ -204,3 +204,35 @@ impl<M: FaceMatcher> MatchingControl for Running<M> {
         })
     }
 }
+
+/// How to start the matching stages with the configured face service (None: no
+/// service, match jobs wait). The client is made once and shared by all workers.
+pub(crate) async fn starter(settings: &MatchSettings) -> Option<crate::workers::MatchingStarter> {
+    match settings.resolved() {
+        MatchBackend::Rekognition => {
+            let matcher = Arc::new(
+                findme_faces::rekognition::RekognitionMatcher::new(settings.rekognition.clone())
+                    .await,
+            );
+            let settings = settings.clone();
+            Some(Box::new(move |catalog, owner: &str, observer| {
+                start(catalog, matcher.clone(), &settings, owner, observer)
+            }))
+        }
+        MatchBackend::Local => {
+            let settings = MatchSettings {
+                // Searching costs nothing here: never hold photos back for a pass.
+                latency_bound: Duration::ZERO,
+                ..settings.clone()
+            };
+            Some(Box::new(move |catalog: Catalog, owner: &str, observer| {
+                let matcher = Arc::new(findme_faces::local::LocalMatcher::new(
+                    catalog.clone(),
+                    settings.local.clone(),
+                ));
+                start(catalog, matcher, &settings, owner, observer)
+            }))
+        }
+        MatchBackend::Auto | MatchBackend::Off => None,
+    }
+}

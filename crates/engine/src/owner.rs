@@ -44,6 +44,19 @@ fn hostname() -> String {
     "localhost".to_string()
 }
 
+/// Jobs held by a process of this host that died are claimable at once.
+pub(crate) async fn recover_dead_leases(
+    catalog: &findme_catalog::Catalog,
+) -> Result<(), crate::EngineError> {
+    let owners = catalog.read(|r| r.lease_owners()).await?;
+    for owner in owners.into_iter().filter(|o| is_dead(o)) {
+        let name = owner.clone();
+        let n = catalog.write(move |w| w.expire_leases(&name)).await?;
+        tracing::info!(%owner, jobs = n, "recovered the jobs of a process that died");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

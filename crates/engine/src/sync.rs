@@ -9,6 +9,50 @@ use findme_sync::{ClientError, EventClient, Token};
 
 use crate::{now_ms, Engine, EngineError, EngineEvent, SyncReport};
 
+/// Where the app and `findme watch` push the outbox in the background, as soon as
+/// there is something to push and whenever the server is reachable (offline-first:
+/// nothing waits for the photographer). From `FINDME_SERVER_URL`,
+/// `FINDME_SYNC_EVENT` and `FINDME_TOKEN`; all three or no background push.
+#[derive(Debug, Clone)]
+pub struct SyncTarget {
+    pub server: String,
+    pub event: String,
+    pub token: Token,
+}
+
+impl SyncTarget {
+    pub fn from_env() -> Option<SyncTarget> {
+        let var = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
+        Some(SyncTarget {
+            server: var("FINDME_SERVER_URL")?,
+            event: var("FINDME_SYNC_EVENT")?,
+            token: Token::new(var("FINDME_TOKEN")?),
+        })
+    }
+}
+
+/// How to start the background push pool for `target` (None: no target, or an
+/// address that cannot be a server, which is logged).
+pub(crate) fn push_starter(target: Option<&SyncTarget>) -> Option<crate::workers::PushStarter> {
+    let target = target?.clone();
+    let client = match EventClient::new(&target.server, target.token.clone()) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(server = %target.server, error = %e, "background push is off");
+            return None;
+        }
+    };
+    Some(Box::new(move |catalog, owner: &str, observer| {
+        findme_sync::start(
+            catalog,
+            client.clone(),
+            &target.event,
+            owner.to_string(),
+            Some(observer),
+        )
+    }))
+}
+
 /// How often the waiting loop looks without being woken (retries coming due,
 /// jobs another process settles).
 const LOOK_AGAIN: Duration = Duration::from_millis(250);

@@ -16,6 +16,10 @@ use crate::EngineEvent;
 pub(crate) type MatchingStarter =
     Box<dyn Fn(Catalog, &str, findme_jobs::Observer) -> Box<dyn MatchingControl> + Send + Sync>;
 
+/// Starts the background push pool (an event server is set up).
+pub(crate) type PushStarter =
+    Box<dyn Fn(Catalog, &str, findme_jobs::Observer) -> WorkerPool + Send + Sync>;
+
 #[derive(Clone)]
 pub(crate) struct Workers {
     inner: Arc<Inner>,
@@ -31,6 +35,9 @@ struct Inner {
     /// None when no face service is configured: match jobs wait in the queue.
     matching_starter: Option<MatchingStarter>,
     matching: Mutex<Option<Arc<dyn MatchingControl>>>,
+    /// None when no event server is set up: push jobs wait for `findme sync`.
+    push_starter: Option<PushStarter>,
+    push: Mutex<Option<WorkerPool>>,
 }
 
 impl Workers {
@@ -41,6 +48,7 @@ impl Workers {
         thumbnail_workers: usize,
         events: broadcast::Sender<EngineEvent>,
         matching_starter: Option<MatchingStarter>,
+        push_starter: Option<PushStarter>,
     ) -> Workers {
         Workers {
             inner: Arc::new(Inner {
@@ -52,6 +60,8 @@ impl Workers {
                 thumbnail: Mutex::new(None),
                 matching_starter,
                 matching: Mutex::new(None),
+                push_starter,
+                push: Mutex::new(None),
             }),
         }
     }
@@ -69,6 +79,28 @@ impl Workers {
     pub(crate) fn start(&self) {
         self.start_thumbnails();
         self.start_matching();
+        self.start_push();
+    }
+
+    /// Start pushing the outbox in the background if an event server is set up.
+    fn start_push(&self) {
+        let Some(starter) = &self.inner.push_starter else {
+            return;
+        };
+        let Ok(mut slot) = self.inner.push.lock() else {
+            return;
+        };
+        if slot.is_none() {
+            *slot = Some(starter(
+                self.inner.catalog.clone(),
+                &self.inner.owner,
+                self.observer(),
+            ));
+        }
+    }
+
+    fn push_pool(&self) -> Option<WorkerPool> {
+        self.inner.push.lock().ok().and_then(|p| p.clone())
     }
 
     pub(crate) fn start_thumbnails(&self) {
@@ -135,6 +167,9 @@ impl Workers {
         if let Some(matching) = self.matching() {
             matching.wake();
         }
+        if let Some(pool) = self.push_pool() {
+            pool.wake();
+        }
     }
 
     pub(crate) async fn wait_for_thumbnails(&self) -> Result<(), CatalogError> {
@@ -148,6 +183,7 @@ impl Workers {
     pub(crate) fn status(&self, kind: JobKind) -> Option<PoolStatus> {
         match kind {
             JobKind::Thumbnail => self.thumbnail_pool().map(|p| p.status()),
+            JobKind::Push => self.push_pool().map(|p| p.status()),
             kind => self.matching().and_then(|m| m.pool_status(kind)),
         }
     }
@@ -155,6 +191,10 @@ impl Workers {
     pub(crate) async fn shutdown(&self) {
         let pool = self.inner.thumbnail.lock().ok().and_then(|mut p| p.take());
         if let Some(pool) = pool {
+            pool.shutdown().await;
+        }
+        let push = self.inner.push.lock().ok().and_then(|mut p| p.take());
+        if let Some(pool) = push {
             pool.shutdown().await;
         }
         let matching = self.inner.matching.lock().ok().and_then(|mut m| m.take());
