@@ -43,7 +43,7 @@ pub struct TileRow {
     pub failed: bool,
     pub error: Option<String>,
     pub preview_error: Option<String>,
-    /// Status of the photo's thumbnail / match / push job (None: no such job).
+    /// Status of the photo's thumbnail / match / newest push job (None: no such job).
     pub thumbnail_job: Option<String>,
     pub match_job: Option<String>,
     pub push_job: Option<String>,
@@ -67,7 +67,7 @@ const TILE_COLUMNS: &str = "p.id, p.sha256, p.taken_ms, p.imported_ms, p.width, 
     p.orientation, p.status, p.error, p.preview_error, p.change_seq,
     (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'thumbnail'),
     (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match'),
-    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push'),
+    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push' ORDER BY j.id DESC LIMIT 1),
     EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = p.sha256 AND r.kind = 'thumb'),
     (SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.id LIMIT 1),
     (SELECT group_concat(pp.display_name, char(31)) FROM matches m
@@ -83,8 +83,11 @@ fn filter_sql(filter: &TileFilter) -> String {
         TileFilter::Unmatched => {
             "NOT EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match' AND j.status = 'done')"
         }
+        // A photo gets one push job per change: its newest says whether the server
+        // has its latest state.
         TileFilter::NotPushed => {
-            "NOT EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push' AND j.status = 'done')"
+            "coalesce((SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push'
+                        ORDER BY j.id DESC LIMIT 1), '') <> 'done'"
         }
         // A quoted literal ('' escapes a quote; SQLite has no other escapes), so the
         // statement keeps the same parameters whatever the filter.

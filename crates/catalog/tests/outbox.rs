@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use findme_catalog::{
     Catalog, FileContent, FileRecord, FoundMatch, JobKind, NewFace, PhotoFacts, PhotoStatus,
-    RecordOutcome,
+    RecordOutcome, TileFilter, TileSort,
 };
 
 fn record(sha: &str) -> FileRecord {
@@ -121,4 +121,77 @@ async fn a_newer_change_replaces_the_pending_row_and_the_old_one_cannot_be_marke
     assert_eq!((totals.pending, totals.sent, totals.failed), (0, 1, 0));
     let bytes = cat.read(|r| r.counters("sync.")).await.unwrap();
     assert_eq!(bytes, vec![("bytes".into(), 10), ("pushed".into(), 1)]);
+}
+
+/// The gallery's push state and "not pushed" filter follow the photo's newest
+/// change: pushed once, then changed again, it is not pushed until that is sent.
+#[tokio::test]
+async fn a_photo_changed_after_its_push_counts_as_not_pushed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(&dir.path().join("catalog.sqlite")).unwrap();
+    let photo = match cat.write(|w| w.record_file(&record("bb"))).await.unwrap() {
+        RecordOutcome::Imported { photo_id } => photo_id,
+        other => panic!("{other:?}"),
+    };
+    let face = NewFace {
+        face_id: Some("f1".into()),
+        left: 0.1,
+        top: 0.2,
+        width: 0.3,
+        height: 0.4,
+        confidence: 99.0,
+        signature: None,
+    };
+    cat.write(move |w| {
+        w.create_event("ev", "Ev", 80.0)?;
+        w.set_active_event("ev")?;
+        w.upsert_participant("ev", "p1", "P One", None, true)?;
+        w.record_photo_faces("ev", photo, &[face])?;
+        w.record_matches("ev", &[], &[photo])
+    })
+    .await
+    .unwrap();
+    let push_state = || async {
+        let tiles = cat
+            .read(|r| r.tiles(&TileFilter::All, TileSort::Captured, false, None, 10))
+            .await
+            .unwrap();
+        let not_pushed = cat
+            .read(|r| r.tiles(&TileFilter::NotPushed, TileSort::Captured, false, None, 10))
+            .await
+            .unwrap();
+        (tiles[0].push_job.clone(), not_pushed.len())
+    };
+    assert_eq!(push_state().await, (Some("pending".into()), 1));
+
+    // The push job runs and the row is sent.
+    let job = cat
+        .write(|w| w.claim(JobKind::Push, "test", 60_000, 10))
+        .await
+        .unwrap();
+    assert_eq!(job.len(), 1);
+    let (id, row) = (job[0].id, job[0].subject.parse::<i64>().unwrap());
+    cat.write(move |w| {
+        w.mark_outbox_sent(row, 10)?;
+        w.complete(id, "test")
+    })
+    .await
+    .unwrap();
+    assert_eq!(push_state().await, (Some("done".into()), 0));
+
+    // A match found later is a change the server has not seen.
+    let face_row = cat
+        .read(|r| r.face_row_of("ev", "f1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let found = vec![FoundMatch {
+        participant_id: "p1".into(),
+        face_row,
+        confidence: 97.0,
+    }];
+    cat.write(move |w| w.record_matches("ev", &found, &[]))
+        .await
+        .unwrap();
+    assert_eq!(push_state().await, (Some("pending".into()), 1));
 }
