@@ -34,15 +34,17 @@ fn record(sha: &str) -> FileRecord {
     }
 }
 
-#[tokio::test]
-async fn a_newer_change_replaces_the_pending_row_and_the_old_one_cannot_be_marked() {
-    let dir = tempfile::tempdir().unwrap();
-    let cat = Catalog::open(&dir.path().join("catalog.sqlite")).unwrap();
-    let photo = match cat.write(|w| w.record_file(&record("aa"))).await.unwrap() {
+async fn import(cat: &Catalog, sha: &str) -> i64 {
+    let file = record(sha);
+    match cat.write(move |w| w.record_file(&file)).await.unwrap() {
         RecordOutcome::Imported { photo_id } => photo_id,
         other => panic!("{other:?}"),
-    };
-    let face = NewFace {
+    }
+}
+
+/// The face every test records (collection face id "f1").
+fn face_f1() -> NewFace {
+    NewFace {
         face_id: Some("f1".into()),
         left: 0.1,
         top: 0.2,
@@ -50,7 +52,15 @@ async fn a_newer_change_replaces_the_pending_row_and_the_old_one_cannot_be_marke
         height: 0.4,
         confidence: 99.0,
         signature: None,
-    };
+    }
+}
+
+#[tokio::test]
+async fn a_newer_change_replaces_the_pending_row_and_the_old_one_cannot_be_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(&dir.path().join("catalog.sqlite")).unwrap();
+    let photo = import(&cat, "aa").await;
+    let face = face_f1();
     let first = cat
         .write(move |w| {
             w.create_event("ev", "Ev", 80.0)?;
@@ -129,19 +139,8 @@ async fn a_newer_change_replaces_the_pending_row_and_the_old_one_cannot_be_marke
 async fn a_photo_changed_after_its_push_counts_as_not_pushed_again() {
     let dir = tempfile::tempdir().unwrap();
     let cat = Catalog::open(&dir.path().join("catalog.sqlite")).unwrap();
-    let photo = match cat.write(|w| w.record_file(&record("bb"))).await.unwrap() {
-        RecordOutcome::Imported { photo_id } => photo_id,
-        other => panic!("{other:?}"),
-    };
-    let face = NewFace {
-        face_id: Some("f1".into()),
-        left: 0.1,
-        top: 0.2,
-        width: 0.3,
-        height: 0.4,
-        confidence: 99.0,
-        signature: None,
-    };
+    let photo = import(&cat, "bb").await;
+    let face = face_f1();
     cat.write(move |w| {
         w.create_event("ev", "Ev", 80.0)?;
         w.set_active_event("ev")?;

@@ -9,7 +9,7 @@ use crate::{Engine, EngineError, EngineEvent, MatchReport};
 
 /// How often the waiting loop looks without being woken (jobs another process
 /// finishes, retries coming due).
-const LOOK_AGAIN: Duration = Duration::from_millis(250);
+pub(crate) const LOOK_AGAIN: Duration = Duration::from_millis(250);
 
 impl Engine {
     /// Match the photos of `event` (the active event when None; another event
@@ -106,7 +106,9 @@ impl Engine {
     }
 }
 
-async fn wait_for_queue_change(events: &mut tokio::sync::broadcast::Receiver<EngineEvent>) {
+pub(crate) async fn wait_for_queue_change(
+    events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
+) {
     loop {
         match events.recv().await {
             Ok(EngineEvent::QueueChanged) => return,

@@ -1,12 +1,10 @@
 //! `findme sync`: push an event's outbox to the event server until nothing more
 //! can be pushed now, then report.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use findme_jobs::{Observer, WorkerPool};
+use findme_jobs::WorkerPool;
 use findme_sync::{ClientError, EventClient, Token};
 
+use crate::match_run::{wait_for_queue_change, LOOK_AGAIN};
 use crate::{now_ms, Engine, EngineError, EngineEvent, SyncReport};
 
 /// Where the app and `findme watch` push the outbox in the background, as soon as
@@ -53,10 +51,6 @@ pub(crate) fn push_starter(target: Option<&SyncTarget>) -> Option<crate::workers
     }))
 }
 
-/// How often the waiting loop looks without being woken (retries coming due,
-/// jobs another process settles).
-const LOOK_AGAIN: Duration = Duration::from_millis(250);
-
 impl Engine {
     /// Push the outbox of `event` to the event server at `server` with `token`.
     ///
@@ -98,7 +92,7 @@ impl Engine {
             client,
             event,
             self.sync_owner(),
-            Some(self.queue_observer()),
+            Some(self.inner.workers.observer()),
         );
         let outcome = self.wait_for_pushes(&pool, event, &mut events).await;
         pool.shutdown().await;
@@ -171,28 +165,6 @@ impl Engine {
                 format!("{prefix}/{}", now_ms().max(start + 1))
             }
             None => format!("{owner}-sync"),
-        }
-    }
-
-    fn queue_observer(&self) -> Observer {
-        let events = self.inner.events.clone();
-        Arc::new(move |_kind| {
-            let _ = events.send(EngineEvent::QueueChanged);
-            let _ = events.send(EngineEvent::PhotosChanged);
-        })
-    }
-}
-
-async fn wait_for_queue_change(events: &mut tokio::sync::broadcast::Receiver<EngineEvent>) {
-    loop {
-        match events.recv().await {
-            Ok(EngineEvent::QueueChanged) => return,
-            Ok(_) => continue,
-            // Missed some: something changed. Closed: the loop's timer takes over.
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                std::future::pending::<()>().await
-            }
         }
     }
 }

@@ -66,7 +66,7 @@ impl Workers {
         }
     }
 
-    fn observer(&self) -> findme_jobs::Observer {
+    pub(crate) fn observer(&self) -> findme_jobs::Observer {
         let events = self.inner.events.clone();
         Arc::new(move |_kind| {
             // Tiles and queue counters changed; the shell coalesces bursts.

@@ -35,8 +35,9 @@ pub struct IndexedFace {
 pub enum FaceImage {
     /// An upright JPEG (a web service's input).
     Jpeg(Vec<u8>),
-    /// Upright RGB pixels (an on-device model's input: no encode and decode again).
-    Pixels(findme_media::UprightRgb),
+    /// Upright RGB pixels (an on-device model's input: no encode and decode again),
+    /// shared so a blocking analysis task can hold them without a copy.
+    Pixels(std::sync::Arc<findme_media::UprightRgb>),
 }
 
 impl FaceImage {

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use findme_catalog::{Catalog, EventRow, Signature};
-use findme_face_model::{AnalyzeOptions, FaceEmbedding, FaceModel, UprightRgb, MODEL_VERSION};
+use findme_face_model::{AnalyzeOptions, FaceEmbedding, FaceModel, MODEL_VERSION};
 use tokio::sync::OnceCell;
 
 use crate::{
@@ -111,7 +111,7 @@ impl LocalMatcher {
             ));
         };
         let model = self.model().await?;
-        let (pixels, options): (UprightRgb, _) = (pixels.clone(), self.config.analyze);
+        let (pixels, options) = (Arc::clone(pixels), self.config.analyze);
         self.count("Analyze");
         tokio::task::spawn_blocking(move || model.analyze(&pixels, &options))
             .await

@@ -170,7 +170,7 @@ impl<M: FaceMatcher> Matching<M> {
         tokio::task::spawn_blocking(move || match input {
             ImageInput::Jpeg => rendition_blocking(format, &paths, &config).map(FaceImage::Jpeg),
             ImageInput::Pixels { long_edge } => {
-                pixels_blocking(format, &paths, long_edge).map(FaceImage::Pixels)
+                pixels_blocking(format, &paths, long_edge).map(|p| FaceImage::Pixels(Arc::new(p)))
             }
         })
         .await
