@@ -102,8 +102,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Push the event's results to the event server until nothing more can be
-    /// pushed now (the rest stays pending). The token comes from FINDME_TOKEN.
+    /// Pull the event's roster (guests registered on the server; new ones are
+    /// queued for matching), then push the event's results until nothing more
+    /// can be pushed now (the rest stays pending). The token comes from
+    /// FINDME_TOKEN.
     Sync {
         /// Event server base URL, e.g. https://events.example.com.
         #[arg(long)]

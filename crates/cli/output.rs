@@ -82,6 +82,14 @@ pub fn sync_report(report: &findme_engine::SyncReport, as_json: bool) -> Result<
     if as_json {
         return json(report);
     }
+    let roster = &report.roster;
+    println!(
+        "roster: {} added, {} updated, {} removed",
+        roster.added, roster.updated, roster.removed
+    );
+    for f in &roster.failed {
+        println!("  participant {}: {}", f.participant, f.reason);
+    }
     println!(
         "pushed {}  pending {}  failed {}  ({} bytes sent)",
         report.pushed, report.pending, report.failed, report.bytes

@@ -60,6 +60,13 @@ pub struct Writer<'c> {
     now_ms: i64,
 }
 
+impl Writer<'_> {
+    /// Read inside the write transaction (sees this transaction's own changes).
+    pub fn reader(&self) -> Reader<'_> {
+        Reader { conn: self.conn }
+    }
+}
+
 /// Tuning for [`Catalog::open_with`].
 #[derive(Debug, Clone)]
 pub struct CatalogOptions {

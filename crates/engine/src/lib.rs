@@ -151,10 +151,13 @@ impl Engine {
             config.thumbnail_workers,
             events.clone(),
             matching::starter(&config.matching).await,
-            sync::push_starter(config.sync.as_ref()),
+            workers::SyncSetup {
+                target: config.sync.clone(),
+                selfie_dir: dir.join("selfies"),
+            },
         );
         tokio::spawn(forward_events(ingest_rx, events.clone(), workers.clone()));
-        Ok(Engine {
+        let engine = Engine {
             inner: Arc::new(Inner {
                 data_dir: dir.clone(),
                 catalog,
@@ -171,7 +174,11 @@ impl Engine {
                     MatchBackend::Auto | MatchBackend::Off => None,
                 },
             }),
-        })
+        };
+        if let Some(target) = &config.sync {
+            engine.ensure_sync_event(&target.event).await?;
+        }
+        Ok(engine)
     }
 
     /// The catalog, for the later stages built on the engine and for tests.

@@ -5,7 +5,7 @@ use findme_jobs::WorkerPool;
 use findme_sync::{ClientError, EventClient, Token};
 
 use crate::match_run::{wait_for_queue_change, LOOK_AGAIN};
-use crate::{now_ms, Engine, EngineError, EngineEvent, SyncReport};
+use crate::{now_ms, Engine, EngineError, EngineEvent, RosterFailure, RosterStats, SyncReport};
 
 /// Where the app and `findme watch` push the outbox in the background, as soon as
 /// there is something to push and whenever the server is reachable (offline-first:
@@ -27,28 +27,6 @@ impl SyncTarget {
             token: Token::new(var("FINDME_TOKEN")?),
         })
     }
-}
-
-/// How to start the background push pool for `target` (None: no target, or an
-/// address that cannot be a server, which is logged).
-pub(crate) fn push_starter(target: Option<&SyncTarget>) -> Option<crate::workers::PushStarter> {
-    let target = target?.clone();
-    let client = match EventClient::new(&target.server, target.token.clone()) {
-        Ok(client) => client,
-        Err(e) => {
-            tracing::error!(server = %target.server, error = %e, "background push is off");
-            return None;
-        }
-    };
-    Some(Box::new(move |catalog, owner: &str, observer| {
-        findme_sync::start(
-            catalog,
-            client.clone(),
-            &target.event,
-            owner.to_string(),
-            Some(observer),
-        )
-    }))
 }
 
 impl Engine {
@@ -82,6 +60,24 @@ impl Engine {
             }
             Err(e) => return Err(EngineError::BadRequest(e.to_string())),
         }
+        // New participants first: their index jobs are queued before the push.
+        let roster = match findme_sync::roster::pull(
+            self.catalog(),
+            &client,
+            event,
+            &self.inner.data_dir.join("selfies"),
+        )
+        .await
+        {
+            Ok(report) => {
+                self.inner.workers.wake();
+                roster_stats(report)
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "roster not pulled");
+                RosterStats::default()
+            }
+        };
         let ev = event.to_string();
         self.catalog().write(move |w| w.push_now(&ev)).await?;
         let (sent_before, bytes_before) = self.sync_counts(event).await?;
@@ -109,7 +105,39 @@ impl Engine {
             pending: totals.pending,
             failed: totals.failed,
             bytes: bytes_after.saturating_sub(bytes_before),
+            roster,
         })
+    }
+
+    /// The event server the background sync uses now, if any.
+    pub fn sync_target(&self) -> Option<SyncTarget> {
+        self.inner.workers.sync_target()
+    }
+
+    /// Push to and pull the roster from another server or event from now on
+    /// (None: stop the background sync). Pending changes stay in the outbox.
+    pub async fn set_sync_target(&self, target: Option<SyncTarget>) -> Result<(), EngineError> {
+        if let Some(target) = &target {
+            self.ensure_sync_event(&target.event).await?;
+        }
+        self.inner.workers.set_sync_target(target).await;
+        Ok(())
+    }
+
+    /// The event synced with exists in the catalog (the roster's participants
+    /// belong to it); the first event becomes the active one.
+    pub(crate) async fn ensure_sync_event(&self, event: &str) -> Result<(), EngineError> {
+        let ev = event.to_string();
+        if self.catalog().read(move |r| r.event(&ev)).await?.is_none() {
+            self.create_event(event, event, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Pull the roster now instead of at the next round. False when no
+    /// background sync runs.
+    pub fn pull_roster_now(&self) -> bool {
+        self.inner.workers.pull_roster_now()
     }
 
     async fn wait_for_pushes(
@@ -166,5 +194,21 @@ impl Engine {
             }
             None => format!("{owner}-sync"),
         }
+    }
+}
+
+fn roster_stats(report: findme_sync::RosterReport) -> RosterStats {
+    RosterStats {
+        added: report.added,
+        updated: report.updated,
+        removed: report.removed,
+        failed: report
+            .failed
+            .into_iter()
+            .map(|(participant, reason)| RosterFailure {
+                participant,
+                reason,
+            })
+            .collect(),
     }
 }

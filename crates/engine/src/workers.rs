@@ -2,23 +2,36 @@
 //! run them all the time; `import` runs the thumbnail stage until it is done,
 //! `match` the matching stages; `stats` runs none).
 
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
 
 use findme_catalog::{Catalog, CatalogError, JobKind};
 use findme_jobs::{PoolConfig, PoolStatus, WorkerPool};
+use findme_sync::{EventClient, RosterPoller, ROSTER_EVERY};
 use findme_thumbs::{ThumbnailCache, ThumbnailJobs};
 use tokio::sync::broadcast;
 
 use crate::matching::MatchingControl;
+use crate::sync::SyncTarget;
 use crate::EngineEvent;
 
 /// Starts the matching stages over the backend chosen at open.
 pub(crate) type MatchingStarter =
     Box<dyn Fn(Catalog, &str, findme_jobs::Observer) -> Box<dyn MatchingControl> + Send + Sync>;
 
-/// Starts the background push pool (an event server is set up).
-pub(crate) type PushStarter =
-    Box<dyn Fn(Catalog, &str, findme_jobs::Observer) -> WorkerPool + Send + Sync>;
+/// What the background sync starts from.
+pub(crate) struct SyncSetup {
+    /// None when no event server is set up.
+    pub target: Option<SyncTarget>,
+    /// Where roster selfies are kept (by content hash).
+    pub selfie_dir: PathBuf,
+}
+
+/// The background sync with one event server: outbox pushes and roster pulls.
+struct SyncRunning {
+    push: WorkerPool,
+    roster: RosterPoller,
+}
 
 #[derive(Clone)]
 pub(crate) struct Workers {
@@ -36,8 +49,12 @@ struct Inner {
     matching_starter: Option<MatchingStarter>,
     matching: Mutex<Option<Arc<dyn MatchingControl>>>,
     /// None when no event server is set up: push jobs wait for `findme sync`.
-    push_starter: Option<PushStarter>,
-    push: Mutex<Option<WorkerPool>>,
+    sync_target: Mutex<Option<SyncTarget>>,
+    sync: Mutex<Option<SyncRunning>>,
+    /// Where roster selfies are kept (by content hash).
+    selfie_dir: PathBuf,
+    /// `start` ran: a sync target set later starts at once.
+    started: std::sync::atomic::AtomicBool,
 }
 
 impl Workers {
@@ -48,7 +65,7 @@ impl Workers {
         thumbnail_workers: usize,
         events: broadcast::Sender<EngineEvent>,
         matching_starter: Option<MatchingStarter>,
-        push_starter: Option<PushStarter>,
+        sync: SyncSetup,
     ) -> Workers {
         Workers {
             inner: Arc::new(Inner {
@@ -60,8 +77,10 @@ impl Workers {
                 thumbnail: Mutex::new(None),
                 matching_starter,
                 matching: Mutex::new(None),
-                push_starter,
-                push: Mutex::new(None),
+                sync_target: Mutex::new(sync.target),
+                sync: Mutex::new(None),
+                selfie_dir: sync.selfie_dir,
+                started: Default::default(),
             }),
         }
     }
@@ -79,28 +98,105 @@ impl Workers {
     pub(crate) fn start(&self) {
         self.start_thumbnails();
         self.start_matching();
-        self.start_push();
+        self.inner
+            .started
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.start_sync();
     }
 
-    /// Start pushing the outbox in the background if an event server is set up.
-    fn start_push(&self) {
-        let Some(starter) = &self.inner.push_starter else {
+    /// Start pushing the outbox and pulling the roster in the background if an
+    /// event server is set up.
+    fn start_sync(&self) {
+        let Some(target) = self.sync_target() else {
             return;
         };
-        let Ok(mut slot) = self.inner.push.lock() else {
+        let client = match EventClient::new(&target.server, target.token.clone()) {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::error!(server = %target.server, error = %e, "background sync is off");
+                return;
+            }
+        };
+        let Ok(mut slot) = self.inner.sync.lock() else {
             return;
         };
-        if slot.is_none() {
-            *slot = Some(starter(
-                self.inner.catalog.clone(),
-                &self.inner.owner,
-                self.observer(),
-            ));
+        if slot.is_some() {
+            return;
+        }
+        let push = findme_sync::start(
+            self.inner.catalog.clone(),
+            client.clone(),
+            &target.event,
+            self.inner.owner.clone(),
+            Some(self.observer()),
+        );
+        // Weak: the poller lives inside `Inner` and must not keep it alive.
+        let workers: Weak<Inner> = Arc::downgrade(&self.inner);
+        let roster = RosterPoller::start(
+            self.inner.catalog.clone(),
+            client,
+            target.event.clone(),
+            self.inner.selfie_dir.clone(),
+            ROSTER_EVERY,
+            Arc::new(move || {
+                if let Some(inner) = workers.upgrade() {
+                    let workers = Workers { inner };
+                    workers.wake();
+                    (workers.observer())(JobKind::IndexParticipant);
+                }
+            }),
+        );
+        *slot = Some(SyncRunning { push, roster });
+    }
+
+    /// The event server set up now, if any.
+    pub(crate) fn sync_target(&self) -> Option<SyncTarget> {
+        self.inner.sync_target.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// Point the background sync at another server or event (None: stop it).
+    /// Running pushes finish or hand their jobs back first.
+    pub(crate) async fn set_sync_target(&self, target: Option<SyncTarget>) {
+        if let Ok(mut slot) = self.inner.sync_target.lock() {
+            *slot = target;
+        }
+        self.stop_sync().await;
+        if self
+            .inner
+            .started
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            self.start_sync();
+        }
+    }
+
+    /// Ask the roster poller to pull now. False when no sync runs.
+    pub(crate) fn pull_roster_now(&self) -> bool {
+        let running = self.inner.sync.lock();
+        match running.as_ref().ok().and_then(|s| s.as_ref()) {
+            Some(sync) => {
+                sync.roster.pull_now();
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn stop_sync(&self) {
+        let running = self.inner.sync.lock().ok().and_then(|mut s| s.take());
+        if let Some(sync) = running {
+            sync.roster.shutdown();
+            sync.push.shutdown().await;
         }
     }
 
     fn push_pool(&self) -> Option<WorkerPool> {
-        self.inner.push.lock().ok().and_then(|p| p.clone())
+        let running = self.inner.sync.lock();
+        running
+            .as_ref()
+            .ok()
+            .and_then(|s| s.as_ref())
+            .map(|s| s.push.clone())
     }
 
     pub(crate) fn start_thumbnails(&self) {
@@ -193,10 +289,7 @@ impl Workers {
         if let Some(pool) = pool {
             pool.shutdown().await;
         }
-        let push = self.inner.push.lock().ok().and_then(|mut p| p.take());
-        if let Some(pool) = push {
-            pool.shutdown().await;
-        }
+        self.stop_sync().await;
         let matching = self.inner.matching.lock().ok().and_then(|mut m| m.take());
         if let Some(matching) = matching {
             matching.shutdown().await;

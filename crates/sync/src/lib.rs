@@ -1,5 +1,6 @@
 //! Sync: drains the catalog's outbox to the event server, one `push` job per
-//! outbox row, through [`findme_protocol::EventClient`].
+//! outbox row, through [`findme_protocol::EventClient`], and pulls the event's
+//! roster (participants registered on the server) into the catalog.
 //!
 //! Offline is normal at a venue, so an unreachable server never costs a job an
 //! attempt: the job is deferred ([`findme_jobs::JobError::Defer`]) with a growing,
@@ -10,6 +11,7 @@
 
 mod backoff;
 mod push;
+pub mod roster;
 
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use findme_jobs::{Observer, PoolConfig, WorkerPool};
 
 pub use findme_protocol::{ClientError, EventClient, Token};
 pub use push::PushJobs;
+pub use roster::{RosterPoller, RosterReport, ROSTER_EVERY};
 
 /// Pushes running at once: enough to hide request latency on a venue uplink,
 /// few enough that 2048 px renders do not starve ingest and matching.

@@ -21,6 +21,40 @@ pub struct SyncReport {
     pub failed: u64,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub bytes: u64,
+    /// What the roster pull before the push changed.
+    #[serde(default)]
+    pub roster: RosterStats,
+}
+
+/// Participants a roster pull added, updated or removed, and the ones whose
+/// selfie could not be used (with the reason).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct RosterStats {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub added: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub updated: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub removed: u64,
+    #[serde(default)]
+    pub failed: Vec<RosterFailure>,
+}
+
+/// A participant the roster pull could not take in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct RosterFailure {
+    pub participant: String,
+    pub reason: String,
 }
 
 /// Outbox totals over every event, all time (`stats`).
