@@ -178,6 +178,7 @@ async fn assert_server_holds(base: &str, token: &str, truth: &BTreeMap<String, V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushes_every_photo_once_and_a_second_sync_pushes_nothing() {
+    let started = std::time::Instant::now();
     let mock = findme_rekognition_mock::start(MockConfig::default()).await;
     let tmp = tempfile::tempdir().unwrap();
     let (engine, truth) = matched_catalog(tmp.path(), &mock).await;
@@ -202,6 +203,19 @@ async fn pushes_every_photo_once_and_a_second_sync_pushes_nothing() {
     let stats = engine.stats().await.unwrap();
     assert_eq!(stats.sync.pushed, truth.len() as u64);
     assert_eq!(stats.sync.pending, 0);
+    assert_eq!(
+        stats.sync.bytes_per_photo,
+        Some(report.bytes / truth.len() as u64)
+    );
+    // Import to acknowledged: positive, ordered, within this test's lifetime.
+    let (p50, p95) = (stats.sync.latency_p50_ms, stats.sync.latency_p95_ms);
+    let lifetime = started.elapsed().as_millis() as u64;
+    assert!(p50.is_some_and(|p| p > 0) && p50 <= p95, "{:?}", stats.sync);
+    assert!(
+        p95.is_some_and(|p| p <= lifetime),
+        "{:?} > {lifetime}",
+        stats.sync
+    );
 
     let again = engine.sync(&base, EVENT, Token::new(token)).await.unwrap();
     assert_eq!(again, findme_engine::SyncReport::default());

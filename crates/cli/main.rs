@@ -105,7 +105,7 @@ enum Command {
     /// Pull the event's roster (guests registered on the server; new ones are
     /// queued for matching), then push the event's results until nothing more
     /// can be pushed now (the rest stays pending). The token comes from
-    /// FINDME_TOKEN.
+    /// FINDME_TOKEN, else from the keyring (saved by the app's settings).
     Sync {
         /// Event server base URL, e.g. https://events.example.com.
         #[arg(long)]
@@ -183,7 +183,12 @@ async fn run(cli: Cli) -> Result<()> {
     };
     // Read before opening anything, so a missing token costs nothing. Never printed.
     let token = match &cli.command {
-        Command::Sync { .. } => Some(sync_token()?),
+        Command::Sync { server, event, .. } => {
+            // The keyring blocks on D-Bus: off the async threads.
+            let (server, event) = (server.clone(), event.clone());
+            let token = tokio::task::spawn_blocking(move || sync_token(&server, &event));
+            Some(token.await.context("keyring task failed")??)
+        }
         _ => None,
     };
     let mut config = EngineConfig::new(data_dir);
@@ -296,12 +301,21 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
     }
 }
 
-/// The event server's photographer token, from `FINDME_TOKEN`.
-fn sync_token() -> Result<Token> {
-    match std::env::var("FINDME_TOKEN") {
-        Ok(token) if !token.trim().is_empty() => Ok(Token::new(token.trim())),
-        _ => anyhow::bail!(
-            "no event server token: set FINDME_TOKEN to the photographer token of the event"
+/// The event server's photographer token: FINDME_TOKEN, else the token the app's settings screen stored in the
+/// keyring for this server and event.
+fn sync_token(server: &str, event: &str) -> Result<Token> {
+    use findme_engine::secrets::{token_account, OsKeyring, SecretStore};
+    if let Ok(token) = std::env::var("FINDME_TOKEN") {
+        if !token.trim().is_empty() {
+            return Ok(Token::new(token.trim()));
+        }
+    }
+    let server = server.trim().trim_end_matches('/');
+    match OsKeyring.get(&token_account(server, event)) {
+        Ok(Some(token)) => Ok(Token::new(token)),
+        Ok(None) | Err(_) => anyhow::bail!(
+            "no event server token: set FINDME_TOKEN to the photographer token of the event \
+             (or save it in the app's event server settings)"
         ),
     }
 }

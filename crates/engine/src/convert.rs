@@ -111,7 +111,7 @@ pub(crate) fn stats(
     counts: CatalogCounts,
     queue: QueueCounts,
     rekognition: RekognitionStats,
-    outbox: findme_catalog::OutboxTotals,
+    sync: SyncStats,
 ) -> Stats {
     Stats {
         catalog: CatalogStats {
@@ -121,11 +121,7 @@ pub(crate) fn stats(
         },
         queue: queue_stats(queue),
         rekognition,
-        sync: SyncStats {
-            pending: outbox.pending,
-            pushed: outbox.sent,
-            failed: outbox.failed,
-        },
+        sync,
     }
 }
 

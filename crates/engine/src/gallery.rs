@@ -128,13 +128,14 @@ pub(crate) async fn photo_detail(engine: &Engine, id: i64) -> Result<PhotoDetail
 
 pub(crate) async fn activity(engine: &Engine) -> Result<ActivityDto, EngineError> {
     let now = crate::now_ms();
-    let (kinds, (files, bytes), rekognition) = engine
+    let (kinds, (files, bytes), rekognition, sync) = engine
         .catalog()
         .read(move |r| {
             Ok((
                 r.queue_stats(now)?,
                 r.rendition_totals()?,
                 crate::convert::rekognition_stats(r)?,
+                crate::sync::sync_stats(r, now)?,
             ))
         })
         .await?;
@@ -168,6 +169,7 @@ pub(crate) async fn activity(engine: &Engine) -> Result<ActivityDto, EngineError
         },
         rekognition,
         matcher: engine.inner.matcher.map(String::from),
+        sync,
     })
 }
 

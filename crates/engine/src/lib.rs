@@ -11,7 +11,9 @@ mod match_run;
 mod matching;
 mod owner;
 mod people;
+pub mod secrets;
 mod sync;
+mod sync_settings;
 mod workers;
 
 pub use face_eval::{evaluate_faces, FaceEvaluation};
@@ -57,8 +59,10 @@ pub struct EngineConfig {
     /// Face matching: backend, workers, AWS settings.
     pub matching: MatchSettings,
     /// The event server the app and `watch` push to in the background (None: push
-    /// only on `findme sync`).
+    /// only on `findme sync`). None: the target saved on the settings screen.
     pub sync: Option<SyncTarget>,
+    /// Where the settings screen keeps the event server token.
+    pub secrets: Arc<dyn secrets::SecretStore>,
 }
 
 impl EngineConfig {
@@ -74,6 +78,7 @@ impl EngineConfig {
                 .map_or(1, |n| n.get().div_ceil(2)),
             matching: MatchSettings::from_env(),
             sync: SyncTarget::from_env(),
+            secrets: Arc::new(secrets::OsKeyring),
         }
     }
 }
@@ -119,6 +124,9 @@ struct Inner {
     owner: String,
     /// The face matcher this process runs ("local", "rekognition"), if any.
     matcher: Option<&'static str>,
+    secrets: Arc<dyn secrets::SecretStore>,
+    /// Where the background sync's target came from.
+    sync_source: std::sync::Mutex<sync_settings::SyncSource>,
 }
 
 impl Engine {
@@ -144,6 +152,13 @@ impl Engine {
         let mut cache = CacheConfig::new(dir.join("cache").join("renditions"));
         cache.limit_bytes = config.cache_limit_bytes;
         let thumbs = ThumbnailCache::new(catalog.clone(), cache);
+        let (sync_target, sync_source) = match &config.sync {
+            Some(target) => (Some(target.clone()), sync_settings::SyncSource::Environment),
+            None => match sync_settings::saved_target(&catalog, config.secrets.clone()).await? {
+                Some(target) => (Some(target), sync_settings::SyncSource::Settings),
+                None => (None, sync_settings::SyncSource::None),
+            },
+        };
         let workers = workers::Workers::new(
             catalog.clone(),
             thumbs.clone(),
@@ -152,7 +167,7 @@ impl Engine {
             events.clone(),
             matching::starter(&config.matching).await,
             workers::SyncSetup {
-                target: config.sync.clone(),
+                target: sync_target.clone(),
                 selfie_dir: dir.join("selfies"),
             },
         );
@@ -173,9 +188,11 @@ impl Engine {
                     MatchBackend::Rekognition => Some("rekognition"),
                     MatchBackend::Auto | MatchBackend::Off => None,
                 },
+                secrets: config.secrets.clone(),
+                sync_source: std::sync::Mutex::new(sync_source),
             }),
         };
-        if let Some(target) = &config.sync {
+        if let Some(target) = &sync_target {
             engine.ensure_sync_event(&target.event).await?;
         }
         Ok(engine)
@@ -309,7 +326,7 @@ impl Engine {
                     r.counts()?,
                     r.queue_stats(now)?,
                     convert::rekognition_stats(r)?,
-                    r.outbox_totals(None, now)?,
+                    sync::sync_stats(r, now)?,
                 ))
             })
             .await?;

@@ -320,7 +320,7 @@ impl Engine {
 }
 
 /// Ids end up in file names, URLs and collection names: keep them plain.
-fn check_id(id: &str, what: &str) -> Result<(), EngineError> {
+pub(crate) fn check_id(id: &str, what: &str) -> Result<(), EngineError> {
     let ok = !id.is_empty()
         && id.len() <= 100
         && id

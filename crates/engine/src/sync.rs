@@ -5,7 +5,9 @@ use findme_jobs::WorkerPool;
 use findme_sync::{ClientError, EventClient, Token};
 
 use crate::match_run::{wait_for_queue_change, LOOK_AGAIN};
-use crate::{now_ms, Engine, EngineError, EngineEvent, RosterFailure, RosterStats, SyncReport};
+use crate::{
+    now_ms, Engine, EngineError, EngineEvent, RosterFailure, RosterStats, SyncReport, SyncStats,
+};
 
 /// Where the app and `findme watch` push the outbox in the background, as soon as
 /// there is something to push and whenever the server is reachable (offline-first:
@@ -195,6 +197,40 @@ impl Engine {
             None => format!("{owner}-sync"),
         }
     }
+}
+
+/// How many recent first pushes the latency figures cover.
+const LATENCY_WINDOW: u32 = 1000;
+
+/// Outbox totals (every event), bytes per photo and import-to-visible latency.
+pub(crate) fn sync_stats(
+    r: &findme_catalog::Reader<'_>,
+    now: i64,
+) -> Result<SyncStats, findme_catalog::CatalogError> {
+    let outbox = r.outbox_totals(None, now)?;
+    let bytes: u64 = r
+        .counters(findme_catalog::SYNC_BYTES)?
+        .into_iter()
+        .filter(|(rest, _)| rest.is_empty())
+        .map(|(_, n)| n)
+        .sum();
+    let photos = r.photo_pushes()?;
+    let mut latencies = r.push_latencies(LATENCY_WINDOW)?;
+    latencies.sort_unstable();
+    Ok(SyncStats {
+        pending: outbox.pending,
+        pushed: outbox.sent,
+        failed: outbox.failed,
+        bytes_per_photo: (photos > 0).then(|| bytes / photos),
+        latency_p50_ms: percentile(&latencies, 50),
+        latency_p95_ms: percentile(&latencies, 95),
+    })
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[i64], pct: usize) -> Option<u64> {
+    let rank = (sorted.len() * pct).div_ceil(100).max(1);
+    sorted.get(rank - 1).map(|v| (*v).max(0) as u64)
 }
 
 fn roster_stats(report: findme_sync::RosterReport) -> RosterStats {

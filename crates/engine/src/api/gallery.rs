@@ -274,4 +274,7 @@ pub struct ActivityDto {
     /// The face matcher this process runs: "local" (on this computer),
     /// "rekognition", or null (matching off).
     pub matcher: Option<String>,
+    /// Push totals, bytes per photo and import-to-guest-visible latency.
+    #[serde(default)]
+    pub sync: super::SyncStats,
 }

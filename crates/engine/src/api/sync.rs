@@ -74,4 +74,66 @@ pub struct SyncStats {
     /// Changes whose push failed for good (see the push jobs' reasons).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub failed: u64,
+    /// Mean web rendition bytes per photo push (absent before the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "number"))]
+    pub bytes_per_photo: Option<u64>,
+    /// Import-to-guest-visible time of the last photos pushed (up to 1,000):
+    /// median and 95th percentile in ms (absent before the first push).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "number"))]
+    pub latency_p50_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "number"))]
+    pub latency_p95_ms: Option<u64>,
+}
+
+/// The event server set up for background sync, as the settings screen shows
+/// it. The token itself never leaves the engine: only whether one is stored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct SyncSettingsDto {
+    pub server_url: Option<String>,
+    pub event: Option<String>,
+    /// A token for this server and event is stored (or set in FINDME_TOKEN).
+    pub has_token: bool,
+    /// "settings" (saved in the app), "environment" (FINDME_SERVER_URL, ...;
+    /// overrides the saved settings) or "none".
+    pub source: String,
+    /// The background push and roster pull run.
+    pub running: bool,
+    /// Where the token is kept ("the system keyring", ...).
+    pub keyring: String,
+}
+
+/// What the settings screen sends; `token` None keeps the stored one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct SyncSettingsInput {
+    pub server_url: String,
+    pub event: String,
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// The answer of the "test connection" button.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/lib/bindings/")
+)]
+pub struct ConnectionTestDto {
+    pub ok: bool,
+    /// For the photographer: "connected to Wedding (3 guests registered)" or why not.
+    pub message: String,
+    pub event_name: Option<String>,
 }

@@ -2,6 +2,7 @@
 import type { CacheStats } from "./CacheStats";
 import type { QueueActivity } from "./QueueActivity";
 import type { RekognitionStats } from "./RekognitionStats";
+import type { SyncStats } from "./SyncStats";
 
 /**
  * The activity panel: every queue and the thumbnail cache, from real counters.
@@ -15,4 +16,8 @@ rekognition?: RekognitionStats,
  * The face matcher this process runs: "local" (on this computer),
  * "rekognition", or null (matching off).
  */
-matcher: string | null, };
+matcher: string | null, 
+/**
+ * Push totals, bytes per photo and import-to-guest-visible latency.
+ */
+sync: SyncStats, };

@@ -15,4 +15,13 @@ pushed: number,
 /**
  * Changes whose push failed for good (see the push jobs' reasons).
  */
-failed: number, };
+failed: number, 
+/**
+ * Mean web rendition bytes per photo push (absent before the first).
+ */
+bytes_per_photo?: number, 
+/**
+ * Import-to-guest-visible time of the last photos pushed (up to 1,000):
+ * median and 95th percentile in ms (absent before the first push).
+ */
+latency_p50_ms?: number, latency_p95_ms?: number, };

@@ -1,0 +1,207 @@
+//! The settings screen's engine side against the REAL reference event server:
+//! test the connection, save server + event + token, sync starts at once and
+//! again after a restart, the token stays out of the catalog, clearing stops it.
+//! The keyring is `MemorySecrets` here (no Secret Service runs in CI); the OS
+//! keyring implements the same `SecretStore` trait.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use findme_engine::secrets::{token_account, MemorySecrets, SecretStore};
+use findme_engine::{Engine, EngineConfig, EngineEvent, MatchBackend, SyncSettingsInput};
+use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
+use findme_rekognition_mock::synth;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+const EVENT: &str = "gala";
+
+async fn open(data: &Path, secrets: Arc<MemorySecrets>) -> Engine {
+    let mut config = EngineConfig::new(data);
+    config.sync = None;
+    config.secrets = secrets;
+    config.matching.backend = MatchBackend::Off;
+    Engine::open(config).await.expect("engine")
+}
+
+/// The server with one event and one registered guest; (base URL, token, stop).
+async fn server(root: &Path) -> (String, String, oneshot::Sender<()>) {
+    let data = root.join("server");
+    let admin = Admin::open(&data).unwrap();
+    let token = admin
+        .create_event("Spring Gala", Some(EVENT))
+        .unwrap()
+        .photographer_token;
+    admin
+        .add_participant(EVENT, "Ada", &synth::selfie(0), Some("ada"))
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let config = ServerConfig::new(&data);
+    tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        serve_with_shutdown(listener, config, shutdown)
+            .await
+            .expect("event server");
+    });
+    (base, token, stop)
+}
+
+fn input(server: &str, event: &str, token: Option<&str>) -> SyncSettingsInput {
+    SyncSettingsInput {
+        server_url: server.into(),
+        event: event.into(),
+        token: token.map(String::from),
+    }
+}
+
+/// Wait (bounded) until the background roster pull brought the guest in.
+async fn wait_for_guest(engine: &Engine) {
+    let mut events = engine.subscribe();
+    let arrived = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Ok(people) = engine.participants(EVENT).await {
+                if people.iter().any(|p| p.id == "ada") {
+                    return;
+                }
+            }
+            match events.recv().await {
+                Ok(EngineEvent::QueueChanged) | Err(_) => {}
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(arrived.is_ok(), "the roster was not pulled");
+}
+
+/// Every byte of the catalog (database and write-ahead log).
+fn catalog_bytes(data: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(data).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("catalog.sqlite") {
+            all.extend(std::fs::read(entry.path()).unwrap());
+        }
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_settings_sync_at_once_and_after_a_restart_and_the_token_stays_in_the_keyring() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, token, _stop) = server(tmp.path()).await;
+    let data = tmp.path().join("data");
+    let secrets = Arc::new(MemorySecrets::default());
+    let engine = open(&data, secrets.clone()).await;
+    engine.start_workers();
+
+    let fresh = engine.sync_settings().await.unwrap();
+    assert_eq!(
+        (fresh.source.as_str(), fresh.running, fresh.has_token),
+        ("none", false, false)
+    );
+
+    // The button: a wrong token and a wrong event are told apart from success.
+    let refused = engine
+        .test_sync_connection(input(&base, EVENT, Some("fm_wrong")))
+        .await
+        .unwrap();
+    assert!(
+        !refused.ok && refused.message.contains("refused"),
+        "{refused:?}"
+    );
+    assert!(
+        !refused.message.contains("fm_wrong"),
+        "token echoed: {refused:?}"
+    );
+    let no_token = engine
+        .test_sync_connection(input(&base, EVENT, None))
+        .await
+        .unwrap();
+    assert!(
+        !no_token.ok && no_token.message.contains("no token"),
+        "{no_token:?}"
+    );
+    let ok = engine
+        .test_sync_connection(input(&base, EVENT, Some(&token)))
+        .await
+        .unwrap();
+    assert!(ok.ok, "{ok:?}");
+    assert_eq!(ok.event_name.as_deref(), Some("Spring Gala"));
+    assert!(
+        !engine.sync_settings().await.unwrap().running,
+        "testing saves nothing"
+    );
+
+    let saved = engine
+        .save_sync_settings(input(&format!("{base}/"), EVENT, Some(&token)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (saved.source.as_str(), saved.running, saved.has_token),
+        ("settings", true, true)
+    );
+    assert_eq!(
+        saved.server_url.as_deref(),
+        Some(base.as_str()),
+        "trailing slash dropped"
+    );
+    assert_eq!(
+        secrets
+            .get(&token_account(&base, EVENT))
+            .unwrap()
+            .as_deref(),
+        Some(token.as_str())
+    );
+    wait_for_guest(&engine).await;
+    engine.shutdown().await;
+    let bytes = catalog_bytes(&data);
+    assert!(!bytes.is_empty());
+    assert!(
+        !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the token reached the catalog"
+    );
+
+    // Restart: the saved settings and the keyring's token start the sync again.
+    let engine = open(&data, secrets.clone()).await;
+    let restarted = engine.sync_settings().await.unwrap();
+    assert_eq!(
+        (restarted.source.as_str(), restarted.running),
+        ("settings", true)
+    );
+    // Saving without a token keeps the stored one; another event has none.
+    let kept = engine
+        .save_sync_settings(input(&base, EVENT, None))
+        .await
+        .unwrap();
+    assert!(kept.running && kept.has_token, "{kept:?}");
+    let other = engine
+        .save_sync_settings(input(&base, "other-event", None))
+        .await
+        .unwrap_err();
+    assert!(other.to_string().contains("no token"), "{other}");
+    let bad_url = engine
+        .save_sync_settings(input("ftp://example.com", EVENT, Some(&token)))
+        .await
+        .unwrap_err();
+    assert!(bad_url.to_string().contains("http"), "{bad_url}");
+
+    let cleared = engine.clear_sync_settings().await.unwrap();
+    assert_eq!(
+        (cleared.source.as_str(), cleared.running, cleared.has_token),
+        ("none", false, false)
+    );
+    assert_eq!(secrets.get(&token_account(&base, EVENT)).unwrap(), None);
+    engine.shutdown().await;
+    let engine = open(&data, secrets).await;
+    assert!(
+        !engine.sync_settings().await.unwrap().running,
+        "cleared for good"
+    );
+    engine.shutdown().await;
+}
