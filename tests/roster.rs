@@ -11,12 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use findme_engine::{Engine, EngineConfig, EngineEvent, MatchBackend, SyncTarget, Token};
-use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
+use findme_engine::{EngineEvent, SyncTarget, Token};
+use findme_event_server::Admin;
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth::{self, SynthFace};
-use findme_rekognition_mock::{MockConfig, MockServer};
-use tokio::net::TcpListener;
+use findme_rekognition_mock::MockConfig;
+use support::venue::{engine_with_mock, face, serve_on_any_port};
 use tokio::sync::oneshot;
 
 const EVENT: &str = "wedding";
@@ -51,18 +51,7 @@ async fn venue(root: &Path) -> Venue {
             .unwrap();
         attendees.insert(id, added.attendee_token);
     }
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let config = ServerConfig::new(&data);
-    tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        serve_with_shutdown(listener, config, shutdown)
-            .await
-            .expect("event server");
-    });
+    let (base, stop) = serve_on_any_port(&data).await;
     Venue {
         base,
         photographer,
@@ -87,27 +76,6 @@ impl Venue {
         let mine = client.my_photos().await.unwrap();
         assert_eq!(mine.participant.id, id);
         mine.photos.into_iter().map(|p| p.sha256).collect()
-    }
-}
-
-async fn open_engine(data: &Path, mock: &MockServer, target: Option<SyncTarget>) -> Engine {
-    let mut config = EngineConfig::new(data);
-    config.sync = target;
-    config.matching.backend = MatchBackend::Rekognition;
-    config.matching.rekognition.endpoint = Some(mock.endpoint());
-    config.matching.rekognition.region = Some("us-east-1".into());
-    config.matching.rekognition.static_credentials = Some(("test".into(), "test".into()));
-    config.matching.workers = 2;
-    config.matching.latency_bound = Duration::from_secs(1);
-    Engine::open(config).await.expect("engine")
-}
-
-fn face(person: usize, left: u32) -> SynthFace {
-    SynthFace {
-        person,
-        left,
-        top: 150,
-        size: 180,
     }
 }
 
@@ -150,7 +118,7 @@ async fn registered_guests_are_pulled_matched_and_see_exactly_their_photos() {
     let tmp = tempfile::tempdir().unwrap();
     let venue = venue(tmp.path()).await;
     let mut truth = shoot(tmp.path());
-    let engine = open_engine(&tmp.path().join("data"), &mock, None).await;
+    let engine = engine_with_mock(&tmp.path().join("data"), &mock, None).await;
     engine.create_event(EVENT, "Wedding", None).await.unwrap();
     engine
         .import(vec![tmp.path().join("photos")])
@@ -248,7 +216,7 @@ async fn with_a_server_set_up_guests_find_their_photos_without_the_photographer_
     let tmp = tempfile::tempdir().unwrap();
     let venue = venue(tmp.path()).await;
     let truth = shoot(tmp.path());
-    let engine = open_engine(&tmp.path().join("data"), &mock, Some(venue.target())).await;
+    let engine = engine_with_mock(&tmp.path().join("data"), &mock, Some(venue.target())).await;
     engine.create_event(EVENT, "Wedding", None).await.unwrap();
     engine.use_event(EVENT).await.unwrap();
     let mut events = engine.subscribe();

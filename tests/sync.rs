@@ -9,41 +9,20 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use findme_engine::{Engine, EngineConfig, EngineEvent, MatchBackend, SyncTarget, Token};
-use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
+use findme_engine::{Engine, EngineEvent, SyncTarget, Token};
+use findme_event_server::Admin;
 use findme_protocol::EventClient;
-use findme_rekognition_mock::synth::{self, SynthFace};
+use findme_rekognition_mock::synth;
 use findme_rekognition_mock::{MockConfig, MockServer};
+use support::venue::{engine_with_mock, face, serve};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 const EVENT: &str = "gala";
 const SERIAL: &str = "SN-4455667788";
 
-async fn open_engine(data: &Path, mock: &MockServer, target: Option<SyncTarget>) -> Engine {
-    let mut config = EngineConfig::new(data);
-    config.sync = target;
-    config.matching.backend = MatchBackend::Rekognition;
-    config.matching.rekognition.endpoint = Some(mock.endpoint());
-    config.matching.rekognition.region = Some("us-east-1".into());
-    config.matching.rekognition.static_credentials = Some(("test".into(), "test".into()));
-    config.matching.workers = 2;
-    config.matching.latency_bound = Duration::from_secs(1);
-    Engine::open(config).await.expect("engine")
-}
-
 fn write(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, bytes).unwrap();
-}
-
-fn face(person: usize, left: u32) -> SynthFace {
-    SynthFace {
-        person,
-        left,
-        top: 150,
-        size: 180,
-    }
 }
 
 /// Four photos: two with participants, one larger than the web rendition, one
@@ -89,7 +68,7 @@ async fn matched_catalog_pushing_to(
         write(&path, &bytes);
         truth.insert(support::sha256_hex(&bytes), people);
     }
-    let engine = open_engine(&root.join("data"), mock, target).await;
+    let engine = engine_with_mock(&root.join("data"), mock, target).await;
     engine.import(vec![photos]).await.unwrap();
     engine.create_event(EVENT, "Gala", None).await.unwrap();
     for person in 0..3 {
@@ -104,21 +83,6 @@ async fn matched_catalog_pushing_to(
     let report = engine.match_event(Some(EVENT)).await.unwrap();
     assert_eq!(report.failed, 0, "{report:?}");
     (engine, truth)
-}
-
-/// The reference server on `listener`, stopped when the returned sender drops.
-fn serve(listener: TcpListener, data: &Path) -> oneshot::Sender<()> {
-    let (stop, stopped) = oneshot::channel::<()>();
-    let config = ServerConfig::new(data);
-    tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        serve_with_shutdown(listener, config, shutdown)
-            .await
-            .expect("event server");
-    });
-    stop
 }
 
 /// A server data folder with the event and its photographer token.

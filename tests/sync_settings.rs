@@ -4,15 +4,17 @@
 //! The keyring is `MemorySecrets` here (no Secret Service runs in CI); the OS
 //! keyring implements the same `SecretStore` trait.
 
+mod support;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use findme_engine::secrets::{token_account, MemorySecrets, SecretStore};
 use findme_engine::{Engine, EngineConfig, EngineEvent, MatchBackend, SyncSettingsInput};
-use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
+use findme_event_server::Admin;
 use findme_rekognition_mock::synth;
-use tokio::net::TcpListener;
+use support::venue::serve_on_any_port;
 use tokio::sync::oneshot;
 
 const EVENT: &str = "gala";
@@ -36,18 +38,7 @@ async fn server(root: &Path) -> (String, String, oneshot::Sender<()>) {
     admin
         .add_participant(EVENT, "Ada", &synth::selfie(0), Some("ada"))
         .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let config = ServerConfig::new(&data);
-    tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        serve_with_shutdown(listener, config, shutdown)
-            .await
-            .expect("event server");
-    });
+    let (base, stop) = serve_on_any_port(&data).await;
     (base, token, stop)
 }
 

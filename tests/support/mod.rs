@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test crate uses a different part of this module
 
 pub mod exif;
+pub mod venue;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -32,10 +32,23 @@ impl Offline {
         let n = self.failures.fetch_add(1, Ordering::AcqRel).min(16);
         let grown = BASE.saturating_mul(1u32 << n).min(CAP);
         let delay = jitter(grown).max(retry_after.unwrap_or_default()).min(CAP);
-        if let Ok(mut until) = self.until.lock() {
-            *until = Some((Instant::now() + delay, reason.to_string()));
+        let Ok(mut until) = self.until.lock() else {
+            return delay;
+        };
+        // A wait already running that ends later (a server's Retry-After) stands:
+        // a plain failure of another job must not cut it short.
+        let now = Instant::now();
+        let later = until
+            .as_ref()
+            .filter(|(at, _)| *at > now + delay)
+            .map(|(at, _)| *at);
+        match later {
+            Some(at) => at - now,
+            None => {
+                *until = Some((now + delay, reason.to_string()));
+                delay
+            }
         }
-        delay
     }
 
     /// The server answered: back to normal.
@@ -70,6 +83,17 @@ mod tests {
         offline.reached();
         assert!(offline.waiting().is_none());
         assert!(offline.failed("down", None) <= BASE.mul_f64(1.5));
+    }
+
+    #[test]
+    fn a_plain_failure_does_not_cut_a_servers_retry_after_short() {
+        let offline = Offline::default();
+        offline.failed("busy", Some(Duration::from_secs(10)));
+        let next = offline.failed("down", None);
+        assert!(next > Duration::from_secs(9), "{next:?}");
+        let (left, reason) = offline.waiting().expect("still waiting");
+        assert_eq!(reason, "busy");
+        assert!(left > Duration::from_secs(4), "{left:?}");
     }
 
     #[test]
