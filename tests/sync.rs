@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use findme_engine::{Engine, EngineEvent, SyncTarget, Token};
+use findme_engine::{Engine, EngineEvent, SyncTarget, Token, WebRendition};
 use findme_event_server::Admin;
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth;
 use findme_rekognition_mock::{MockConfig, MockServer};
-use support::venue::{engine_with_mock, face, serve};
+use support::venue::{engine_with_mock, face, mock_config, serve};
 use tokio::net::TcpListener;
 
 const EVENT: &str = "gala";
@@ -326,5 +326,50 @@ async fn with_a_server_set_up_the_workers_push_in_the_background() {
         outbox(&engine).await
     );
     assert_server_holds(&base, &token, &truth).await;
+    engine.shutdown().await;
+}
+
+/// The web rendition setting (`EngineConfig::web_rendition`, from
+/// FINDME_WEB_LONG_EDGE / FINDME_WEB_QUALITY) is what the server receives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_rendition_setting_sizes_what_guests_get() {
+    let mock = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let photo = synth::photo(3000, 2000, &[face(0, 900)], 7);
+    write(&tmp.path().join("photos/big.jpg"), &photo);
+    let selfie = tmp.path().join("selfie.jpg");
+    write(&selfie, &synth::selfie(0));
+    let mut config = mock_config(&tmp.path().join("data"), &mock, None);
+    config.web_rendition = WebRendition::clamped(1024, 60);
+    let engine = Engine::open(config).await.unwrap();
+    engine
+        .import(vec![tmp.path().join("photos")])
+        .await
+        .unwrap();
+    engine.create_event(EVENT, "Gala", None).await.unwrap();
+    engine
+        .add_participant(EVENT, "p00", "p00", Some(selfie), true)
+        .await
+        .unwrap();
+    engine.match_event(Some(EVENT)).await.unwrap();
+
+    let server_data = tmp.path().join("server");
+    let token = server_event(&server_data);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let _server = serve(listener, &server_data);
+    let report = engine
+        .sync(&base, EVENT, Token::new(token.clone()))
+        .await
+        .unwrap();
+    assert_eq!((report.pushed, report.failed), (1, 0), "{report:?}");
+    let client = EventClient::new(&base, Token::new(token)).unwrap();
+    let image = client
+        .photo_image(&support::sha256_hex(&photo))
+        .await
+        .unwrap();
+    let decoded = image::load_from_memory(&image).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (1024, 683));
+    assert_eq!(report.bytes, image.len() as u64);
     engine.shutdown().await;
 }

@@ -41,6 +41,12 @@ pub async fn engine_with_mock(
     mock: &MockServer,
     target: Option<SyncTarget>,
 ) -> Engine {
+    let config = mock_config(data, mock, target);
+    Engine::open(config).await.expect("engine")
+}
+
+/// The configuration [`engine_with_mock`] opens, to adjust before opening.
+pub fn mock_config(data: &Path, mock: &MockServer, target: Option<SyncTarget>) -> EngineConfig {
     let mut config = EngineConfig::new(data);
     config.sync = target;
     config.matching.backend = MatchBackend::Rekognition;
@@ -49,7 +55,7 @@ pub async fn engine_with_mock(
     config.matching.rekognition.static_credentials = Some(("test".into(), "test".into()));
     config.matching.workers = 2;
     config.matching.latency_bound = Duration::from_secs(1);
-    Engine::open(config).await.expect("engine")
+    config
 }
 
 /// A synthetic face of `person` at `left` px (the mock recognises it).

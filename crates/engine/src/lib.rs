@@ -20,7 +20,7 @@ pub use face_eval::{evaluate_faces, FaceEvaluation};
 pub use findme_face_model::eval::{Distribution, Evaluation, Rates};
 pub use matching::{MatchBackend, MatchSettings};
 
-pub use findme_sync::Token;
+pub use findme_sync::{Token, WebRendition};
 pub use gallery::{RenditionError, RenditionKind};
 pub use sync::SyncTarget;
 
@@ -63,6 +63,8 @@ pub struct EngineConfig {
     pub sync: Option<SyncTarget>,
     /// Where the settings screen keeps the event server token.
     pub secrets: Arc<dyn secrets::SecretStore>,
+    /// Size and quality of the web renditions pushed to the event server.
+    pub web_rendition: WebRendition,
 }
 
 impl EngineConfig {
@@ -79,6 +81,7 @@ impl EngineConfig {
             matching: MatchSettings::from_env(),
             sync: SyncTarget::from_env(),
             secrets: Arc::new(secrets::OsKeyring),
+            web_rendition: WebRendition::from_env(),
         }
     }
 }
@@ -169,6 +172,7 @@ impl Engine {
             workers::SyncSetup {
                 target: sync_target.clone(),
                 selfie_dir: dir.join("selfies"),
+                web: config.web_rendition,
             },
         );
         tokio::spawn(forward_events(ingest_rx, events.clone(), workers.clone()));

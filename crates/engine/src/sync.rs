@@ -89,6 +89,7 @@ impl Engine {
             self.catalog().clone(),
             client,
             event,
+            self.inner.workers.web_rendition(),
             self.sync_owner(),
             Some(self.inner.workers.observer()),
         );

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use findme_catalog::{Catalog, CatalogError, JobKind};
 use findme_jobs::{PoolConfig, PoolStatus, WorkerPool};
-use findme_sync::{EventClient, RosterPoller, ROSTER_EVERY};
+use findme_sync::{EventClient, RosterPoller, WebRendition, ROSTER_EVERY};
 use findme_thumbs::{ThumbnailCache, ThumbnailJobs};
 use tokio::sync::broadcast;
 
@@ -25,6 +25,8 @@ pub(crate) struct SyncSetup {
     pub target: Option<SyncTarget>,
     /// Where roster selfies are kept (by content hash).
     pub selfie_dir: PathBuf,
+    /// What photos are pushed as.
+    pub web: WebRendition,
 }
 
 /// The background sync with one event server: outbox pushes and roster pulls.
@@ -53,6 +55,7 @@ struct Inner {
     sync: Mutex<Option<SyncRunning>>,
     /// Where roster selfies are kept (by content hash).
     selfie_dir: PathBuf,
+    web: WebRendition,
     /// `start` ran: a sync target set later starts at once.
     started: std::sync::atomic::AtomicBool,
 }
@@ -80,6 +83,7 @@ impl Workers {
                 sync_target: Mutex::new(sync.target),
                 sync: Mutex::new(None),
                 selfie_dir: sync.selfie_dir,
+                web: sync.web,
                 started: Default::default(),
             }),
         }
@@ -127,6 +131,7 @@ impl Workers {
             self.inner.catalog.clone(),
             client.clone(),
             &target.event,
+            self.inner.web,
             self.inner.owner.clone(),
             Some(self.observer()),
         );
@@ -147,6 +152,11 @@ impl Workers {
             }),
         );
         *slot = Some(SyncRunning { push, roster });
+    }
+
+    /// What photos are pushed as.
+    pub(crate) fn web_rendition(&self) -> WebRendition {
+        self.inner.web
     }
 
     /// The event server set up now, if any.

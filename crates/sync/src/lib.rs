@@ -26,10 +26,51 @@ pub use roster::{RosterPoller, RosterReport, ROSTER_EVERY};
 /// few enough that 2048 px renders do not starve ingest and matching.
 pub const PUSH_WORKERS: usize = 4;
 
-/// Long edge of the web rendition sent to the server (px).
+/// Default long edge of the web rendition sent to the server (px).
 pub const WEB_LONG_EDGE: u32 = 2048;
-/// JPEG quality of the web rendition.
+/// Default JPEG quality of the web rendition.
 pub const WEB_QUALITY: u8 = 85;
+
+/// The web rendition guests get: a trade between upload time on a venue uplink
+/// and what a guest sees on a phone or downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebRendition {
+    pub long_edge: u32,
+    pub quality: u8,
+}
+
+impl Default for WebRendition {
+    fn default() -> Self {
+        WebRendition {
+            long_edge: WEB_LONG_EDGE,
+            quality: WEB_QUALITY,
+        }
+    }
+}
+
+impl WebRendition {
+    /// Within what makes sense for guests (512-4096 px, quality 50-95).
+    pub fn clamped(long_edge: u32, quality: u8) -> WebRendition {
+        WebRendition {
+            long_edge: long_edge.clamp(512, 4096),
+            quality: quality.clamp(50, 95),
+        }
+    }
+
+    /// `FINDME_WEB_LONG_EDGE` and `FINDME_WEB_QUALITY` over the defaults.
+    pub fn from_env() -> WebRendition {
+        let var = |key: &str| {
+            std::env::var(key)
+                .ok()
+                .and_then(|v| v.trim().parse::<u32>().ok())
+        };
+        let default = WebRendition::default();
+        WebRendition::clamped(
+            var("FINDME_WEB_LONG_EDGE").unwrap_or(default.long_edge),
+            var("FINDME_WEB_QUALITY").map_or(default.quality, |q| q.min(100) as u8),
+        )
+    }
+}
 
 /// Why a push did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -48,16 +89,18 @@ pub enum PushError {
     Internal(String),
 }
 
-/// Start [`PUSH_WORKERS`] workers pushing `event`'s outbox rows with `client`.
-/// Leases are taken as `owner`; `observer` is called after every settled job.
+/// Start [`PUSH_WORKERS`] workers pushing `event`'s outbox rows with `client`,
+/// photos as `web` renditions. Leases are taken as `owner`; `observer` is
+/// called after every settled job.
 pub fn start(
     catalog: Catalog,
     client: EventClient,
     event: &str,
+    web: WebRendition,
     owner: String,
     observer: Option<Observer>,
 ) -> WorkerPool {
-    let handler = Arc::new(PushJobs::new(catalog.clone(), client, event));
+    let handler = Arc::new(PushJobs::new(catalog.clone(), client, event, web));
     let config = PoolConfig {
         workers: PUSH_WORKERS,
         // Uploads on a slow uplink can take a while; heartbeats keep the lease.

@@ -10,7 +10,7 @@ use findme_media::{render, Format, RenderError, RenditionRequest};
 use findme_protocol::{ClientError, EventClient, FaceBox, PhotoFace, PhotoMetadata};
 
 use crate::backoff::Offline;
-use crate::{PushError, WEB_LONG_EDGE, WEB_QUALITY};
+use crate::{PushError, WebRendition};
 
 /// How long a job of another event waits (a sync of that event makes it due).
 const OTHER_EVENT_DELAY: Duration = Duration::from_secs(300);
@@ -22,15 +22,17 @@ pub struct PushJobs {
     catalog: Catalog,
     client: EventClient,
     event: String,
+    web: WebRendition,
     offline: Offline,
 }
 
 impl PushJobs {
-    pub fn new(catalog: Catalog, client: EventClient, event: &str) -> PushJobs {
+    pub fn new(catalog: Catalog, client: EventClient, event: &str, web: WebRendition) -> PushJobs {
         PushJobs {
             catalog,
             client,
             event: event.to_string(),
+            web,
             offline: Offline::default(),
         }
     }
@@ -81,8 +83,8 @@ impl PushJobs {
             // The photo left the catalog: there is nothing left to send.
             return Ok(0);
         };
-        let (format, sources) = (photo.format.clone(), photo.sources.clone());
-        let web = tokio::task::spawn_blocking(move || render_web(&format, &sources))
+        let (format, sources, size) = (photo.format.clone(), photo.sources.clone(), self.web);
+        let web = tokio::task::spawn_blocking(move || render_web(&format, &sources, size))
             .await
             .map_err(|e| PushError::Internal(format!("render task failed: {e}")))??;
         let image_bytes = web.jpeg.len() as u64;
@@ -208,12 +210,16 @@ fn metadata(photo: &PushPhoto, revision: u64, web_w: u32, web_h: u32) -> PhotoMe
 /// The web rendition from the first readable location. `render` encodes a fresh
 /// baseline JPEG from pixels, so no EXIF of the original (GPS, serial numbers)
 /// reaches the server.
-fn render_web(format: &str, sources: &[PathBuf]) -> Result<findme_media::Rendition, PushError> {
+fn render_web(
+    format: &str,
+    sources: &[PathBuf],
+    web: WebRendition,
+) -> Result<findme_media::Rendition, PushError> {
     let format = Format::from_name(format)
         .ok_or_else(|| PushError::Unusable(format!("unknown format {format}")))?;
     let request = [RenditionRequest {
-        long_edge: WEB_LONG_EDGE,
-        quality: WEB_QUALITY,
+        long_edge: web.long_edge,
+        quality: web.quality,
     }];
     let mut missing = "no location of the photo is known".to_string();
     for path in sources {
