@@ -21,6 +21,11 @@ const COMMANDS: &[&str] = &[
     "event_participants",
     "remove_participant",
     "set_consent",
+    "sync_settings",
+    "save_sync_settings",
+    "clear_sync_settings",
+    "test_sync_connection",
+    "pull_roster_now",
 ];
 
 fn main() {

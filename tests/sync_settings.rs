@@ -182,7 +182,21 @@ async fn saved_settings_sync_at_once_and_after_a_restart_and_the_token_stays_in_
         .unwrap_err();
     assert!(bad_url.to_string().contains("http"), "{bad_url}");
 
+    let debug = format!("{:?}", input(&base, EVENT, Some(&token)));
+    assert!(!debug.contains(&token), "{debug}");
+    // Moving to another event keeps no token of the old one.
+    let moved = engine
+        .save_sync_settings(input(&base, "other-event", Some("fm_other")))
+        .await
+        .unwrap();
+    assert_eq!(moved.event.as_deref(), Some("other-event"));
+    assert_eq!(secrets.get(&token_account(&base, EVENT)).unwrap(), None);
+
     let cleared = engine.clear_sync_settings().await.unwrap();
+    assert_eq!(
+        secrets.get(&token_account(&base, "other-event")).unwrap(),
+        None
+    );
     assert_eq!(
         (cleared.source.as_str(), cleared.running, cleared.has_token),
         ("none", false, false)

@@ -7,8 +7,9 @@
 use std::path::PathBuf;
 
 use findme_engine::{
-    ActivityDto, CopyOptions, Engine, EngineError, EventDto, FailureDto, ImportReport,
-    ParticipantDto, PhotoDetailDto, Stats, TileChanges, TilePage, TileQuery, WatchedFolderDto,
+    ActivityDto, ConnectionTestDto, CopyOptions, Engine, EngineError, EventDto, FailureDto,
+    ImportReport, ParticipantDto, PhotoDetailDto, Stats, SyncSettingsDto, SyncSettingsInput,
+    TileChanges, TilePage, TileQuery, WatchedFolderDto,
 };
 use tauri::State;
 
@@ -175,4 +176,44 @@ pub async fn import_card(
 #[tauri::command]
 pub async fn failures(engine: State<'_, Engine>) -> CmdResult<Vec<FailureDto>> {
     engine.failures().await.map_err(to_ui)
+}
+
+// Event server settings. The token only travels webview → engine (in
+// `SyncSettingsInput`, once per save or test): the answers carry `has_token`,
+// never the token, and nothing here logs an input.
+
+/// The event server the app syncs with, where that came from, and whether it runs.
+#[tauri::command]
+pub async fn sync_settings(engine: State<'_, Engine>) -> CmdResult<SyncSettingsDto> {
+    engine.sync_settings().await.map_err(to_ui)
+}
+
+/// Saves server, event and (if given) token, and syncs with them from now on.
+#[tauri::command]
+pub async fn save_sync_settings(
+    engine: State<'_, Engine>,
+    input: SyncSettingsInput,
+) -> CmdResult<SyncSettingsDto> {
+    engine.save_sync_settings(input).await.map_err(to_ui)
+}
+
+/// Stops syncing and forgets the saved server, event and token.
+#[tauri::command]
+pub async fn clear_sync_settings(engine: State<'_, Engine>) -> CmdResult<SyncSettingsDto> {
+    engine.clear_sync_settings().await.map_err(to_ui)
+}
+
+/// Checks server, event and token (the given one, else the stored one); saves nothing.
+#[tauri::command]
+pub async fn test_sync_connection(
+    engine: State<'_, Engine>,
+    input: SyncSettingsInput,
+) -> CmdResult<ConnectionTestDto> {
+    engine.test_sync_connection(input).await.map_err(to_ui)
+}
+
+/// Pulls the guest list now; false when no sync runs.
+#[tauri::command]
+pub fn pull_roster_now(engine: State<'_, Engine>) -> bool {
+    engine.pull_roster_now()
 }

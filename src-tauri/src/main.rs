@@ -67,6 +67,11 @@ fn run() -> anyhow::Result<()> {
             commands::event_participants,
             commands::remove_participant,
             commands::set_consent,
+            commands::sync_settings,
+            commands::save_sync_settings,
+            commands::clear_sync_settings,
+            commands::test_sync_connection,
+            commands::pull_roster_now,
         ])
         .build(tauri::generate_context!())
         .context("starting the window")?;

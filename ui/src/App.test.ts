@@ -12,6 +12,7 @@ import {
   queueStats,
   report,
   stats,
+  syncSettings,
   tile,
   tiles,
 } from './tests/fixtures';
@@ -279,6 +280,26 @@ describe('App', () => {
 
     await fireEvent.keyDown(panel, { key: 'Escape' });
     await waitFor(() => expect(screen.queryByTestId('events-panel')).toBeNull());
+    expect(document.activeElement).toBe(open);
+    expect(open.getAttribute('aria-expanded')).toBe('false');
+  });
+
+  it('opens the event server settings from the header and closes them with Esc', async () => {
+    const shell = fakeShell({ sync: syncSettings({ source: 'environment' }) });
+    renderApp();
+    await photoCount('0');
+    expect(commands(shell, 'sync_settings')).toHaveLength(0); // nothing asked until the panel opens
+
+    const open = screen.getByRole('button', { name: 'Event server…' });
+    open.focus();
+    await fireEvent.click(open);
+    const panel = await screen.findByRole('dialog', { name: 'Event server' });
+    expect(open.getAttribute('aria-expanded')).toBe('true');
+    await waitFor(() => expect(within(panel).getByTestId('sync-env-note')).toBeTruthy());
+    expect(commands(shell, 'sync_settings')).toHaveLength(1);
+
+    await fireEvent.keyDown(panel, { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByTestId('sync-panel')).toBeNull());
     expect(document.activeElement).toBe(open);
     expect(open.getAttribute('aria-expanded')).toBe('false');
   });

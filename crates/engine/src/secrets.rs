@@ -7,7 +7,7 @@
 //! and Windows use their native stores.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// The keyring "service" every FindMe token is filed under.
 const SERVICE: &str = "findme-studio";
@@ -99,14 +99,26 @@ impl SecretStore for OsKeyring {
         Ok(())
     }
 
+    /// The first store that keeps a probe secret (written, read back, deleted),
+    /// found once per process: a locked keyring asks to unlock once, not every
+    /// time the settings open, and a store that cannot keep a token is never named.
     fn describe(&self) -> String {
-        for (name, entry) in Self::entries("probe") {
-            match entry.get_password() {
-                Ok(_) | Err(keyring::Error::NoEntry) => return name.to_string(),
-                Err(_) => continue,
-            }
-        }
-        "no keyring (set FINDME_TOKEN)".into()
+        static FOUND: OnceLock<String> = OnceLock::new();
+        FOUND
+            .get_or_init(|| {
+                for (name, entry) in Self::entries("probe") {
+                    let kept = entry
+                        .set_password("probe")
+                        .and_then(|()| entry.get_password())
+                        .is_ok_and(|read| read == "probe");
+                    let _ = entry.delete_credential();
+                    if kept {
+                        return name.to_string();
+                    }
+                }
+                "no keyring (set FINDME_TOKEN)".into()
+            })
+            .clone()
     }
 }
 

@@ -120,12 +120,26 @@ impl Engine {
                 .map_err(EngineError::BadRequest)?;
         }
         let (server, event) = (target.server.clone(), target.event.clone());
-        self.catalog()
+        let before = self
+            .catalog()
             .write(move |w| {
+                let r = w.reader();
+                let before = (r.setting(SERVER_KEY)?, r.setting(EVENT_KEY)?);
                 w.set_setting(SERVER_KEY, &server)?;
-                w.set_setting(EVENT_KEY, &event)
+                w.set_setting(EVENT_KEY, &event)?;
+                Ok(before)
             })
             .await?;
+        // The token of the server or event set up before is no longer needed.
+        if let (Some(old_server), Some(old_event)) = before {
+            let old = token_account(&old_server, &old_event);
+            if old != token_account(&target.server, &target.event) {
+                let secrets = self.inner.secrets.clone();
+                if let Err(e) = blocking(move || secrets.delete(&old)).await {
+                    tracing::warn!(error = %e, "old token not removed from the keyring");
+                }
+            }
+        }
         self.set_sync_source(SyncSource::Settings);
         self.set_sync_target(Some(target)).await?;
         self.sync_settings().await

@@ -41,6 +41,24 @@ describe('api wrapper', () => {
     ['event_participants', () => api.eventParticipants('gala'), { event: 'gala' }],
     ['remove_participant', () => api.removeParticipant('gala', 'anna'), { event: 'gala', id: 'anna' }],
     ['set_consent', () => api.setConsent('gala', 'anna', false), { event: 'gala', id: 'anna', consent: false }],
+    ['sync_settings', () => api.syncSettings(), {}],
+    [
+      'save_sync_settings',
+      () => api.saveSyncSettings({ server_url: 'https://ev.example', event: 'gala', token: 's3cret' }),
+      { input: { server_url: 'https://ev.example', event: 'gala', token: 's3cret' } },
+    ],
+    [
+      'save_sync_settings',
+      () => api.saveSyncSettings({ server_url: 'https://ev.example', event: 'gala' }),
+      { input: { server_url: 'https://ev.example', event: 'gala' } },
+    ],
+    ['clear_sync_settings', () => api.clearSyncSettings(), {}],
+    [
+      'test_sync_connection',
+      () => api.testSyncConnection({ server_url: 'https://ev.example', event: 'gala' }),
+      { input: { server_url: 'https://ev.example', event: 'gala' } },
+    ],
+    ['pull_roster_now', () => api.pullRosterNow(), {}],
   ])('%s is invoked with its arguments', async (cmd, call, args) => {
     const calls = recordCalls();
     await call();

@@ -9,7 +9,10 @@ import type { FailureDto } from './bindings/FailureDto';
 import type { ImportReport } from './bindings/ImportReport';
 import type { ParticipantDto } from './bindings/ParticipantDto';
 import type { PhotoDetailDto } from './bindings/PhotoDetailDto';
+import type { ConnectionTestDto } from './bindings/ConnectionTestDto';
 import type { Stats } from './bindings/Stats';
+import type { SyncSettingsDto } from './bindings/SyncSettingsDto';
+import type { SyncSettingsInput } from './bindings/SyncSettingsInput';
 import type { TileChanges } from './bindings/TileChanges';
 import type { TilePage } from './bindings/TilePage';
 import type { TileQuery } from './bindings/TileQuery';
@@ -139,6 +142,38 @@ export function setConsent(event: string, id: string, consent: boolean): Promise
   return invoke<ParticipantDto>('set_consent', { event, id, consent });
 }
 
+/**
+ * What the event server settings send. `token` is left out to keep the stored one
+ * (the engine reads a missing token as "keep"), so an empty password field never
+ * overwrites it and a token is only ever sent when the photographer typed one.
+ */
+export type SyncInput = Omit<SyncSettingsInput, 'token'> & { token?: string };
+
+/** The event server set up for sync (never the token: only `has_token`). */
+export function syncSettings(): Promise<SyncSettingsDto> {
+  return invoke<SyncSettingsDto>('sync_settings');
+}
+
+/** Saves server, event and (if given) token; the background sync uses them at once. */
+export function saveSyncSettings(input: SyncInput): Promise<SyncSettingsDto> {
+  return invoke<SyncSettingsDto>('save_sync_settings', { input });
+}
+
+/** Stops syncing and forgets the saved server, event and token. */
+export function clearSyncSettings(): Promise<SyncSettingsDto> {
+  return invoke<SyncSettingsDto>('clear_sync_settings');
+}
+
+/** Asks the server for the event with these settings (the stored token without one). */
+export function testSyncConnection(input: SyncInput): Promise<ConnectionTestDto> {
+  return invoke<ConnectionTestDto>('test_sync_connection', { input });
+}
+
+/** Pulls the guest list now; false when no sync runs. */
+export function pullRosterNow(): Promise<boolean> {
+  return invoke<boolean>('pull_roster_now');
+}
+
 /** The commands as one object, so the UI can be given a fake in tests. */
 export const api = {
   tiles,
@@ -161,6 +196,11 @@ export const api = {
   eventParticipants,
   removeParticipant,
   setConsent,
+  syncSettings,
+  saveSyncSettings,
+  clearSyncSettings,
+  testSyncConnection,
+  pullRosterNow,
   onEngineEvents,
 };
 export type Api = typeof api;

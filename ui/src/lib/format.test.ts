@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { report } from '../tests/fixtures';
-import { fileName, formatBytes, formatCaptured, plural, summarizeReport } from './format';
+import { fileName, formatBytes, formatCaptured, formatDuration, plural, summarizeReport } from './format';
 
 describe('format', () => {
   it('takes the file name from either kind of path', () => {
@@ -31,5 +31,16 @@ describe('format', () => {
     expect(summarizeReport(report({ imported: 1, duplicates: 1 }))).toBe('1 imported, 1 duplicate');
     expect(summarizeReport(report({ unchanged: 4, skipped: 2 }))).toBe('0 imported, 4 unchanged, 2 skipped');
     expect(plural(2, 'photo')).toBe('2 photos');
+  });
+
+  it('formats waits in seconds, minutes and hours', () => {
+    expect(formatDuration(0)).toBe('0.0 s');
+    expect(formatDuration(4_240)).toBe('4.2 s');
+    expect(formatDuration(9_960)).toBe('10 s');
+    expect(formatDuration(42_400)).toBe('42 s');
+    expect(formatDuration(120_000)).toBe('2 min');
+    expect(formatDuration(185_000)).toBe('3 min 5 s');
+    expect(formatDuration(3_600_000)).toBe('1 h');
+    expect(formatDuration(3_900_000)).toBe('1 h 5 min');
   });
 });

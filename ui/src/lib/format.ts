@@ -42,3 +42,22 @@ export function summarizeReport(report: ImportReport): string {
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+
+/**
+ * A wait as the photographer reads it: 4200 → "4.2 s", 42000 → "42 s",
+ * 185000 → "3 min 5 s", 3_900_000 → "1 h 5 min". Tenths only below 10 s, where
+ * they still mean something.
+ */
+export function formatDuration(ms: number): string {
+  const tenths = Math.round(ms / 100);
+  if (tenths < 100) return `${(tenths / 10).toFixed(1)} s`;
+  const whole = Math.round(ms / 1000);
+  if (whole < 60) return `${whole} s`;
+  if (whole < 3600) {
+    const s = whole % 60;
+    return s === 0 ? `${Math.floor(whole / 60)} min` : `${Math.floor(whole / 60)} min ${s} s`;
+  }
+  const minutes = Math.round(whole / 60);
+  const m = minutes % 60;
+  return m === 0 ? `${Math.floor(minutes / 60)} h` : `${Math.floor(minutes / 60)} h ${m} min`;
+}

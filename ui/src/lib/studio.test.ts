@@ -37,6 +37,19 @@ function fakeApi(overrides: Partial<Api> = {}) {
     setConsent: vi.fn<Api['setConsent']>(async () => {
       throw new Error('not in these tests');
     }),
+    syncSettings: vi.fn<Api['syncSettings']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    saveSyncSettings: vi.fn<Api['saveSyncSettings']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    clearSyncSettings: vi.fn<Api['clearSyncSettings']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    testSyncConnection: vi.fn<Api['testSyncConnection']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    pullRosterNow: vi.fn<Api['pullRosterNow']>(async () => false),
     onEngineEvents: vi.fn<Api['onEngineEvents']>(async () => () => {}),
     ...overrides,
   };

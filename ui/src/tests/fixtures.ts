@@ -10,6 +10,7 @@ import type { PhotoDetailDto } from '../lib/bindings/PhotoDetailDto';
 import type { PhotoDto } from '../lib/bindings/PhotoDto';
 import type { QueueStats } from '../lib/bindings/QueueStats';
 import type { Stats } from '../lib/bindings/Stats';
+import type { SyncSettingsDto } from '../lib/bindings/SyncSettingsDto';
 import type { TileChanges } from '../lib/bindings/TileChanges';
 import type { TileDto } from '../lib/bindings/TileDto';
 import type { TilePage } from '../lib/bindings/TilePage';
@@ -116,6 +117,20 @@ export function activity(overrides: Partial<ActivityDto> = {}): ActivityDto {
     ],
     cache: { files: 0, bytes: 0, limit_bytes: 5_000_000_000, hits: 0, misses: 0 },
     matcher: 'rekognition',
+    sync: { pending: 0, pushed: 0, failed: 0 },
+    ...overrides,
+  };
+}
+
+/** The event server settings as the engine answers them (running from the app's settings). */
+export function syncSettings(overrides: Partial<SyncSettingsDto> = {}): SyncSettingsDto {
+  return {
+    server_url: 'https://ev.example',
+    event: 'gala',
+    has_token: true,
+    source: 'settings',
+    running: true,
+    keyring: 'the system keyring',
     ...overrides,
   };
 }
@@ -243,6 +258,8 @@ export interface Backend {
   picked: string[] | string | null;
   /** The events and their participants (the events panel's commands). */
   matching: EventsBackend;
+  /** What `sync_settings` answers. */
+  sync: SyncSettingsDto;
 }
 
 /** Installs a fake shell: commands answer from `backend`, events are mocked. */
@@ -258,6 +275,7 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
     calls: [],
     picked: null,
     matching: { events: [], participants: {} },
+    sync: syncSettings({ server_url: null, event: null, has_token: false, source: 'none', running: false }),
     ...initial,
   };
   const engine = eventsEngine(backend.matching);
@@ -316,6 +334,8 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
           return engine.removeParticipant(String(args.event), String(args.id));
         case 'set_consent':
           return engine.setConsent(String(args.event), String(args.id), Boolean(args.consent));
+        case 'sync_settings':
+          return backend.sync;
         case 'plugin:dialog|open':
           return backend.picked;
         default:

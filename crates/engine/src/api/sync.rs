@@ -110,8 +110,9 @@ pub struct SyncSettingsDto {
     pub keyring: String,
 }
 
-/// What the settings screen sends; `token` None keeps the stored one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+/// What the settings screen sends; `token` None keeps the stored one. Debug
+/// output redacts the token.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(
     feature = "ts",
     derive(ts_rs::TS),
@@ -124,6 +125,16 @@ pub struct SyncSettingsInput {
     pub token: Option<String>,
 }
 
+impl std::fmt::Debug for SyncSettingsInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncSettingsInput")
+            .field("server_url", &self.server_url)
+            .field("event", &self.event)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 /// The answer of the "test connection" button.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(
@@ -133,7 +144,7 @@ pub struct SyncSettingsInput {
 )]
 pub struct ConnectionTestDto {
     pub ok: bool,
-    /// For the photographer: "connected to Wedding (3 guests registered)" or why not.
+    /// For the photographer: "Connected: Wedding (wedding-2026)" or why not.
     pub message: String,
     pub event_name: Option<String>,
 }

@@ -5,6 +5,6 @@
  */
 export type ConnectionTestDto = { ok: boolean, 
 /**
- * For the photographer: "connected to Wedding (3 guests registered)" or why not.
+ * For the photographer: "Connected: Wedding (wedding-2026)" or why not.
  */
 message: string, event_name: string | null, };
