@@ -210,7 +210,7 @@ impl FaceMatcher for LocalMatcher {
         collection: &str,
         face_id: &str,
         threshold: f32,
-        max: u32,
+        _max: u32,
     ) -> Result<Vec<SimilarFace>, MatcherError> {
         let mut indexes = self.indexes.lock().await;
         let index = indexes.entry(collection.to_string()).or_default();
@@ -232,7 +232,9 @@ impl FaceMatcher for LocalMatcher {
         index.add_photo_faces(photos);
         index.update_selfies(selfies);
         self.count("Search");
-        Ok(index.search(face_id, threshold, max as usize))
+        // No service limit here: every match above the threshold comes back, so
+        // a guest in more photos than Rekognition's MaxFaces is never cut.
+        Ok(index.search(face_id, threshold, usize::MAX))
     }
 
     /// Faces exist only once the catalog recorded them (in the transaction that
