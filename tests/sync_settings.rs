@@ -22,6 +22,7 @@ const EVENT: &str = "gala";
 async fn open(data: &Path, secrets: Arc<MemorySecrets>) -> Engine {
     let mut config = EngineConfig::new(data);
     config.sync = None;
+    config.resume_saved_sync = true;
     config.secrets = secrets;
     config.matching.backend = MatchBackend::Off;
     Engine::open(config).await.expect("engine")
@@ -157,6 +158,16 @@ async fn saved_settings_sync_at_once_and_after_a_restart_and_the_token_stays_in_
         !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
         "the token reached the catalog"
     );
+
+    // A command that does not sync in the background (import, stats...) leaves
+    // the saved sync alone and never reads the keyring for it.
+    let mut config = EngineConfig::new(&data);
+    config.sync = None;
+    config.secrets = secrets.clone();
+    config.matching.backend = MatchBackend::Off;
+    let one_shot = Engine::open(config).await.unwrap();
+    assert!(!one_shot.sync_settings().await.unwrap().running);
+    one_shot.shutdown().await;
 
     // Restart: the saved settings and the keyring's token start the sync again.
     let engine = open(&data, secrets.clone()).await;

@@ -202,6 +202,7 @@ async fn run(cli: Cli) -> Result<()> {
         config.watch.stable_for = seconds(*stable_for, "--stable-for")?;
         config.watch.truncated_grace = seconds(*truncated_grace, "--truncated-grace")?;
         config.watch.reconcile_every = seconds(*reconcile_every, "--reconcile-every")?;
+        config.resume_saved_sync = true;
     }
     if let Command::Match { backend, .. } = &cli.command {
         config.matching.backend = MatchBackend::parse(backend).with_context(|| {

@@ -124,6 +124,7 @@ fn setup(app: &mut App) -> anyhow::Result<()> {
     let data_dir = data_dir(app.handle())?;
     tracing::info!(data_dir = %data_dir.display(), "opening the catalog");
     let mut config = EngineConfig::new(data_dir);
+    config.resume_saved_sync = true;
     if let Some(models) = bundled_models(app.handle()) {
         config.matching.local.models_dir = models;
     }

@@ -59,8 +59,12 @@ pub struct EngineConfig {
     /// Face matching: backend, workers, AWS settings.
     pub matching: MatchSettings,
     /// The event server the app and `watch` push to in the background (None: push
-    /// only on `findme sync`). None: the target saved on the settings screen.
+    /// only on `findme sync`, or the saved one, see `resume_saved_sync`).
     pub sync: Option<SyncTarget>,
+    /// Without `sync`, start the background sync saved on the settings screen
+    /// (reads the keyring at open). Only the app and `findme watch` sync in the
+    /// background, so only they set it: other commands never touch the keyring.
+    pub resume_saved_sync: bool,
     /// Where the settings screen keeps the event server token.
     pub secrets: Arc<dyn secrets::SecretStore>,
     /// Size and quality of the web renditions pushed to the event server.
@@ -80,6 +84,7 @@ impl EngineConfig {
                 .map_or(1, |n| n.get().div_ceil(2)),
             matching: MatchSettings::from_env(),
             sync: SyncTarget::from_env(),
+            resume_saved_sync: false,
             secrets: Arc::new(secrets::OsKeyring),
             web_rendition: WebRendition::from_env(),
         }
@@ -157,10 +162,13 @@ impl Engine {
         let thumbs = ThumbnailCache::new(catalog.clone(), cache);
         let (sync_target, sync_source) = match &config.sync {
             Some(target) => (Some(target.clone()), sync_settings::SyncSource::Environment),
-            None => match sync_settings::saved_target(&catalog, config.secrets.clone()).await? {
-                Some(target) => (Some(target), sync_settings::SyncSource::Settings),
-                None => (None, sync_settings::SyncSource::None),
-            },
+            None if config.resume_saved_sync => {
+                match sync_settings::saved_target(&catalog, config.secrets.clone()).await? {
+                    Some(target) => (Some(target), sync_settings::SyncSource::Settings),
+                    None => (None, sync_settings::SyncSource::None),
+                }
+            }
+            None => (None, sync_settings::SyncSource::None),
         };
         let workers = workers::Workers::new(
             catalog.clone(),
