@@ -17,7 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use findme_engine::{Engine, EngineConfig, MatchBackend, SyncTarget, Token};
+#[allow(dead_code)] // the bench uses part of the tests' venue
+#[path = "../tests/support/venue.rs"]
+mod venue;
+
+use findme_engine::{Engine, SyncTarget, Token};
 use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth::{self, SynthFace};
@@ -76,7 +80,7 @@ async fn run(root: &Path, bases: &[Vec<u8>], n: usize, n_live: usize) {
 
     // Batch: match everything, then push it all with Engine::sync.
     let data = root.join("batch-data");
-    let engine = open_engine(&data, &mock, None).await;
+    let engine = venue::engine_with_mock(&data, &mock, None).await;
     let t = Instant::now();
     let imported = engine.import(vec![dir.clone()]).await.expect("import");
     let import_s = t.elapsed().as_secs_f64();
@@ -185,7 +189,7 @@ async fn live(
         event: LIVE.into(),
         token: Token::new(token),
     };
-    let engine = open_engine(&data, mock, Some(target)).await;
+    let engine = venue::engine_with_mock(&data, mock, Some(target)).await;
     setup_event(&engine, root, LIVE).await;
     engine.start_workers();
     let dir = root.join("live");
@@ -248,18 +252,6 @@ async fn live(
         visible.last().copied().unwrap_or(f64::NAN),
         drained.as_secs_f64(),
     );
-}
-
-async fn open_engine(data: &Path, mock: &MockServer, target: Option<SyncTarget>) -> Engine {
-    let mut config = EngineConfig::new(data);
-    config.sync = target;
-    config.matching.backend = MatchBackend::Rekognition;
-    config.matching.rekognition.endpoint = Some(mock.endpoint());
-    config.matching.rekognition.region = Some("us-east-1".into());
-    config.matching.rekognition.static_credentials = Some(("bench".into(), "bench".into()));
-    config.matching.workers = 2;
-    config.matching.latency_bound = Duration::from_secs(1);
-    Engine::open(config).await.expect("engine")
 }
 
 async fn setup_event(engine: &Engine, root: &Path, event: &str) {

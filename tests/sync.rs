@@ -14,7 +14,7 @@ use findme_event_server::Admin;
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth;
 use findme_rekognition_mock::{MockConfig, MockServer};
-use support::venue::{engine_with_mock, face, mock_config, serve};
+use support::venue::{engine_with_mock, face, mock_config, serve, serve_on_any_port};
 use tokio::net::TcpListener;
 
 const EVENT: &str = "gala";
@@ -150,9 +150,7 @@ async fn pushes_every_photo_once_and_a_second_sync_pushes_nothing() {
 
     let server_data = tmp.path().join("server");
     let token = server_event(&server_data);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let _server = serve(listener, &server_data);
+    let (base, _server) = serve_on_any_port(&server_data).await;
 
     let report = engine
         .sync(&base, EVENT, Token::new(token.clone()))
@@ -229,9 +227,7 @@ async fn a_refused_token_is_an_error_and_the_cli_reports_json() {
     let (engine, truth) = matched_catalog(tmp.path(), &mock).await;
     let server_data = tmp.path().join("server");
     let token = server_event(&server_data);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let _server = serve(listener, &server_data);
+    let (base, _server) = serve_on_any_port(&server_data).await;
 
     let err = engine
         .sync(&base, EVENT, Token::new("fm_not-the-token"))
@@ -297,9 +293,7 @@ async fn with_a_server_set_up_the_workers_push_in_the_background() {
     let tmp = tempfile::tempdir().unwrap();
     let server_data = tmp.path().join("server");
     let token = server_event(&server_data);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let _stop = serve(listener, &server_data);
+    let (base, _stop) = serve_on_any_port(&server_data).await;
     let target = SyncTarget {
         server: base.clone(),
         event: EVENT.into(),
@@ -355,9 +349,7 @@ async fn the_web_rendition_setting_sizes_what_guests_get() {
 
     let server_data = tmp.path().join("server");
     let token = server_event(&server_data);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let _server = serve(listener, &server_data);
+    let (base, _server) = serve_on_any_port(&server_data).await;
     let report = engine
         .sync(&base, EVENT, Token::new(token.clone()))
         .await
