@@ -65,9 +65,17 @@ pub async fn pull(
     loop {
         let page = client.participants(event, cursor.as_deref()).await?;
         let mut changes = Vec::with_capacity(page.participants.len());
+        // Selfies the catalog holds already (one read per page, not per guest).
+        let ev = event.to_string();
+        let held: HashMap<String, (String, PathBuf)> = catalog
+            .read(move |r| r.participants(&ev))
+            .await?
+            .into_iter()
+            .filter_map(|row| Some((row.id, (row.selfie_sha256?, row.selfie_path?))))
+            .collect();
         for participant in page.participants {
-            let selfie = match fetch_selfie(catalog, client, event, &participant, selfie_dir).await
-            {
+            let held = held.get(&participant.id);
+            let selfie = match fetch_selfie(client, &participant, held, selfie_dir).await {
                 Ok(selfie) => selfie,
                 Err(SelfieError::Server(e @ ClientError::Retryable { .. })) => return Err(e.into()),
                 Err(SelfieError::Server(e)) => {
@@ -158,27 +166,17 @@ enum SelfieError {
 /// folder has it already). None when the server sends no selfie (withdrawn
 /// consent, deleted) — the catalog keeps whatever it had and consent decides.
 async fn fetch_selfie(
-    catalog: &Catalog,
     client: &EventClient,
-    event: &str,
     participant: &Participant,
+    held: Option<&(String, PathBuf)>,
     dir: &Path,
 ) -> Result<Option<(String, PathBuf)>, SelfieError> {
     let (Some(url), false) = (&participant.selfie_url, participant.deleted) else {
         return Ok(None);
     };
-    if let Some(sha) = participant.selfie_sha256.as_deref() {
-        let (ev, id) = (event.to_string(), participant.id.clone());
-        let known = catalog
-            .read(move |r| r.participant(&ev, &id))
-            .await
-            .ok()
-            .flatten()
-            .filter(|row| row.selfie_sha256.as_deref() == Some(sha))
-            .and_then(|row| row.selfie_path)
-            .filter(|path| path.is_file());
-        if let Some(path) = known {
-            return Ok(Some((sha.to_string(), path)));
+    if let (Some(sha), Some((held_sha, path))) = (participant.selfie_sha256.as_deref(), held) {
+        if held_sha == sha && path.is_file() {
+            return Ok(Some((sha.to_string(), path.clone())));
         }
     }
     let bytes = client.selfie(url).await.map_err(SelfieError::Server)?;
