@@ -8,8 +8,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+# No debug info in the workspace's test binaries either (dependencies have none:
+# Cargo.toml): it is ~40 % of each ~130 MB binary, and CI machines have run out of
+# disk (2026-11-30: "No space left on device" at 1137 s). Panics still name the
+# file and line; only backtraces lose line numbers.
+export CARGO_PROFILE_DEV_DEBUG=${CARGO_PROFILE_DEV_DEBUG:-0}
 started=$(date +%s)
-step() { echo; echo "== $* [$(( $(date +%s) - started ))s]"; }
+# Each step prints the free disk and the build's size, so a full disk is visible.
+step() {
+  echo
+  echo "== $* [$(( $(date +%s) - started ))s] disk free: $(df -h --output=avail . | tail -1 | tr -d ' '), target: $(du -sh target 2>/dev/null | cut -f1)"
+}
 
 step "setup (system packages, UI packages)"
 scripts/setup.sh
