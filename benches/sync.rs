@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[allow(dead_code)] // the bench uses part of the tests' venue
-#[path = "../tests/support/venue.rs"]
+#[path = "../tests/studio/support/venue.rs"]
 mod venue;
 
 use findme_engine::{Engine, SyncTarget, Token};

@@ -19,9 +19,8 @@
 //! timeout (60 s), so the stall ends with the server hanging up, not with a
 //! client timeout.
 
-#[path = "sync_faults/proxy.rs"]
 mod proxy;
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -5,7 +5,7 @@
 //! consent on the server reach the catalog and, through the next push, the
 //! guests' pages.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

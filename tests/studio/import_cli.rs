@@ -1,7 +1,7 @@
 //! `findme import / photos / stats` on real files, through the real binary: the CLI
 //! contract (README) and what happens to every kind of bad input.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

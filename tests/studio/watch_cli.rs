@@ -1,6 +1,6 @@
 //! `findme watch` ingests continuously and stops cleanly on SIGTERM / SIGINT.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

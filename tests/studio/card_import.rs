@@ -1,7 +1,7 @@
 //! Card import: verified copies into `<library>/<date>/<name>`, an optional backup,
 //! the source never touched, and an honest answer to "can I format the card?".
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

@@ -3,7 +3,7 @@
 //! image folder, in-process). Checks what the server holds, not what the client
 //! believes it sent.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

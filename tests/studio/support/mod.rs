@@ -1,6 +1,5 @@
 //! Shared test support: the real-photo dev set, camera-like JPEGs with real EXIF,
 //! and running the real `findme` binary.
-#![allow(dead_code)] // each test crate uses a different part of this module
 
 pub mod exif;
 pub mod venue;

@@ -4,7 +4,7 @@
 //! The keyring is `MemorySecrets` here (no Secret Service runs in CI); the OS
 //! keyring implements the same `SecretStore` trait.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::sync::Arc;

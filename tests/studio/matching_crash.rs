@@ -2,7 +2,7 @@
 //! matched exactly once, and the collection holds every face exactly once (an
 //! IndexFaces whose answer was lost to the kill is adopted, not repeated).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::Path;

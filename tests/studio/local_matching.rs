@@ -4,7 +4,7 @@
 //! matched from the stored signatures: the tests delete the photo files first, so
 //! any attempt to decode a photo again would fail.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! upload. Here: 64 tasks page through the catalog non-stop while an import of
 //! 1,500 photos writes, with a 2-connection pool and a 100 ms pool timeout.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

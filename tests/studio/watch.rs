@@ -1,6 +1,6 @@
 //! Watched folders through the real engine, real inotify and real files.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

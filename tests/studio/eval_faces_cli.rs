@@ -2,7 +2,7 @@
 //! the same person from different people with the shipped threshold, and say why
 //! a photo without a face was left out.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! content-addressed and shared by duplicates, LRU-bounded, rebuilt on demand, and
 //! unable to serve anything but its own files.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -3,8 +3,6 @@
 //! squares (the colour names the person). Photos go through ingest, the 2560 px
 //! rendition, IndexFaces and the search planner like real ones.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! kill -9 the CLI at random points of a 1,000-file import, then finish it: every
 //! photo exactly once, the database intact, every photo's jobs still queued.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 
