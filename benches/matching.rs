@@ -93,6 +93,14 @@ fn main() {
     for s in rows {
         rt.block_on(run(s));
     }
+    // The planner's model for the issue's example (ARCHITECTURE.md quotes it).
+    let config = findme_faces::planner::PlannerConfig::default();
+    let (per_face, planned) = findme_faces::planner::call_model(200, 3_000, 2.5, 1_000.0, &config);
+    let enroll = findme_faces::planner::enrollment_calls(200);
+    println!(
+        "\nplanner model, 200 participants × 3,000 photos × 2.5 faces in one go: \
+         per-face only {per_face} calls, planned {planned}, + {enroll} to enroll the participants as users"
+    );
 }
 
 async fn run(s: &Scenario) {

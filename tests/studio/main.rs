@@ -14,6 +14,7 @@ mod import_cli;
 mod local_matching;
 mod matching;
 mod matching_crash;
+mod matching_cut;
 mod roster;
 mod sync;
 mod sync_faults;

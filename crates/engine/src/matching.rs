@@ -48,6 +48,9 @@ pub struct MatchSettings {
     pub workers: usize,
     /// The longest a photo waits for its search.
     pub latency_bound: Duration,
+    /// Results per face search (Rekognition allows 4,096, the default). Tests
+    /// lower it to reach a full answer with a handful of photos.
+    pub search_max: u32,
     pub rekognition: findme_faces::rekognition::RekognitionConfig,
     pub local: findme_faces::local::LocalConfig,
 }
@@ -71,6 +74,7 @@ impl MatchSettings {
             backend,
             workers,
             latency_bound: Duration::from_secs(30),
+            search_max: MatchingConfig::default().max_results,
             rekognition: findme_faces::rekognition::RekognitionConfig::from_env(),
             local: findme_faces::local::LocalConfig::from_env(),
         }
@@ -122,6 +126,7 @@ pub(crate) fn start<M: FaceMatcher>(
 ) -> Box<dyn MatchingControl> {
     let config = MatchingConfig {
         latency_bound: settings.latency_bound,
+        max_results: settings.search_max.max(1),
         ..MatchingConfig::default()
     };
     let matching = Matching::new(catalog.clone(), matcher, config);

@@ -71,6 +71,14 @@ pub struct SimilarFace {
     pub similarity: f32,
 }
 
+/// A participant similar to a searched photo face: their selfie tag
+/// ([`selfie_tag`]) and the similarity, 0-100.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimilarPerson {
+    pub tag: String,
+    pub similarity: f32,
+}
+
 /// Calls made, per backend operation, and how many were throttled.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallStats {
@@ -167,6 +175,61 @@ pub trait FaceMatcher: Send + Sync + 'static {
         threshold: f32,
         max: u32,
     ) -> impl Future<Output = Result<Vec<SimilarFace>, MatcherError>> + Send;
+
+    /// The participants whose selfie is similar to the photo face `face_id`, with
+    /// similarity ≥ `threshold`. Unlike [`search_face`](Self::search_face) the
+    /// answer is never cut by how many faces of one person the index holds (a
+    /// photo face's nearest faces are usually that guest's other photo faces; a
+    /// face search returns at most 4,096). The default searches faces and keeps
+    /// the selfies: right for a backend whose photo-face search compares with
+    /// selfies only (on-device); Rekognition searches its users instead.
+    fn search_people(
+        &self,
+        collection: &str,
+        face_id: &str,
+        threshold: f32,
+    ) -> impl Future<Output = Result<Vec<SimilarPerson>, MatcherError>> + Send {
+        async move {
+            let similar = self
+                .search_face(collection, face_id, threshold, u32::MAX)
+                .await?;
+            Ok(similar
+                .into_iter()
+                .filter_map(|f| {
+                    let tag = f.external_id.filter(|t| t.starts_with("p-"))?;
+                    Some(SimilarPerson {
+                        tag,
+                        similarity: f.similarity,
+                    })
+                })
+                .collect())
+        }
+    }
+
+    /// Make the selfie face `face_id` the face of the person `tag`, so
+    /// [`search_people`](Self::search_people) finds them (Rekognition: CreateUser +
+    /// AssociateFaces). Idempotent; nothing to do for backends without people.
+    fn enroll_person(
+        &self,
+        collection: &str,
+        tag: &str,
+        face_id: &str,
+    ) -> impl Future<Output = Result<(), MatcherError>> + Send {
+        let _ = (collection, tag, face_id);
+        async { Ok(()) }
+    }
+
+    /// Undo [`enroll_person`](Self::enroll_person) before the selfie face is
+    /// deleted (Rekognition refuses to delete a face that belongs to a user).
+    /// Missing is fine.
+    fn forget_person(
+        &self,
+        collection: &str,
+        tag: &str,
+    ) -> impl Future<Output = Result<(), MatcherError>> + Send {
+        let _ = (collection, tag);
+        async { Ok(()) }
+    }
 
     /// Faces already in the index under `external_id` (Rekognition: ListFaces,
     /// filtered). Used when retrying an interrupted or timed-out IndexFaces whose

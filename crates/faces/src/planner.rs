@@ -2,8 +2,8 @@
 //!
 //! Every photo is indexed once (one IndexFaces call). Finding who is in it then
 //! costs either
-//! - **per face**: one SearchFaces per new photo face (quickest for a few photos),
-//!   or
+//! - **per face**: one search per new photo face (SearchUsers: its answer lists
+//!   participants, so it is never cut), quickest for a few photos, or
 //! - **a reverse pass**: one SearchFaces(selfie, MaxFaces 4096) per participant,
 //!   which covers every photo indexed so far at once.
 //!
@@ -30,6 +30,10 @@ pub struct Backlog {
     pub new_participants: u64,
     /// Photos still to be indexed (queued or running): more work is coming.
     pub indexing: u64,
+    /// A reverse pass in this event came back full (a guest in more photo faces
+    /// than one search returns): its answers may be cut, so only per-face
+    /// searches, whose answers are people and never cut, are run.
+    pub reverse_cut: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +69,7 @@ pub fn choose(backlog: &Backlog, config: &PlannerConfig) -> Plan {
     if backlog.photos == 0 {
         return Plan::Wait;
     }
-    let cheaper = if backlog.participants <= backlog.faces {
+    let cheaper = if backlog.participants <= backlog.faces && !backlog.reverse_cut {
         Plan::ReversePass
     } else {
         Plan::PerFace
@@ -78,6 +82,13 @@ pub fn choose(backlog: &Backlog, config: &PlannerConfig) -> Plan {
     } else {
         Plan::Wait
     }
+}
+
+/// Calls to enroll every participant as a person (Rekognition: CreateUser +
+/// AssociateFaces), on top of [`call_model`]'s: what makes per-face answers
+/// people, never cut at 4,096 faces.
+pub fn enrollment_calls(participants: u64) -> u64 {
+    2 * participants
 }
 
 /// Total calls for an event of `participants` and `photos` with
@@ -116,6 +127,7 @@ mod tests {
             participants,
             new_participants: 0,
             indexing: 50,
+            reverse_cut: false,
         }
     }
 
@@ -150,6 +162,12 @@ mod tests {
             ..backlog(0, 0, 0, 5)
         };
         assert_eq!(choose(&late, &config), Plan::NewParticipants);
+        // Once a pass was cut, per-face searches even where a pass is cheaper.
+        let cut = Backlog {
+            reverse_cut: true,
+            ..backlog(500, 1250, 31, 200)
+        };
+        assert_eq!(choose(&cut, &config), Plan::PerFace);
     }
 
     #[test]

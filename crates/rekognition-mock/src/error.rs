@@ -13,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 pub enum ErrorKind {
     /// 400, modelled by Rekognition.
     AccessDenied,
+    /// A user that already exists (CreateUser).
+    Conflict,
     /// 400: image bytes over the limit (5 MB by default).
     ImageTooLarge,
     /// 500: "Amazon Rekognition experienced a service issue".
@@ -58,6 +60,7 @@ impl ErrorKind {
     pub fn code(self) -> &'static str {
         match self {
             Self::AccessDenied => "AccessDeniedException",
+            Self::Conflict => "ConflictException",
             Self::ImageTooLarge => "ImageTooLargeException",
             Self::InternalServerError => "InternalServerError",
             Self::InvalidImageFormat => "InvalidImageFormatException",

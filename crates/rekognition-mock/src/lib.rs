@@ -24,6 +24,7 @@ mod ops;
 mod protocol;
 mod store;
 pub mod synth;
+mod users;
 mod validate;
 
 pub use error::{ApiError, ErrorKind};

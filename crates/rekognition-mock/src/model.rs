@@ -141,6 +141,34 @@ pub struct DeleteFacesReq {
     pub face_ids: Option<Vec<String>>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UserReq {
+    pub collection_id: Option<String>,
+    pub user_id: Option<String>,
+    pub client_request_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AssociateFacesReq {
+    pub collection_id: Option<String>,
+    pub user_id: Option<String>,
+    pub face_ids: Option<Vec<String>>,
+    pub user_match_threshold: Option<f64>,
+    pub client_request_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SearchUsersReq {
+    pub collection_id: Option<String>,
+    pub user_id: Option<String>,
+    pub face_id: Option<String>,
+    pub user_match_threshold: Option<f64>,
+    pub max_users: Option<i64>,
+}
+
 /// `FaceDetail` for a detected box. `all` adds the attribute block that
 /// `DetectionAttributes: ["ALL"]` asks for (fixed, plausible values).
 pub(crate) fn face_detail(bbox: &BoundingBox, confidence: f32, all: bool) -> Value {

@@ -40,6 +40,10 @@ pub(crate) async fn dispatch(
         "SearchFaces" => search_faces(app, parse(body)?),
         "SearchFacesByImage" => search_faces_by_image(app, parse(body)?).await,
         "DetectFaces" => detect_faces(app, parse(body)?).await,
+        "CreateUser" => crate::users::create_user(app, parse(body)?),
+        "DeleteUser" => crate::users::delete_user(app, parse(body)?),
+        "AssociateFaces" => crate::users::associate_faces(app, parse(body)?),
+        "SearchUsers" => crate::users::search_users(app, parse(body)?),
         _ => Err(unknown_operation(op)),
     }
 }
@@ -56,6 +60,10 @@ pub const OPERATIONS: &[&str] = &[
     "SearchFaces",
     "SearchFacesByImage",
     "DetectFaces",
+    "CreateUser",
+    "DeleteUser",
+    "AssociateFaces",
+    "SearchUsers",
 ];
 
 pub(crate) fn unknown_operation(op: &str) -> ApiError {
@@ -88,7 +96,7 @@ fn ensure_collection(app: &App, id: &str) -> Result<(), ApiError> {
 }
 
 /// A stable string hash (FNV-1a): jitter must not depend on the Rust version.
-fn hash_str(s: &str) -> u64 {
+pub(crate) fn hash_str(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
     })
@@ -108,6 +116,7 @@ fn create_collection(app: &App, r: CollectionReq, region: &str) -> Result<Value,
         Collection {
             created: Store::now_epoch(),
             faces: BTreeMap::new(),
+            users: BTreeMap::new(),
         },
     );
     Ok(json!({
@@ -230,11 +239,14 @@ fn list_faces(app: &App, r: ListFacesReq) -> Result<Value, ApiError> {
     };
     let cols = lock(&app.store.collections);
     let col = cols.get(&id).ok_or_else(|| not_found(&id))?;
-    // The mock has no Users: filtering by UserId matches nothing.
-    let mut faces =
-        col.faces.range(start..).map(|(_, f)| f).filter(|f| {
-            r.user_id.is_none() && wanted.as_ref().is_none_or(|w| w.contains(&f.face_id))
-        });
+    let of_user = r
+        .user_id
+        .as_ref()
+        .map(|u| col.users.get(u).cloned().unwrap_or_default());
+    let mut faces = col.faces.range(start..).map(|(_, f)| f).filter(|f| {
+        of_user.as_ref().is_none_or(|u| u.contains(&f.face_id))
+            && wanted.as_ref().is_none_or(|w| w.contains(&f.face_id))
+    });
     let page: Vec<Value> = faces.by_ref().take(max).map(StoredFace::to_json).collect();
     let mut out = json!({ "Faces": page, "FaceModelVersion": FACE_MODEL_VERSION });
     if let Some(next) = faces.next() {
@@ -261,7 +273,12 @@ fn delete_faces(app: &App, r: DeleteFacesReq) -> Result<Value, ApiError> {
     let col = cols.get_mut(&id).ok_or_else(|| not_found(&id))?;
     let (mut deleted, mut failed) = (Vec::new(), Vec::new());
     for f in ids {
-        if col.faces.remove(&f).is_some() {
+        if let Some(user) = col.users.iter().find(|(_, faces)| faces.contains(&f)) {
+            let user = user.0.clone();
+            failed.push(
+                json!({"FaceId": f, "UserId": user, "Reasons": ["ASSOCIATED_TO_AN_EXISTING_USER"]}),
+            );
+        } else if col.faces.remove(&f).is_some() {
             deleted.push(json!(f));
         } else {
             failed.push(json!({"FaceId": f, "Reasons": ["FACE_NOT_FOUND"]}));

@@ -16,6 +16,8 @@ pub(crate) struct Collection {
     pub created: f64,
     /// Keyed by FaceId: ListFaces pages in this order.
     pub faces: BTreeMap<String, StoredFace>,
+    /// Users (CreateUser) and the faces associated with each (AssociateFaces).
+    pub users: BTreeMap<String, Vec<String>>,
 }
 
 pub(crate) struct Store {

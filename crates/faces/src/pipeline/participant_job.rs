@@ -63,11 +63,22 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
         let m = &self.matching;
         let (ev, pid) = (event.id.clone(), p.id.clone());
         if p.removed || !p.consent {
-            // Never indexed without consent; withdrawn consent deletes the face.
+            // Never indexed without consent; withdrawn consent deletes the face
+            // (after the person: a face that belongs to one cannot be deleted).
             if let Some(face) = &p.face_id {
+                let collection = &event.collection_id;
+                let forgotten = match m
+                    .matcher
+                    .forget_person(collection, &selfie_tag(&p.id))
+                    .await
+                {
+                    Ok(()) | Err(MatcherError::MissingIndex(_)) => Ok(()),
+                    Err(e) => Err(e),
+                };
+                forgotten.map_err(job_error)?;
                 match m
                     .matcher
-                    .delete_faces(&event.collection_id, std::slice::from_ref(face))
+                    .delete_faces(collection, std::slice::from_ref(face))
                     .await
                 {
                     Ok(()) | Err(MatcherError::MissingIndex(_)) => {}
@@ -105,6 +116,10 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
                 [] => {}
                 several => {
                     let ids: Vec<String> = several.iter().map(|f| f.face_id.clone()).collect();
+                    m.matcher
+                        .forget_person(&event.collection_id, &tag)
+                        .await
+                        .map_err(job_error)?;
                     m.matcher
                         .delete_faces(&event.collection_id, &ids)
                         .await
@@ -148,6 +163,22 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
                     .await
             }
         };
+        if let Ok(face) = &outcome {
+            // Searches by person find them only once their face is theirs. The
+            // face is indexed now, so any failure here is a new attempt (never a
+            // deferral or a pause, which keep the attempt number): the next
+            // attempt adopts the indexed face instead of indexing it twice.
+            if let Err(e) = m
+                .matcher
+                .enroll_person(&event.collection_id, &tag, &face.face_id)
+                .await
+            {
+                return Err(JobError::Retry {
+                    reason: e.to_string(),
+                    after: None,
+                });
+            }
+        }
         let (face, error) = match outcome {
             Ok(face) => (Some(face), None),
             // The selfie's own problem: shown on the participant, job done.

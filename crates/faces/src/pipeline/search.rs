@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use super::Matching;
 use crate::planner::{choose, Backlog, Plan, PlannerConfig};
-use crate::{FaceMatcher, MatcherError, SimilarFace};
+use crate::{FaceMatcher, MatcherError, SimilarFace, SimilarPerson};
 
 /// What the coordinator is doing, for the activity panel and `findme match`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,6 +28,10 @@ pub struct SearchStatus {
 pub struct SearchCoordinator<M> {
     matching: Arc<Matching<M>>,
     status: Mutex<SearchStatus>,
+    /// Events whose reverse pass came back full (some guest is in more photo
+    /// faces than one search returns): per-face searches only from then on. Kept
+    /// in memory: after a restart one pass finds it out again.
+    reverse_cut: Mutex<std::collections::HashSet<String>>,
 }
 
 /// How often the coordinator looks even without being woken (retries, the
@@ -39,6 +43,7 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
         Arc::new(SearchCoordinator {
             matching,
             status: Mutex::new(SearchStatus::default()),
+            reverse_cut: Mutex::new(Default::default()),
         })
     }
 
@@ -96,6 +101,13 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
         }
     }
 
+    fn is_reverse_cut(&self, event: &str) -> bool {
+        self.reverse_cut
+            .lock()
+            .map(|cut| cut.contains(event))
+            .unwrap_or(false)
+    }
+
     fn set(&self, f: impl FnOnce(&mut SearchStatus)) {
         if let Ok(mut s) = self.status.lock() {
             f(&mut s);
@@ -140,6 +152,7 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             participants: b.participants,
             new_participants: b.new_participants,
             indexing,
+            reverse_cut: self.is_reverse_cut(&event.id),
         };
         let plan = choose(
             &backlog,
@@ -184,7 +197,7 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             .iter()
             .filter_map(|p| p.face_id.clone().map(|f| (f, p.id.clone())))
             .collect();
-        let (queries, searched_photos, searched_participants): (
+        let (queries, mut searched_photos, searched_participants): (
             Vec<String>,
             Vec<i64>,
             Vec<String>,
@@ -239,24 +252,53 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             m.matcher.threshold(event),
             m.config.max_results,
         );
-        let results: Vec<Result<(String, Vec<SimilarFace>), MatcherError>> =
-            futures::stream::iter(queries)
-                .map(|face| {
-                    let (matcher, collection) = (m.matcher.clone(), collection.clone());
-                    async move {
-                        matcher
-                            .search_face(&collection, &face, threshold, max)
-                            .await
-                            .map(|r| (face, r))
-                    }
-                })
-                .buffer_unordered(m.config.parallel_searches.max(1))
-                .collect()
-                .await;
-        let mut found = Vec::new();
+        let by_person = plan == Plan::PerFace;
+        let results: Vec<Result<(String, Answer), MatcherError>> = futures::stream::iter(queries)
+            .map(|face| {
+                let (matcher, collection) = (m.matcher.clone(), collection.clone());
+                async move {
+                    let answer = if by_person {
+                        Answer::People(matcher.search_people(&collection, &face, threshold).await?)
+                    } else {
+                        Answer::Faces(
+                            matcher
+                                .search_face(&collection, &face, threshold, max)
+                                .await?,
+                        )
+                    };
+                    Ok((face, answer))
+                }
+            })
+            .buffer_unordered(m.config.parallel_searches.max(1))
+            .collect()
+            .await;
+        let by_tag: HashMap<String, String> = active
+            .iter()
+            .map(|p| (crate::selfie_tag(&p.id), p.id.clone()))
+            .collect();
+        let (mut found, mut full) = (Vec::new(), false);
         for result in results {
-            let (query, similar) = result?;
-            found.extend(pair_up(&query, &similar, &by_selfie, &photo_faces));
+            let (query, answer) = result?;
+            match answer {
+                Answer::Faces(similar) => {
+                    full |= similar.len() >= max as usize;
+                    found.extend(pair_up(&query, &similar, &by_selfie, &photo_faces));
+                }
+                Answer::People(people) => {
+                    found.extend(people_of(&query, &people, &by_tag, &photo_faces))
+                }
+            }
+        }
+        if full && plan == Plan::ReversePass {
+            // Some selfie's answer may be cut: what it found stands, but the
+            // waiting photos are searched again face by face.
+            tracing::warn!(event = %event.id, max, "a reverse pass came back full; searching per face from now on");
+            if let Ok(mut cut) = self.reverse_cut.lock() {
+                cut.insert(event.id.clone());
+            }
+            searched_photos.clear();
+        } else if full {
+            tracing::warn!(event = %event.id, max, "a late registrant's search came back full: they may be missing from some photos");
         }
         let ev = event.id.clone();
         m.catalog
@@ -271,6 +313,34 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             .map_err(catalog_err)?;
         Ok(())
     }
+}
+
+/// One search's answer: faces (SearchFaces) or people (per-face plan).
+enum Answer {
+    Faces(Vec<SimilarFace>),
+    People(Vec<SimilarPerson>),
+}
+
+/// Matches from a per-face search by person: (participant, the photo face).
+fn people_of(
+    query: &str,
+    people: &[SimilarPerson],
+    by_tag: &HashMap<String, String>,
+    photo_faces: &HashMap<String, i64>,
+) -> Vec<FoundMatch> {
+    let Some(row) = photo_faces.get(query) else {
+        return Vec::new();
+    };
+    people
+        .iter()
+        .filter_map(|p| {
+            by_tag.get(&p.tag).map(|participant| FoundMatch {
+                participant_id: participant.clone(),
+                face_row: *row,
+                confidence: p.similarity,
+            })
+        })
+        .collect()
 }
 
 /// Matches from one search: the query is a selfie (reverse) or a photo face

@@ -28,8 +28,11 @@ use crate::limiter::RateLimiter;
 
 mod config;
 mod errors;
+mod users;
 
-use crate::{CallStats, FaceImage, FaceMatcher, IndexedFace, MatcherError, SimilarFace};
+use crate::{
+    CallStats, FaceImage, FaceMatcher, IndexedFace, MatcherError, SimilarFace, SimilarPerson,
+};
 pub use config::{aws_configured, RekognitionConfig};
 use errors::{classify, Failure};
 
@@ -383,6 +386,30 @@ impl FaceMatcher for RekognitionMatcher {
                 })
             })
             .collect())
+    }
+
+    async fn search_people(
+        &self,
+        collection: &str,
+        face_id: &str,
+        threshold: f32,
+    ) -> Result<Vec<SimilarPerson>, MatcherError> {
+        self.inner
+            .search_users(collection, face_id, threshold)
+            .await
+    }
+
+    async fn enroll_person(
+        &self,
+        collection: &str,
+        tag: &str,
+        face_id: &str,
+    ) -> Result<(), MatcherError> {
+        self.inner.enroll(collection, tag, face_id).await
+    }
+
+    async fn forget_person(&self, collection: &str, tag: &str) -> Result<(), MatcherError> {
+        self.inner.forget(collection, tag).await
     }
 
     async fn find_faces(

@@ -2,6 +2,8 @@
 //! Rekognition mock: the happy path with synthetic ground truth, single-flight
 //! collection creation, and every failure the job queue must tell apart.
 
+mod people;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
