@@ -249,6 +249,18 @@ pub trait FaceMatcher: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), MatcherError>> + Send;
 
     fn stats(&self) -> CallStats;
+
+    /// The call rate this backend has learnt its quota allows (calls per
+    /// second), to be remembered across restarts; None for backends without a
+    /// quota.
+    fn pace(&self) -> Option<f64> {
+        None
+    }
+
+    /// Go on at a rate remembered from an earlier run (see [`pace`](Self::pace)).
+    fn resume_pace(&self, rate: f64) {
+        let _ = rate;
+    }
 }
 
 /// Tag of a participant's selfie in the index. Rekognition allows only

@@ -310,6 +310,14 @@ impl RateLimiter {
         self.state().rate
     }
 
+    /// Go on at `rate` (within the configured bounds), e.g. the rate an earlier
+    /// run of the app had reached, instead of climbing again from `start_tps`.
+    pub fn resume_at(&self, rate: f64) {
+        if rate.is_finite() && rate > 0.0 {
+            self.state().rate = rate.clamp(self.config.min_tps, self.config.max_tps);
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         // The state stays consistent at every step, so a panic elsewhere is harmless.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)

@@ -323,3 +323,21 @@ async fn a_quota_is_still_found_under_background_throttling() {
     assert!(accepted >= 0.8 * 3.5, "{accepted:.2} calls/s accepted");
     assert!(rate < 20.0, "rate ran away to {rate:.2}");
 }
+
+#[test]
+fn resuming_stays_within_the_bounds() {
+    let limiter = RateLimiter::new(LimiterConfig::default());
+    limiter.resume_at(12.0);
+    assert_eq!(limiter.rate(), 12.0);
+    limiter.resume_at(1e9);
+    assert_eq!(limiter.rate(), LimiterConfig::default().max_tps);
+    limiter.resume_at(0.0001);
+    assert_eq!(limiter.rate(), LimiterConfig::default().min_tps);
+    limiter.resume_at(f64::NAN);
+    limiter.resume_at(-3.0);
+    assert_eq!(
+        limiter.rate(),
+        LimiterConfig::default().min_tps,
+        "nonsense is ignored"
+    );
+}

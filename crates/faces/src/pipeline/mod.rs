@@ -123,10 +123,29 @@ impl<M: FaceMatcher> Matching<M> {
         result
     }
 
+    /// Go on at the call rate the last run had learnt (catalog setting
+    /// `<backend>.pace`), so a restart mid-event does not climb from the
+    /// starting rate again. A rate learnt on another account or region is
+    /// corrected by the limiter within seconds (halved on the first throttle).
+    pub async fn resume_pace(&self) {
+        let key = format!("{}.pace", self.matcher.backend());
+        match self.catalog.read(move |r| r.setting(&key)).await {
+            Ok(Some(saved)) => {
+                if let Ok(rate) = saved.parse::<f64>() {
+                    tracing::info!(rate, "resuming at the call rate learnt last time");
+                    self.matcher.resume_pace(rate);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "could not read the learnt call rate"),
+        }
+    }
+
     /// Persist the matcher's call counters (so `findme stats` in another process
     /// sees them): what was counted since the last save. The snapshot is shared,
-    /// so concurrent jobs never count one call twice.
-    pub(crate) async fn save_counters(&self) {
+    /// so concurrent jobs never count one call twice. The learnt call rate is
+    /// saved with them.
+    pub async fn save_counters(&self) {
         let prefix = self.matcher.backend();
         let deltas = {
             let Ok(mut saved) = self.saved_stats.lock() else {
@@ -152,7 +171,21 @@ impl<M: FaceMatcher> Matching<M> {
         if deltas.is_empty() {
             return;
         }
-        if let Err(e) = self.catalog.write(move |w| w.add_counters(&deltas)).await {
+        let pace = self
+            .matcher
+            .pace()
+            .map(|rate| (format!("{prefix}.pace"), format!("{rate:.3}")));
+        let saved = self
+            .catalog
+            .write(move |w| {
+                w.add_counters(&deltas)?;
+                if let Some((key, rate)) = &pace {
+                    w.set_setting(key, rate)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = saved {
             tracing::debug!(error = %e, "could not save call counters");
         }
     }

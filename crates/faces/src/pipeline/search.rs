@@ -65,6 +65,7 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
 
     /// Run until `stop` turns true.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        self.matching.resume_pace().await;
         let mut backoff = Duration::from_millis(500);
         loop {
             if *stop.borrow() {

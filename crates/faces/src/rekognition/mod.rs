@@ -466,6 +466,14 @@ impl FaceMatcher for RekognitionMatcher {
     fn stats(&self) -> CallStats {
         lock(&self.inner.stats).clone()
     }
+
+    fn pace(&self) -> Option<f64> {
+        Some(self.inner.limiter.rate())
+    }
+
+    fn resume_pace(&self, rate: f64) {
+        self.inner.limiter.resume_at(rate);
+    }
 }
 
 fn indexed_face(face: &Face) -> Option<IndexedFace> {

@@ -2,6 +2,7 @@
 //! Rekognition mock: the happy path with synthetic ground truth, single-flight
 //! collection creation, and every failure the job queue must tell apart.
 
+mod pace;
 mod people;
 
 use std::collections::{BTreeMap, BTreeSet};
