@@ -99,7 +99,8 @@ fn main() {
     let enroll = findme_faces::planner::enrollment_calls(200);
     println!(
         "\nplanner model, 200 participants × 3,000 photos × 2.5 faces in one go: \
-         per-face only {per_face} calls, planned {planned}, + {enroll} to enroll the participants as users"
+         per-face only {per_face} calls, planned {planned} (+ {enroll} to enroll the participants as users, \
+         only in an event where a face search came back full)"
     );
 }
 

@@ -104,6 +104,11 @@ async fn every_registered_face_is_found_strangers_are_not_and_participants_are_i
     let stats = server.stats();
     assert_eq!(stats.calls.get("CreateCollection"), Some(&1), "{stats:?}");
     assert_eq!(
+        stats.calls.get("CreateUser"),
+        None,
+        "nobody is near the 4,096-face cut: nobody is enrolled as a person"
+    );
+    assert_eq!(
         stats.calls.get("IndexFaces"),
         Some(&(PARTICIPANTS as u64 + 50)),
         "each selfie and each photo exactly once"

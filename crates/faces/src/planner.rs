@@ -2,8 +2,8 @@
 //!
 //! Every photo is indexed once (one IndexFaces call). Finding who is in it then
 //! costs either
-//! - **per face**: one search per new photo face (SearchUsers: its answer lists
-//!   participants, so it is never cut), quickest for a few photos, or
+//! - **per face**: one SearchFaces per new photo face (quickest for a few
+//!   photos), or
 //! - **a reverse pass**: one SearchFaces(selfie, MaxFaces 4096) per participant,
 //!   which covers every photo indexed so far at once.
 //!
@@ -30,9 +30,9 @@ pub struct Backlog {
     pub new_participants: u64,
     /// Photos still to be indexed (queued or running): more work is coming.
     pub indexing: u64,
-    /// A reverse pass in this event came back full (a guest in more photo faces
-    /// than one search returns): its answers may be cut, so only per-face
-    /// searches, whose answers are people and never cut, are run.
+    /// A face search in this event came back full (a guest in more photo faces
+    /// than one search returns): a reverse pass's answers may be cut, so only
+    /// per-face searches against people, whose answers are never cut, are run.
     pub reverse_cut: bool,
 }
 
@@ -85,8 +85,9 @@ pub fn choose(backlog: &Backlog, config: &PlannerConfig) -> Plan {
 }
 
 /// Calls to enroll every participant as a person (Rekognition: CreateUser +
-/// AssociateFaces), on top of [`call_model`]'s: what makes per-face answers
-/// people, never cut at 4,096 faces.
+/// AssociateFaces), on top of [`call_model`]'s, in an event where a face search
+/// came back full (a guest in more than 4,096 photo faces): from then on photo
+/// faces are searched against people, whose answers are never cut.
 pub fn enrollment_calls(participants: u64) -> u64 {
     2 * participants
 }

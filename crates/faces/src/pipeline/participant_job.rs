@@ -64,7 +64,8 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
         let (ev, pid) = (event.id.clone(), p.id.clone());
         if p.removed || !p.consent {
             // Never indexed without consent; withdrawn consent deletes the face
-            // (after the person: a face that belongs to one cannot be deleted).
+            // (after the person, if the search coordinator enrolled them: a face
+            // that belongs to a person cannot be deleted).
             if let Some(face) = &p.face_id {
                 let collection = &event.collection_id;
                 let forgotten = match m
@@ -163,22 +164,6 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
                     .await
             }
         };
-        if let Ok(face) = &outcome {
-            // Searches by person find them only once their face is theirs. The
-            // face is indexed now, so any failure here is a new attempt (never a
-            // deferral or a pause, which keep the attempt number): the next
-            // attempt adopts the indexed face instead of indexing it twice.
-            if let Err(e) = m
-                .matcher
-                .enroll_person(&event.collection_id, &tag, &face.face_id)
-                .await
-            {
-                return Err(JobError::Retry {
-                    reason: e.to_string(),
-                    after: None,
-                });
-            }
-        }
         let (face, error) = match outcome {
             Ok(face) => (Some(face), None),
             // The selfie's own problem: shown on the participant, job done.

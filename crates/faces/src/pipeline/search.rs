@@ -3,7 +3,7 @@
 //! the matches. Searches change nothing in the collection, so an interrupted run
 //! is simply run again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,10 +28,15 @@ pub struct SearchStatus {
 pub struct SearchCoordinator<M> {
     matching: Arc<Matching<M>>,
     status: Mutex<SearchStatus>,
-    /// Events whose reverse pass came back full (some guest is in more photo
-    /// faces than one search returns): per-face searches only from then on. Kept
-    /// in memory: after a restart one pass finds it out again.
-    reverse_cut: Mutex<std::collections::HashSet<String>>,
+    /// Events where a face search came back full (some guest is in more photo
+    /// faces than one search returns): from then on every photo face is searched
+    /// against people (participants enrolled as Rekognition users), whose
+    /// answers are never cut. Kept in memory: after a restart one full answer
+    /// finds it out again.
+    by_people: Mutex<HashSet<String>>,
+    /// `<event>/<selfie face id>` of the participants enrolled as people by this
+    /// process (enrolling again after a restart changes nothing).
+    enrolled: Mutex<HashSet<String>>,
 }
 
 /// How often the coordinator looks even without being woken (retries, the
@@ -43,7 +48,8 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
         Arc::new(SearchCoordinator {
             matching,
             status: Mutex::new(SearchStatus::default()),
-            reverse_cut: Mutex::new(Default::default()),
+            by_people: Mutex::new(HashSet::new()),
+            enrolled: Mutex::new(HashSet::new()),
         })
     }
 
@@ -102,11 +108,48 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
         }
     }
 
-    fn is_reverse_cut(&self, event: &str) -> bool {
-        self.reverse_cut
+    fn searches_by_people(&self, event: &str) -> bool {
+        self.by_people
             .lock()
-            .map(|cut| cut.contains(event))
+            .map(|events| events.contains(event))
             .unwrap_or(false)
+    }
+
+    /// Enroll the participants not enrolled yet (2 calls each, once per event
+    /// and process), so a search by people finds every one of them.
+    async fn enroll(
+        &self,
+        event: &EventRow,
+        active: &[findme_catalog::ParticipantRow],
+    ) -> Result<(), MatcherError> {
+        let m = &self.matching;
+        let key = |face: &str| format!("{}/{face}", event.id);
+        let missing: Vec<(String, String)> = {
+            let enrolled = self.enrolled.lock().map(|e| e.clone()).unwrap_or_default();
+            active
+                .iter()
+                .filter_map(|p| Some((crate::selfie_tag(&p.id), p.face_id.clone()?)))
+                .filter(|(_, face)| !enrolled.contains(&key(face)))
+                .collect()
+        };
+        let results: Vec<Result<String, MatcherError>> = futures::stream::iter(missing)
+            .map(|(tag, face)| {
+                let (matcher, collection) = (m.matcher.clone(), event.collection_id.clone());
+                async move {
+                    matcher.enroll_person(&collection, &tag, &face).await?;
+                    Ok(face)
+                }
+            })
+            .buffer_unordered(m.config.parallel_searches.max(1))
+            .collect()
+            .await;
+        for result in results {
+            let face = result?;
+            if let Ok(mut enrolled) = self.enrolled.lock() {
+                enrolled.insert(key(&face));
+            }
+        }
+        Ok(())
     }
 
     fn set(&self, f: impl FnOnce(&mut SearchStatus)) {
@@ -153,7 +196,7 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             participants: b.participants,
             new_participants: b.new_participants,
             indexing,
-            reverse_cut: self.is_reverse_cut(&event.id),
+            reverse_cut: self.searches_by_people(&event.id),
         };
         let plan = choose(
             &backlog,
@@ -253,7 +296,10 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             m.matcher.threshold(event),
             m.config.max_results,
         );
-        let by_person = plan == Plan::PerFace;
+        let by_person = plan == Plan::PerFace && self.searches_by_people(&event.id);
+        if by_person {
+            self.enroll(event, &active).await?;
+        }
         let results: Vec<Result<(String, Answer), MatcherError>> = futures::stream::iter(queries)
             .map(|face| {
                 let (matcher, collection) = (m.matcher.clone(), collection.clone());
@@ -290,12 +336,12 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
                 }
             }
         }
-        if full && plan == Plan::ReversePass {
-            // Some selfie's answer may be cut: what it found stands, but the
-            // waiting photos are searched again face by face.
-            tracing::warn!(event = %event.id, max, "a reverse pass came back full; searching per face from now on");
-            if let Ok(mut cut) = self.reverse_cut.lock() {
-                cut.insert(event.id.clone());
+        if full && plan != Plan::NewParticipants {
+            // Some answer may be cut: what it found stands, but the photos are
+            // searched again, face by face against people.
+            tracing::warn!(event = %event.id, max, "a face search came back full; searching photo faces against people from now on");
+            if let Ok(mut events) = self.by_people.lock() {
+                events.insert(event.id.clone());
             }
             searched_photos.clear();
         } else if full {

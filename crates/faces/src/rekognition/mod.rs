@@ -455,10 +455,25 @@ impl FaceMatcher for RekognitionMatcher {
                 .delete_faces()
                 .collection_id(collection)
                 .set_face_ids(Some(chunk.to_vec()));
-            inner
+            let out = inner
                 .call("DeleteFaces", || request.clone().send())
                 .await
                 .map_err(|f| inner.settle(collection, f))?;
+            // A face that belongs to a user is refused, not deleted: say so, so
+            // the job tries again (forgetting the person first) rather than
+            // leaving a withdrawn guest's face in the collection.
+            let kept = out.unsuccessful_face_deletions().iter().find(|u| {
+                u.reasons()
+                    .iter()
+                    .any(|r| r.as_str() == "ASSOCIATED_TO_AN_EXISTING_USER")
+            });
+            if let Some(kept) = kept {
+                return Err(MatcherError::Other(format!(
+                    "DeleteFaces: face {} still belongs to the person {}",
+                    kept.face_id().unwrap_or("?"),
+                    kept.user_id().unwrap_or("?")
+                )));
+            }
         }
         Ok(())
     }

@@ -1,8 +1,9 @@
-//! Rekognition users: one user per participant (UserId = the selfie tag, the
-//! selfie's face associated with it). SearchUsers on a photo face answers with
-//! people, not faces, so the answer is never cut: SearchFaces returns at most
-//! 4,096 faces, and a guest in more photo faces than that (a wedding's couple)
-//! would lose photos to the cut (docs/decisions.md, "Face matching").
+//! Rekognition users: in an event where a face search came back full, each
+//! participant becomes a user (UserId = the selfie tag, the selfie's face
+//! associated with it). SearchUsers on a photo face answers with people, not
+//! faces, so the answer is never cut: SearchFaces returns at most 4,096 faces,
+//! and a guest in more photo faces than that (a wedding's couple) would lose
+//! photos to the cut (docs/decisions.md, "Face matching").
 
 use super::Inner;
 use crate::{MatcherError, SimilarPerson};
