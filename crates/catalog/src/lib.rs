@@ -16,6 +16,7 @@
 //!   in the same transaction, so a crash cannot leave a photo without its jobs.
 
 mod error;
+mod events;
 mod face_vectors;
 mod folders;
 mod gallery;
@@ -33,13 +34,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::CatalogError;
+pub use events::{EventRow, ParticipantRow};
 pub use face_vectors::{PhotoSignature, SelfieSignature, Signature};
 pub use folders::WatchedFolder;
 pub use gallery::{RenditionRow, TileFilter, TileRow, TileSort};
 pub use jobs::{ClaimedJob, JobKind, KindStats, QueueCounts};
-pub use matching::{
-    EventRow, FaceRow, FoundMatch, MatchTotals, NewFace, ParticipantRow, SearchBacklog,
-};
+pub use matching::{FaceRow, FoundMatch, MatchTotals, NewFace, SearchBacklog};
 pub use outbox::{OutboxRow, OutboxTotals, PushPhoto, SYNC_BYTES, SYNC_PUSHED};
 pub use photos::{
     CatalogCounts, FileContent, FileRecord, LocationState, PhotoFacts, PhotoRow, PhotoStatus,
