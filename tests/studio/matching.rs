@@ -15,6 +15,13 @@ use findme_rekognition_mock::{MockConfig, MockServer};
 const PARTICIPANTS: usize = 20;
 
 async fn open_engine(data: &Path, server: &MockServer, workers: usize) -> Engine {
+    Engine::open(engine_config(data, server, workers))
+        .await
+        .expect("engine")
+}
+
+/// The engine matching with Rekognition = the mock `server`, searching every 2 s.
+pub(crate) fn engine_config(data: &Path, server: &MockServer, workers: usize) -> EngineConfig {
     let mut config = EngineConfig::new(data);
     config.matching.backend = MatchBackend::Rekognition;
     config.matching.rekognition.endpoint = Some(server.endpoint());
@@ -22,10 +29,10 @@ async fn open_engine(data: &Path, server: &MockServer, workers: usize) -> Engine
     config.matching.rekognition.static_credentials = Some(("test".into(), "test".into()));
     config.matching.workers = workers;
     config.matching.latency_bound = Duration::from_secs(2);
-    Engine::open(config).await.expect("engine")
+    config
 }
 
-fn write(path: &Path, bytes: &[u8]) {
+pub(crate) fn write(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, bytes).unwrap();
 }

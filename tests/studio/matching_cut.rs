@@ -4,18 +4,12 @@
 //! back full, and the photos it could not vouch for are searched face by face
 //! against people (SearchUsers), whose answers are never cut.
 
+use findme_engine::Engine;
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::time::Duration;
 
-use findme_engine::{Engine, EngineConfig, MatchBackend};
+use crate::matching::{engine_config, write};
 use findme_rekognition_mock::synth::{self, SynthFace};
 use findme_rekognition_mock::MockConfig;
-
-fn write(path: &Path, bytes: &[u8]) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
-    std::fs::write(path, bytes).expect("write");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_in_more_photos_than_a_search_returns_is_found_in_every_one() {
@@ -35,12 +29,7 @@ async fn a_guest_in_more_photos_than_a_search_returns_is_found_in_every_one() {
             &synth::photo(1280, 720, &faces, 40 + n as u64),
         );
     }
-    let mut config = EngineConfig::new(tmp.path().join("data"));
-    config.matching.backend = MatchBackend::Rekognition;
-    config.matching.rekognition.endpoint = Some(server.endpoint());
-    config.matching.rekognition.region = Some("us-east-1".into());
-    config.matching.rekognition.static_credentials = Some(("test".into(), "test".into()));
-    config.matching.latency_bound = Duration::from_secs(2);
+    let mut config = engine_config(&tmp.path().join("data"), &server, 3);
     config.matching.search_max = 3;
     let engine = Engine::open(config).await.expect("engine");
     engine.import(vec![photos]).await.expect("import");

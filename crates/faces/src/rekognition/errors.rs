@@ -32,6 +32,14 @@ pub(super) struct Failure {
     pub(super) message: String,
 }
 
+impl Failure {
+    /// The searched face is not in the index (deleted meanwhile): a search finds
+    /// nothing, rather than the collection being missing.
+    pub(super) fn face_not_in_index(&self, face_id: &str) -> bool {
+        self.code.as_deref() == Some("ResourceNotFoundException") && self.message.contains(face_id)
+    }
+}
+
 /// What a failed call means for the job. Uses only error codes, AWS's messages
 /// and transport errors: none of them carry keys or tokens.
 pub(super) fn classify<E>(op: &str, err: &SdkError<E, HttpResponse>) -> Failure

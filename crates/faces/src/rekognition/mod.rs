@@ -365,10 +365,7 @@ impl FaceMatcher for RekognitionMatcher {
             .max_faces(max);
         let out = match inner.call("SearchFaces", || request.clone().send()).await {
             Ok(out) => out,
-            Err(f)
-                if f.code.as_deref() == Some("ResourceNotFoundException")
-                    && f.message.contains(face_id) =>
-            {
+            Err(f) if f.face_not_in_index(face_id) => {
                 tracing::debug!(face_id, "searched face is not in the index");
                 return Ok(Vec::new());
             }
