@@ -1,5 +1,6 @@
 //! Gallery catalog benchmark: keyset page queries on a 100,000-photo catalog.
 //!   cargo bench --bench gallery
+//!   FINDME_BENCH_KEEP=/tmp/a.sqlite cargo bench --bench gallery   # also keeps the catalog
 //! Prints p50/p99 of a 200-tile page (what the grid loads) and of the full
 //! `tiles` call through the engine, beside the same SQL in the `sqlite3` shell.
 
@@ -20,7 +21,13 @@ fn main() {
     }
     let dir = tempfile::tempdir().expect("tmp");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let keys: Vec<(i64, i64)> = rt.block_on(seed(dir.path().join("catalog.sqlite")));
+    let (keys, seeded) = rt.block_on(seed(dir.path().join("catalog.sqlite")));
+    // Closing joins the writer thread: not from inside the runtime.
+    seeded.close();
+    // A copy for query experiments (scripts/ab-tiles.py).
+    if let Some(keep) = std::env::var_os("FINDME_BENCH_KEEP") {
+        std::fs::copy(dir.path().join("catalog.sqlite"), &keep).expect("keep a copy");
+    }
 
     // Catalog layer: one keyset page at random positions.
     let catalog = Catalog::open(&dir.path().join("catalog.sqlite")).expect("open");
@@ -108,7 +115,8 @@ fn main() {
     );
 }
 
-async fn seed(path: PathBuf) -> Vec<(i64, i64)> {
+/// The catalog seeded with [`PHOTOS`] photos, and every tile's keyset key.
+async fn seed(path: PathBuf) -> (Vec<(i64, i64)>, Catalog) {
     let catalog = Catalog::open(&path).expect("open");
     for chunk in 0..(PHOTOS / 5_000) {
         catalog
@@ -136,8 +144,7 @@ async fn seed(path: PathBuf) -> Vec<(i64, i64)> {
         })
         .await
         .expect("keys");
-    catalog.close();
-    keys
+    (keys, catalog)
 }
 
 fn record(i: i64) -> FileRecord {
