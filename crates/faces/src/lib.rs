@@ -196,7 +196,7 @@ pub trait FaceMatcher: Send + Sync + 'static {
             Ok(similar
                 .into_iter()
                 .filter_map(|f| {
-                    let tag = f.external_id.filter(|t| t.starts_with("p-"))?;
+                    let tag = f.external_id.filter(|t| t.starts_with(SELFIE_TAG))?;
                     Some(SimilarPerson {
                         tag,
                         similarity: f.similarity,
@@ -267,8 +267,11 @@ pub trait FaceMatcher: Send + Sync + 'static {
 /// `[a-zA-Z0-9_.\-:]`, 1-255 characters; anything else is replaced by `_`
 /// (the catalog, not the tag, says whose face it is).
 pub fn selfie_tag(participant: &str) -> String {
-    tag("p-", participant)
+    tag(SELFIE_TAG, participant)
 }
+
+/// The prefix of [`selfie_tag`]s.
+const SELFIE_TAG: &str = "p-";
 
 /// Tag of a photo's faces in the index: `ph-` and the first 32 hex digits.
 pub fn photo_tag(sha256: &str) -> String {

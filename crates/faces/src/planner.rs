@@ -33,7 +33,7 @@ pub struct Backlog {
     /// A face search in this event came back full (a guest in more photo faces
     /// than one search returns): a reverse pass's answers may be cut, so only
     /// per-face searches against people, whose answers are never cut, are run.
-    pub reverse_cut: bool,
+    pub by_people: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub fn choose(backlog: &Backlog, config: &PlannerConfig) -> Plan {
     if backlog.photos == 0 {
         return Plan::Wait;
     }
-    let cheaper = if backlog.participants <= backlog.faces && !backlog.reverse_cut {
+    let cheaper = if backlog.participants <= backlog.faces && !backlog.by_people {
         Plan::ReversePass
     } else {
         Plan::PerFace
@@ -128,7 +128,7 @@ mod tests {
             participants,
             new_participants: 0,
             indexing: 50,
-            reverse_cut: false,
+            by_people: false,
         }
     }
 
@@ -165,7 +165,7 @@ mod tests {
         assert_eq!(choose(&late, &config), Plan::NewParticipants);
         // Once a pass was cut, per-face searches even where a pass is cheaper.
         let cut = Backlog {
-            reverse_cut: true,
+            by_people: true,
             ..backlog(500, 1250, 31, 200)
         };
         assert_eq!(choose(&cut, &config), Plan::PerFace);

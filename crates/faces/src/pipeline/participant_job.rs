@@ -68,15 +68,14 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
             // that belongs to a person cannot be deleted).
             if let Some(face) = &p.face_id {
                 let collection = &event.collection_id;
-                let forgotten = match m
+                match m
                     .matcher
                     .forget_person(collection, &selfie_tag(&p.id))
                     .await
                 {
-                    Ok(()) | Err(MatcherError::MissingIndex(_)) => Ok(()),
-                    Err(e) => Err(e),
-                };
-                forgotten.map_err(job_error)?;
+                    Ok(()) | Err(MatcherError::MissingIndex(_)) => {}
+                    Err(e) => return Err(job_error(e)),
+                }
                 match m
                     .matcher
                     .delete_faces(collection, std::slice::from_ref(face))

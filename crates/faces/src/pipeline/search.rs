@@ -196,7 +196,7 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             participants: b.participants,
             new_participants: b.new_participants,
             indexing,
-            reverse_cut: self.searches_by_people(&event.id),
+            by_people: self.searches_by_people(&event.id),
         };
         let plan = choose(
             &backlog,
