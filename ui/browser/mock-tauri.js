@@ -79,7 +79,8 @@ export function installFakeShell(config) {
     const tiles = list.slice(start, start + limit);
     const last = tiles[tiles.length - 1];
     const next = start + limit < list.length && last ? { key: keyOf(last, q.sort), id: last.id } : null;
-    return { tiles, next, total: list.length, seq };
+    // Like the engine: the count comes with a view's first page only.
+    return { tiles, next, total: q.after ? null : list.length, seq };
   }
 
   function detail(id) {

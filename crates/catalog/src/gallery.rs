@@ -63,13 +63,12 @@ pub struct RenditionRow {
     pub last_used_ms: i64,
 }
 
+/// A tile is one photo row: its stage states, thumbnail flag and first location
+/// are kept on the row by triggers (schema v6), so a page reads no other table
+/// but the (mostly empty) matches.
 const TILE_COLUMNS: &str = "p.id, p.sha256, p.taken_ms, p.imported_ms, p.width, p.height,
     p.orientation, p.status, p.error, p.preview_error, p.change_seq,
-    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'thumbnail'),
-    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match'),
-    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push' ORDER BY j.id DESC LIMIT 1),
-    EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = p.sha256 AND r.kind = 'thumb'),
-    (SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.id LIMIT 1),
+    p.thumbnail_job, p.match_job, p.push_job, p.thumbnail_cached, p.first_path,
     (SELECT group_concat(pp.display_name, char(31)) FROM matches m
        JOIN participants pp ON pp.event_id = m.event_id AND pp.id = m.participant_id
       WHERE m.photo_id = p.id AND m.event_id = (SELECT value FROM settings WHERE key = 'active_event'))";
@@ -78,17 +77,13 @@ fn filter_sql(filter: &TileFilter) -> String {
     let sql = match filter {
         TileFilter::All => "1",
         TileFilter::Failed => {
-            "(p.status = 'failed' OR EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.status = 'failed'))"
+            "(p.status = 'failed' OR p.thumbnail_job = 'failed' OR p.match_job = 'failed'
+              OR p.push_job = 'failed')"
         }
-        TileFilter::Unmatched => {
-            "NOT EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match' AND j.status = 'done')"
-        }
-        // A photo gets one push job per change: its newest says whether the server
-        // has its latest state.
-        TileFilter::NotPushed => {
-            "coalesce((SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push'
-                        ORDER BY j.id DESC LIMIT 1), '') <> 'done'"
-        }
+        TileFilter::Unmatched => "coalesce(p.match_job, '') <> 'done'",
+        // A photo gets one push job per change: `push_job` is its newest, which
+        // says whether the server has its latest state.
+        TileFilter::NotPushed => "coalesce(p.push_job, '') <> 'done'",
         // A quoted literal ('' escapes a quote; SQLite has no other escapes), so the
         // statement keeps the same parameters whatever the filter.
         TileFilter::Participant(id) => {
@@ -334,13 +329,10 @@ impl Writer<'_> {
 
     /// The cached file is gone (deleted cache folder): forget its row.
     pub fn forget_rendition(&self, sha256: &str, kind: &str) -> Result<()> {
+        // A trigger clears the tile's thumbnail flag (and so reports the change).
         self.conn.execute(
             "DELETE FROM renditions WHERE sha256 = ?1 AND kind = ?2",
             params![sha256, kind],
-        )?;
-        self.conn.execute(
-            "UPDATE photos SET change_seq = change_seq WHERE sha256 = ?1",
-            [sha256],
         )?;
         Ok(())
     }

@@ -288,6 +288,91 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX locations_by_photo_first ON locations (photo_id, id, path);
     DROP INDEX locations_by_photo;
     "#,
+    // v6: the tile is one row. A gallery page read per photo its thumbnail /
+    // match / newest push job, whether its thumbnail is cached and its first
+    // location: five index seeks per tile, most of a page's time (p99 13 ms at
+    // 100,000 photos). Triggers now keep those on the photo row, in the same
+    // statement that bumps its change sequence, and the filters read them too.
+    r#"
+    ALTER TABLE photos ADD COLUMN thumbnail_job TEXT;
+    ALTER TABLE photos ADD COLUMN match_job TEXT;
+    ALTER TABLE photos ADD COLUMN push_job TEXT;
+    ALTER TABLE photos ADD COLUMN thumbnail_cached INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE photos ADD COLUMN first_path BLOB;
+
+    DROP TRIGGER jobs_changed;
+    CREATE TRIGGER jobs_changed AFTER UPDATE OF status ON jobs
+        WHEN NEW.photo_id IS NOT NULL AND NEW.status <> OLD.status BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter),
+            thumbnail_job = CASE NEW.kind WHEN 'thumbnail' THEN NEW.status ELSE thumbnail_job END,
+            match_job = CASE NEW.kind WHEN 'match' THEN NEW.status ELSE match_job END,
+            push_job = CASE WHEN NEW.kind = 'push' AND NOT EXISTS (SELECT 1 FROM jobs j
+                    WHERE j.photo_id = NEW.photo_id AND j.kind = 'push' AND j.id > NEW.id)
+                THEN NEW.status ELSE push_job END
+         WHERE id = NEW.photo_id;
+    END;
+    CREATE TRIGGER jobs_added AFTER INSERT ON jobs
+        WHEN NEW.photo_id IS NOT NULL AND NEW.kind IN ('thumbnail', 'match', 'push') BEGIN
+        UPDATE photos SET
+            thumbnail_job = CASE NEW.kind WHEN 'thumbnail' THEN NEW.status ELSE thumbnail_job END,
+            match_job = CASE NEW.kind WHEN 'match' THEN NEW.status ELSE match_job END,
+            push_job = CASE WHEN NEW.kind = 'push' AND NOT EXISTS (SELECT 1 FROM jobs j
+                    WHERE j.photo_id = NEW.photo_id AND j.kind = 'push' AND j.id > NEW.id)
+                THEN NEW.status ELSE push_job END
+         WHERE id = NEW.photo_id;
+    END;
+    CREATE TRIGGER jobs_removed AFTER DELETE ON jobs
+        WHEN OLD.photo_id IS NOT NULL AND OLD.kind IN ('thumbnail', 'match', 'push') BEGIN
+        UPDATE photos SET
+            thumbnail_job = CASE OLD.kind WHEN 'thumbnail' THEN NULL ELSE thumbnail_job END,
+            match_job = CASE OLD.kind WHEN 'match' THEN NULL ELSE match_job END,
+            push_job = CASE OLD.kind WHEN 'push' THEN (SELECT status FROM jobs j
+                    WHERE j.photo_id = OLD.photo_id AND j.kind = 'push' ORDER BY j.id DESC LIMIT 1)
+                ELSE push_job END
+         WHERE id = OLD.photo_id;
+    END;
+
+    CREATE TRIGGER thumbnail_cached AFTER INSERT ON renditions WHEN NEW.kind = 'thumb' BEGIN
+        UPDATE photos SET thumbnail_cached = 1 WHERE sha256 = NEW.sha256;
+    END;
+    CREATE TRIGGER thumbnail_evicted AFTER DELETE ON renditions WHEN OLD.kind = 'thumb' BEGIN
+        UPDATE photos SET thumbnail_cached = 0 WHERE sha256 = OLD.sha256;
+    END;
+
+    DROP TRIGGER locations_changed_on_insert;
+    DROP TRIGGER locations_changed_on_update;
+    DROP TRIGGER locations_changed_on_delete;
+    CREATE TRIGGER locations_changed_on_insert AFTER INSERT ON locations
+        WHEN NEW.photo_id IS NOT NULL BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter),
+            first_path = (SELECT path FROM locations l WHERE l.photo_id = NEW.photo_id ORDER BY l.id LIMIT 1)
+         WHERE id = NEW.photo_id;
+    END;
+    CREATE TRIGGER locations_changed_on_update AFTER UPDATE OF photo_id ON locations BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter),
+            first_path = (SELECT path FROM locations l WHERE l.photo_id = photos.id ORDER BY l.id LIMIT 1)
+         WHERE id IN (NEW.photo_id, OLD.photo_id);
+    END;
+    CREATE TRIGGER locations_changed_on_delete AFTER DELETE ON locations
+        WHEN OLD.photo_id IS NOT NULL BEGIN
+        UPDATE change_counter SET seq = seq + 1;
+        UPDATE photos SET change_seq = (SELECT seq FROM change_counter),
+            first_path = (SELECT path FROM locations l WHERE l.photo_id = OLD.photo_id ORDER BY l.id LIMIT 1)
+         WHERE id = OLD.photo_id;
+    END;
+
+    -- What is there already.
+    UPDATE photos SET
+        thumbnail_job = (SELECT status FROM jobs j WHERE j.photo_id = photos.id AND j.kind = 'thumbnail'),
+        match_job = (SELECT status FROM jobs j WHERE j.photo_id = photos.id AND j.kind = 'match'),
+        push_job = (SELECT status FROM jobs j WHERE j.photo_id = photos.id AND j.kind = 'push'
+                     ORDER BY j.id DESC LIMIT 1),
+        thumbnail_cached = EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = photos.sha256 AND r.kind = 'thumb'),
+        first_path = (SELECT path FROM locations l WHERE l.photo_id = photos.id ORDER BY l.id LIMIT 1);
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -324,4 +409,61 @@ pub fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A catalog written before v6 gets its tiles' state filled in.
+    #[test]
+    fn v6_fills_in_the_tile_state_of_an_older_catalog() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.execute_batch(
+            "INSERT INTO photos (id, sha256, size, format, status, taken_ms, imported_ms)
+                 VALUES (1, 'a', 1, 'jpeg', 'ok', 0, 0), (2, 'b', 1, 'jpeg', 'ok', 0, 0);
+             INSERT INTO locations (id, path, photo_id, size, mtime_ns, dir, stem, seen_ms)
+                 VALUES (7, x'2f62', 1, 1, 0, x'2f', 'b', 0), (3, x'2f61', 1, 1, 0, x'2f', 'a', 0);
+             INSERT INTO jobs (kind, subject, photo_id, status, run_after_ms, created_ms, updated_ms)
+                 VALUES ('thumbnail', 'a', 1, 'done', 0, 0, 0), ('match', 'a', 1, 'failed', 0, 0, 0),
+                        ('push', '1', 1, 'done', 0, 0, 0), ('push', '2', 1, 'pending', 0, 0, 0);
+             INSERT INTO renditions (sha256, kind, bytes, width, height, last_used_ms)
+                 VALUES ('a', 'thumb', 1, 1, 1, 0), ('b', 'preview', 1, 1, 1, 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let state = |id: i64| {
+            conn.query_row(
+                "SELECT thumbnail_job, match_job, push_job, thumbnail_cached, first_path
+                   FROM photos WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, bool>(3)?,
+                        r.get::<_, Option<Vec<u8>>>(4)?,
+                    ))
+                },
+            )
+            .unwrap()
+        };
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            state(1),
+            (
+                some("done"),
+                some("failed"),
+                some("pending"),
+                true,
+                Some(b"/a".to_vec())
+            )
+        );
+        assert_eq!(state(2), (None, None, None, false, None));
+    }
 }

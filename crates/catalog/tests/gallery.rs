@@ -2,8 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use std::os::unix::ffi::OsStrExt;
+
 use findme_catalog::{
-    Catalog, FileContent, FileRecord, JobKind, PhotoFacts, PhotoStatus, TileFilter, TileSort,
+    Catalog, FileContent, FileRecord, FoundMatch, JobKind, NewFace, PhotoFacts, PhotoStatus,
+    TileFilter, TileSort,
 };
 
 fn record(path: &str, sha: &str, taken_ms: i64, status: PhotoStatus) -> FileRecord {
@@ -200,4 +203,214 @@ async fn the_cache_index_evicts_least_recently_used_first() {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// A tile's stage states, thumbnail flag and first location as the jobs, the
+/// cache index and the locations say (the correlated subqueries tiles were read
+/// with before schema v6 kept them on the photo row).
+const TILE_STATE_FROM_SOURCES: &str = "SELECT p.id,
+    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'thumbnail'),
+    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match'),
+    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push' ORDER BY j.id DESC LIMIT 1),
+    EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = p.sha256 AND r.kind = 'thumb'),
+    (SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.id LIMIT 1)
+  FROM photos p ORDER BY p.id";
+
+type TileState = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<Vec<u8>>,
+);
+
+/// Every tile's stored state equals the sources', and the filters count alike.
+async fn assert_tiles_agree(cat: &Catalog, db: &Path, step: &str) {
+    let mut stored: Vec<TileState> = cat
+        .read(|r| r.tiles(&TileFilter::All, TileSort::Imported, false, None, 10_000))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| {
+            let path = t.first_path.map(|p| p.as_os_str().as_bytes().to_vec());
+            let state = (t.thumbnail_job, t.match_job, t.push_job);
+            (t.id, state.0, state.1, state.2, t.thumbnail_cached, path)
+        })
+        .collect();
+    stored.sort_by_key(|t| t.0);
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(TILE_STATE_FROM_SOURCES).unwrap();
+    let sources: Vec<TileState> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(stored, sources, "after {step}");
+    let count = |sql: &str| -> u64 {
+        conn.query_row(
+            &format!("SELECT count(*) FROM photos p WHERE {sql}"),
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64
+    };
+    let by_sources = [
+        count("p.status = 'failed' OR EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.status = 'failed')"),
+        count("NOT EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match' AND j.status = 'done')"),
+        count("coalesce((SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push' ORDER BY j.id DESC LIMIT 1), '') <> 'done'"),
+    ];
+    let filters = [
+        TileFilter::Failed,
+        TileFilter::Unmatched,
+        TileFilter::NotPushed,
+    ];
+    for (filter, want) in filters.into_iter().zip(by_sources) {
+        let got = cat.read(move |r| r.tile_count(&filter)).await.unwrap();
+        assert_eq!(got, want, "count after {step}");
+    }
+}
+
+#[tokio::test]
+async fn a_tile_row_keeps_its_jobs_cache_and_first_location_in_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let cat = catalog(dir.path(), 12).await;
+    assert_tiles_agree(&cat, &db, "import").await;
+    let sha = |i: i64| format!("{i:064x}");
+    let id_of = |i: i64| {
+        let s = sha(i);
+        let cat = cat.clone();
+        async move {
+            cat.read(move |r| r.photo_by_sha256(&s))
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+
+    // Thumbnail jobs: done, quarantined, one left running.
+    let jobs = cat
+        .write(|w| w.claim(JobKind::Thumbnail, "w", 60_000, 5))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+    cat.write(move |w| {
+        for id in &ids[..3] {
+            w.complete(*id, "w")?;
+        }
+        w.fail(ids[3], "w", "disk full", None)
+    })
+    .await
+    .unwrap();
+    assert_tiles_agree(&cat, &db, "thumbnail jobs").await;
+    // Match jobs: one retried later (pending again), one quarantined.
+    let jobs = cat
+        .write(|w| w.claim(JobKind::Match, "w", 60_000, 2))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+    cat.write(move |w| {
+        w.fail(ids[0], "w", "throttled", Some(1_000))?;
+        w.fail(ids[1], "w", "no such file", None)
+    })
+    .await
+    .unwrap();
+    assert_tiles_agree(&cat, &db, "match jobs").await;
+
+    // The cache: thumbnails made, one forgotten, a preview (not a thumbnail).
+    let (s0, s1, s2, s3) = (sha(0), sha(1), sha(2), sha(3));
+    cat.write(move |w| {
+        for s in [&s0, &s1, &s2] {
+            w.put_rendition(s, "thumb", 100, 320, 213)?;
+        }
+        w.put_rendition(&s3, "preview", 900, 2048, 1365)?;
+        w.forget_rendition(&s1, "thumb")
+    })
+    .await
+    .unwrap();
+    assert_tiles_agree(&cat, &db, "cache").await;
+    cat.write(|w| w.evict_renditions(100)).await.unwrap();
+    assert_tiles_agree(&cat, &db, "eviction").await;
+
+    // Locations: a second copy, then the first copy goes; new content at a
+    // known path takes that location from its photo.
+    let s4 = sha(4);
+    cat.write(move |w| w.record_file(&record("/q/4.jpg", &s4, 0, PhotoStatus::Ok)))
+        .await
+        .unwrap();
+    cat.write(|w| w.remove_location(Path::new("/p/4.jpg")))
+        .await
+        .unwrap();
+    cat.write(|w| w.record_file(&record("/p/5.jpg", "ee", 0, PhotoStatus::Ok)))
+        .await
+        .unwrap();
+    assert_tiles_agree(&cat, &db, "locations").await;
+
+    // Pushes: a photo searched (push job), then matched (the job replaced by a
+    // newer one), pushed; quarantined jobs retried.
+    let photo = id_of(0).await;
+    let face = NewFace {
+        face_id: Some("f1".into()),
+        left: 0.1,
+        top: 0.2,
+        width: 0.3,
+        height: 0.4,
+        confidence: 99.0,
+        signature: None,
+    };
+    cat.write(move |w| {
+        w.create_event("ev", "Ev", 80.0)?;
+        w.set_active_event("ev")?;
+        w.upsert_participant("ev", "p1", "P One", None, true)?;
+        w.record_photo_faces("ev", photo, &[face])?;
+        w.record_matches("ev", &[], &[photo])
+    })
+    .await
+    .unwrap();
+    assert_tiles_agree(&cat, &db, "first push job").await;
+    // The first push is under way when the photo changes again: its job stays,
+    // a newer one joins it, and finishing the older one leaves the newer's state.
+    let first = cat
+        .write(|w| w.claim(JobKind::Push, "w", 60_000, 5))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    let row = cat
+        .read(|r| r.face_row_of("ev", "f1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let found = vec![FoundMatch {
+        participant_id: "p1".into(),
+        face_row: row,
+        confidence: 97.0,
+    }];
+    cat.write(move |w| w.record_matches("ev", &found, &[]))
+        .await
+        .unwrap();
+    assert_tiles_agree(&cat, &db, "a newer push job").await;
+    let older = first[0].id;
+    cat.write(move |w| w.complete(older, "w")).await.unwrap();
+    assert_tiles_agree(&cat, &db, "the older push done").await;
+    let newer = cat
+        .write(|w| w.claim(JobKind::Push, "w", 60_000, 5))
+        .await
+        .unwrap();
+    assert_eq!(newer.len(), 1);
+    let newer = newer[0].id;
+    cat.write(move |w| w.complete(newer, "w")).await.unwrap();
+    assert_tiles_agree(&cat, &db, "pushed").await;
+    cat.write(|w| w.retry_failed(None)).await.unwrap();
+    assert_tiles_agree(&cat, &db, "retry").await;
 }

@@ -64,7 +64,11 @@ pub(crate) async fn tiles(engine: &Engine, query: TileQuery) -> Result<TilePage,
             // Read the sequence first: a change racing this page is then re-sent.
             let seq = r.current_change_seq()?;
             let rows = r.tiles(&filter, sort, newest_first, after, limit)?;
-            Ok((rows, r.tile_count(&filter)?, seq))
+            let total = match after {
+                None => Some(r.tile_count(&filter)?),
+                Some(_) => None,
+            };
+            Ok((rows, total, seq))
         })
         .await?;
     let next = match rows.last() {

@@ -112,8 +112,11 @@ export class Gallery {
           this.store.appendPage(page.tiles);
           this.#seq ??= page.seq;
           this.#next = page.next;
-          this.#pageTotal = page.total;
-          this.#delta = 0;
+          // Counted on the first page only; the merged changes keep it current.
+          if (page.total !== null) {
+            this.#pageTotal = page.total;
+            this.#delta = 0;
+          }
           this.ready = true;
           this.#publish();
           markOnce('gallery-first-page');

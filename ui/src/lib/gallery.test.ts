@@ -189,6 +189,44 @@ describe('Gallery live changes', () => {
     expect(gallery.total).toBe(2002);
   });
 
+  it('counts once per view: later pages leave the total to the merged changes', async () => {
+    const all = tiles(5000);
+    const gate = () => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return { promise, resolve };
+    };
+    const gates = [gate(), gate()];
+    const totals: (number | null)[] = [];
+    let changes: TileChanges[] = [];
+    mockIPC(async (cmd, payload) => {
+      if (cmd === 'tile_changes') return changes.shift() ?? { changed: [], removed: [], seq: 2, more: false };
+      if (cmd !== 'tiles') throw new Error(`unexpected ${cmd}`);
+      const n = totals.length;
+      const page = pageOf(all, (payload as { query: TileQuery }).query, 1);
+      totals.push(page.total);
+      if (n >= 1 && n <= 2) await gates[n - 1]?.promise;
+      return page;
+    });
+    const gallery = new Gallery(api);
+    const loading = gallery.reload();
+    await expect.poll(() => totals.length).toBe(2); // the second page is held
+    // A new photo arrives on top while the second page is on its way.
+    all.push(tile(9000));
+    changes = [{ changed: [tile(9000)], removed: [], seq: 2, more: false }];
+    const merged = gallery.syncChanges();
+    gates[0]?.resolve();
+    await merged;
+    await expect.poll(() => totals.length).toBe(3); // the third page is held
+    expect(gallery.store.length).toBe(FIRST_PAGE + PAGE_SIZE + 1);
+    expect(gallery.total).toBe(5001);
+    gates[1]?.resolve();
+    await loading;
+    expect(totals.slice(0, 3)).toEqual([5000, null, null]);
+    expect(gallery.total).toBe(5001);
+    expect(gallery.store.length).toBe(5001);
+  });
+
   it('reloads when a participant filter cannot place changed tiles', async () => {
     const s = shell([]);
     const gallery = new Gallery(api);

@@ -101,7 +101,9 @@ export function pageOf(all: TileDto[], query: TileQuery, seq = 0): TilePage {
   const slice = matching.slice(from, from + limit);
   const last = slice[slice.length - 1];
   const more = from + limit < matching.length;
-  return { tiles: slice, next: more && last ? cursorOf(last, query.sort) : null, total: matching.length, seq };
+  // Like the engine: the count comes with a view's first page only.
+  const total = after ? null : matching.length;
+  return { tiles: slice, next: more && last ? cursorOf(last, query.sort) : null, total, seq };
 }
 
 export function queueStats(overrides: Partial<QueueStats> = {}): QueueStats {

@@ -150,9 +150,12 @@ pub struct TilePage {
     pub tiles: Vec<TileDto>,
     /// Cursor of the next page; null on the last page.
     pub next: Option<TileCursor>,
-    /// Photos matching the filter in all (sizes the scroll area).
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub total: u64,
+    /// Photos matching the filter in all (sizes the scroll area). Counted on a
+    /// view's first page only (`after` = null), null on the pages after it:
+    /// counting a filtered 100,000-photo set costs more than a page, and the
+    /// change feed keeps the first count up to date.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub total: Option<u64>,
     /// Change sequence at the time of this page: ask `tile_changes` from here.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seq: i64,

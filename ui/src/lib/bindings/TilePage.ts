@@ -8,9 +8,12 @@ export type TilePage = { tiles: Array<TileDto>,
  */
 next: TileCursor | null, 
 /**
- * Photos matching the filter in all (sizes the scroll area).
+ * Photos matching the filter in all (sizes the scroll area). Counted on a
+ * view's first page only (`after` = null), null on the pages after it:
+ * counting a filtered 100,000-photo set costs more than a page, and the
+ * change feed keeps the first count up to date.
  */
-total: number, 
+total: number | null, 
 /**
  * Change sequence at the time of this page: ask `tile_changes` from here.
  */
