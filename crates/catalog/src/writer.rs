@@ -42,7 +42,7 @@ impl WriterHandle {
             reason: e.to_string(),
         })?;
         schema::configure(&conn)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let mode = schema::enable_wal(&conn)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(CatalogError::Open {
                 path: path.to_path_buf(),

@@ -483,3 +483,35 @@ fn catalog_survives_reopen_and_refuses_a_newer_schema() {
         Ok(_) => panic!("a catalog from a newer build must be refused"),
     }
 }
+
+/// The app, `findme watch` and a `findme stats` beside them each open the same
+/// catalog. Opening must wait for the others' writes (even while the first of them
+/// is still creating and migrating the file), never fail with "database is locked".
+#[test]
+fn opening_waits_while_another_connection_creates_migrates_and_writes() {
+    for _round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.sqlite");
+        let first = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let cat = Catalog::open(&path).expect("first open");
+                for i in 0..200 {
+                    cat.write_blocking(move |w| w.set_setting("round", &i.to_string()))
+                        .expect("write");
+                }
+                cat.close();
+            })
+        };
+        let mut opened = 0;
+        while !first.is_finished() {
+            match Catalog::open(&path) {
+                Ok(cat) => cat.close(),
+                Err(e) => panic!("open {opened} beside a busy catalog failed: {e}"),
+            }
+            opened += 1;
+        }
+        first.join().expect("the first opener panicked");
+        assert!(opened > 0, "the second opener never ran");
+    }
+}
