@@ -225,12 +225,17 @@ impl Reader<'_> {
             .optional()?)
     }
 
-    /// (files, bytes) in the thumbnail cache.
+    /// (files, bytes) in the thumbnail cache, kept by triggers (schema v7).
     pub fn rendition_totals(&self) -> Result<(u64, u64)> {
         Ok(self.conn.query_row(
-            "SELECT count(*), coalesce(sum(bytes), 0) FROM renditions",
+            "SELECT files, bytes FROM rendition_totals WHERE id = 1",
             [],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?.max(0) as u64,
+                    r.get::<_, i64>(1)?.max(0) as u64,
+                ))
+            },
         )?)
     }
 
@@ -300,12 +305,8 @@ impl Writer<'_> {
     /// Drop least-recently-used rows until the cache fits in `limit_bytes`; returns
     /// the (sha256, kind) whose files the caller must delete.
     pub fn evict_renditions(&self, limit_bytes: u64) -> Result<Vec<(String, String)>> {
-        let total: i64 =
-            self.conn
-                .query_row("SELECT coalesce(sum(bytes), 0) FROM renditions", [], |r| {
-                    r.get(0)
-                })?;
-        let mut excess = total - limit_bytes as i64;
+        let (_, total) = self.reader().rendition_totals()?;
+        let mut excess = total as i64 - limit_bytes as i64;
         if excess <= 0 {
             return Ok(Vec::new());
         }

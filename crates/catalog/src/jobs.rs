@@ -85,6 +85,28 @@ pub(crate) fn insert_job(
     Ok(n > 0)
 }
 
+/// Takes the next jobs of a kind: pending ones that are due, and running ones whose
+/// lease ran out (their worker died). Two searches of `jobs_claimable`, one per
+/// status, each reading only as far as the LIMIT: one query with an OR across the
+/// statuses made SQLite read every job of the kind, done ones included, on every
+/// claim (O(catalog) per job).
+const CLAIM_SQL: &str =
+    "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?2,
+        lease_until_ms = ?3 + ?4, updated_ms = ?3
+  WHERE id IN (
+    SELECT id FROM (
+      SELECT id, priority, run_after_ms FROM (
+        SELECT id, priority, run_after_ms FROM jobs
+         WHERE kind = ?1 AND status = 'pending' AND run_after_ms <= ?3
+         ORDER BY priority DESC, run_after_ms, id LIMIT ?5)
+      UNION ALL
+      SELECT id, priority, run_after_ms FROM (
+        SELECT id, priority, run_after_ms FROM jobs
+         WHERE kind = ?1 AND status = 'running' AND lease_until_ms < ?3
+         ORDER BY priority DESC, run_after_ms, id LIMIT ?5))
+    ORDER BY priority DESC, run_after_ms, id LIMIT ?5)
+  RETURNING id, kind, subject, photo_id, attempts, max_attempts";
+
 impl Writer<'_> {
     /// Enqueue a job unless one for the same (kind, subject) exists. Returns whether
     /// a new job was created.
@@ -102,15 +124,7 @@ impl Writer<'_> {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<ClaimedJob>> {
-        let mut stmt = self.conn.prepare_cached(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?2,
-                    lease_until_ms = ?3 + ?4, updated_ms = ?3
-              WHERE id IN (SELECT id FROM jobs
-                            WHERE kind = ?1 AND ((status = 'pending' AND run_after_ms <= ?3)
-                               OR (status = 'running' AND lease_until_ms < ?3))
-                            ORDER BY priority DESC, run_after_ms, id LIMIT ?5)
-             RETURNING id, kind, subject, photo_id, attempts, max_attempts",
-        )?;
+        let mut stmt = self.conn.prepare_cached(CLAIM_SQL)?;
         let mut jobs: Vec<ClaimedJob> = stmt
             .query_map(
                 params![kind.as_str(), owner, self.now_ms, lease_ms, limit],
@@ -278,6 +292,16 @@ impl Reader<'_> {
         Ok(owners)
     }
 
+    /// Whether any job of `kind` is pending or running: one index seek, where
+    /// [`Reader::unfinished_jobs`] counts them all.
+    pub fn has_unfinished_jobs(&self, kind: JobKind) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1 AND status IN ('pending', 'running'))",
+            [kind.as_str()],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Jobs of `kind` not finished yet: pending (due or scheduled for a retry) or running.
     pub fn unfinished_jobs(&self, kind: JobKind) -> Result<u64> {
         Ok(self.conn.query_row(
@@ -318,3 +342,7 @@ impl QueueCounts {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "jobs_tests.rs"]
+mod tests;

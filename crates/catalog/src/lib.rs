@@ -22,6 +22,7 @@ mod folders;
 mod gallery;
 mod jobs;
 mod matching;
+mod migrations;
 mod outbox;
 mod paths;
 mod photos;

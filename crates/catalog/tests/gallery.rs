@@ -205,6 +205,58 @@ async fn the_cache_index_evicts_least_recently_used_first() {
         .is_empty());
 }
 
+/// The cache's size is kept by triggers (schema v7) instead of summed on every
+/// write: it must equal the sum after every kind of change.
+#[tokio::test]
+async fn the_cache_totals_follow_every_write_forget_and_eviction() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = catalog(dir.path(), 6).await;
+    let db = dir.path().join("c.sqlite");
+    let summed = || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row(
+            "SELECT count(*), coalesce(sum(bytes), 0) FROM renditions",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )
+        .unwrap()
+    };
+    assert_eq!(cat.read(|r| r.rendition_totals()).await.unwrap(), (0, 0));
+    cat.write(|w| {
+        for i in 0..6 {
+            w.put_rendition(&format!("{i:064x}"), "thumb", 100 + i, 320, 240)?;
+            w.put_rendition(&format!("{i:064x}"), "preview", 1000, 2048, 1365)?;
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        cat.read(|r| r.rendition_totals()).await.unwrap(),
+        (12, 6615)
+    );
+    // Made again at another size (a new encoder): replaced, not added.
+    cat.write(|w| w.put_rendition(&format!("{:064x}", 0), "preview", 400, 2048, 1365))
+        .await
+        .unwrap();
+    assert_eq!(
+        cat.read(|r| r.rendition_totals()).await.unwrap(),
+        (12, 6015)
+    );
+    cat.write(|w| w.forget_rendition(&format!("{:064x}", 1), "thumb"))
+        .await
+        .unwrap();
+    assert_eq!(
+        cat.read(|r| r.rendition_totals()).await.unwrap(),
+        (11, 5914)
+    );
+    let evicted = cat.write(|w| w.evict_renditions(3000)).await.unwrap();
+    let totals = cat.read(|r| r.rendition_totals()).await.unwrap();
+    assert_eq!(totals, summed());
+    assert_eq!(totals.0, 11 - evicted.len() as u64);
+    assert!(totals.1 <= 3000 && totals.1 > 2000, "{totals:?}");
+}
+
 /// A tile's stage states, thumbnail flag and first location as the jobs, the
 /// cache index and the locations say (the correlated subqueries tiles were read
 /// with before schema v6 kept them on the photo row).

@@ -121,9 +121,9 @@ impl WorkerPool {
             let busy = self
                 .shared
                 .catalog
-                .read(move |r| r.unfinished_jobs(kind))
+                .read(move |r| r.has_unfinished_jobs(kind))
                 .await?;
-            if busy == 0 || self.status().paused.is_some() {
+            if !busy || self.status().paused.is_some() {
                 return Ok(());
             }
             // Woken by any job finishing; the poll covers jobs other processes finish.
