@@ -12,11 +12,13 @@
 //   cold     a fresh copy of the catalog without its rendition files (data/cache/):
 //            the visible thumbnails are made on demand
 //   settled  a copy on which the app has made every thumbnail (the queue is empty):
-//            what opening yesterday's event looks like
+//            what opening yesterday's event looks like; each settled run then loads
+//            the reference page (floor.js) and the gallery again in the same window
 // The UI marks 'gallery-first-page' and 'first-thumb' (ui/src/lib/perf.ts).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { IN_VIEW_THUMBS_SCRIPT, startFloor } from './floor.js';
 import { launchApp, REPO, tempDir } from './harness.js';
 
 const SOURCE = process.env.FINDME_BENCH_SMALL ?? join(REPO, '.cache', 'bench', 'small10k');
@@ -100,24 +102,52 @@ function activity(driver) {
     window.__TAURI_INTERNALS__.invoke('activity').then(done, (e) => done({ error: String(e) }));`);
 }
 
-async function measure(dataDir) {
+/** Polls the page's performance marks until 'first-thumb' is set; returns them. */
+async function firstThumbMarks(driver) {
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    const marks = await driver.executeScript(`
+      const at = (n) => performance.getEntriesByName(n)[0]?.startTime ?? null;
+      const nav = performance.getEntriesByType('navigation')[0];
+      return { start: at('studio-start'), page: at('gallery-first-page'), tiles: at('first-tiles-rendered'), thumb: at('first-thumb'),
+               dom: nav ? nav.domContentLoadedEventEnd : null,
+               count: Number(document.querySelector('[data-testid="gallery"]')?.dataset.count ?? 0) };`);
+    if (marks.thumb !== null) return marks;
+    if (Date.now() > deadline) throw new Error(`no thumbnail painted within ${TIMEOUT_MS} ms (${JSON.stringify(marks)})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function pendingThumbnails(driver) {
+  const queue = (await activity(driver)).queues?.find((q) => q.kind === 'thumbnail');
+  return queue ? queue.stats.pending + queue.stats.running : null;
+}
+
+/**
+ * Launches the app on `dataDir` and measures its first paint. With `reference`, the
+ * same window then loads the floor page (floor.js) with the thumbnails the gallery had
+ * in view, and then the gallery again: both in a web process that has already started,
+ * so compare them with each other, and the launch with both.
+ */
+async function measure(dataDir, { reference = false } = {}) {
   const app = await launchApp({ FINDME_DATA_DIR: dataDir, RUST_LOG: process.env.RUST_LOG ?? 'warn' });
   try {
-    const deadline = Date.now() + TIMEOUT_MS;
-    for (;;) {
-      const marks = await app.driver.executeScript(`
-        const at = (n) => performance.getEntriesByName(n)[0]?.startTime ?? null;
-        const nav = performance.getEntriesByType('navigation')[0];
-        return { start: at('studio-start'), page: at('gallery-first-page'), tiles: at('first-tiles-rendered'), thumb: at('first-thumb'),
-                 dom: nav ? nav.domContentLoadedEventEnd : null,
-                 count: Number(document.querySelector('[data-testid="gallery"]')?.dataset.count ?? 0) };`);
-      if (marks.thumb !== null) {
-        const queue = (await activity(app.driver)).queues?.find((q) => q.kind === 'thumbnail');
-        return { ...marks, pending: queue ? queue.stats.pending + queue.stats.running : null };
-      }
-      if (Date.now() > deadline) throw new Error(`no thumbnail painted within ${TIMEOUT_MS} ms (${JSON.stringify(marks)})`);
-      await new Promise((r) => setTimeout(r, 50));
+    const launch = await firstThumbMarks(app.driver);
+    const row = { ...launch, pending: await pendingThumbnails(app.driver) };
+    if (!reference) return row;
+    const galleryUrl = await app.driver.getCurrentUrl();
+    const thumbs = await app.driver.executeScript(IN_VIEW_THUMBS_SCRIPT);
+    const floor = await startFloor(dataDir, thumbs);
+    try {
+      await app.driver.get(floor.url);
+      row.floor = (await firstThumbMarks(app.driver)).thumb;
+    } finally {
+      await floor.close();
     }
+    await app.driver.get(galleryUrl);
+    row.reload = (await firstThumbMarks(app.driver)).thumb;
+    row.inView = thumbs.length;
+    return row;
   } finally {
     await app.stop();
   }
@@ -159,7 +189,7 @@ try {
     scratch.push(dir);
     cpSync(template, dir, { recursive: true });
     await settle(dir);
-    for (let i = 0; i < SETTLED_RUNS; i++) rows.push({ kind: 'settled', ...(await measure(dir)) });
+    for (let i = 0; i < SETTLED_RUNS; i++) rows.push({ kind: 'settled', ...(await measure(dir, { reference: true })) });
   }
 } finally {
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
@@ -167,15 +197,21 @@ try {
 
 const size = statSync(join(template, 'catalog.sqlite')).size;
 console.log(`\nGallery first paint, ${rows[0]?.count.toLocaleString('en-US')} photos (catalog ${(size / 1e6).toFixed(1)} MB), real window under Xvfb`);
-console.log('times from navigation start; "pending" = thumbnails still queued when the first one was painted');
-console.log('| run | catalog | DOM ready | UI started | first tile page | tiles rendered | first thumbnail painted | pending |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('times from navigation start; "pending" = thumbnails still queued when the first one was painted;');
+console.log('"floor" = the same window then loading a static page with only the thumbnails in view (floor.js), "reload" = the gallery loaded again after it');
+console.log('| run | catalog | DOM ready | UI started | first tile page | tiles rendered | first thumbnail painted | pending | floor | reload |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 rows.forEach((r, i) =>
   console.log(
-    `| ${i + 1} | ${r.kind} | ${ms(r.dom)} | ${ms(r.start)} | ${ms(r.page)} | ${ms(r.tiles)} | ${ms(r.thumb)} | ${r.pending ?? '—'} |`,
+    `| ${i + 1} | ${r.kind} | ${ms(r.dom)} | ${ms(r.start)} | ${ms(r.page)} | ${ms(r.tiles)} | ${ms(r.thumb)} | ${r.pending ?? '—'} | ${ms(r.floor)} | ${ms(r.reload)} |`,
   ),
 );
 for (const kind of ['cold', 'settled']) {
   const xs = rows.filter((r) => r.kind === kind).map((r) => r.thumb);
   if (xs.length > 0) console.log(`median first thumbnail, ${kind}: ${ms(median(xs))} (target < 300 ms)`);
+}
+const settled = rows.filter((r) => r.floor !== undefined);
+if (settled.length > 0) {
+  console.log(`median floor (static page, ${settled[0].inView} thumbnails, warm web process): ${ms(median(settled.map((r) => r.floor)))}`);
+  console.log(`median gallery reloaded (warm web process): ${ms(median(settled.map((r) => r.reload)))}`);
 }
