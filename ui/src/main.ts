@@ -1,8 +1,7 @@
-import { mount } from 'svelte';
-import App from './App.svelte';
+import { boot } from './boot';
 import './app.css';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
 
-export default mount(App, { target });
+export default boot(target);

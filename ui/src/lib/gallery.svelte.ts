@@ -62,12 +62,16 @@ export class Gallery {
    */
   readonly firstPaint: Promise<void>;
   #firstPainted: () => void = () => {};
+  /** Resolves once the app's first page is in the store (or its load failed). */
+  readonly firstPage: Promise<void>;
+  #firstPageIn: () => void = () => {};
   readonly #firstPaintWaitMs: number;
 
   constructor(api: Api, options: { firstPaintWaitMs?: number } = {}) {
     this.#api = api;
     this.#firstPaintWaitMs = options.firstPaintWaitMs ?? 0;
     this.firstPaint = new Promise((resolve) => (this.#firstPainted = resolve));
+    this.firstPage = new Promise((resolve) => (this.#firstPageIn = resolve));
   }
 
   get complete(): boolean {
@@ -120,6 +124,7 @@ export class Gallery {
           this.ready = true;
           this.#publish();
           markOnce('gallery-first-page');
+          this.#firstPageIn();
           return page.next !== null;
         });
         if (limit === FIRST_PAGE) await this.#waitForFirstPaint();
@@ -133,6 +138,7 @@ export class Gallery {
       if (generation === this.#generation) this.error = `Could not read the gallery: ${errorMessage(err)}`;
     } finally {
       if (generation === this.#generation) this.loading = false;
+      this.#firstPageIn();
       this.#firstPainted();
     }
     if (generation === this.#generation && this.#reloadWanted) {
