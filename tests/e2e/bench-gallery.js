@@ -159,8 +159,7 @@ async function settle(dataDir) {
   const started = Date.now();
   try {
     for (;;) {
-      const queue = (await activity(app.driver)).queues?.find((q) => q.kind === 'thumbnail');
-      if (queue && queue.stats.pending + queue.stats.running === 0) break;
+      if ((await pendingThumbnails(app.driver)) === 0) break;
       if (Date.now() - started > SETTLE_TIMEOUT_MS) throw new Error(`thumbnails still pending after ${SETTLE_TIMEOUT_MS} ms`);
       await new Promise((r) => setTimeout(r, 2000));
     }
