@@ -37,7 +37,9 @@ npm_ci_if_needed ui
 (cd ui && npm run build)
 
 echo "e2e: gallery browser tests (headless Chromium, built UI)"
-(cd ui && npm run test:browser:built)
+# A failure here is reported at the end: the real-window tests still run.
+browser_rc=0
+(cd ui && npm run test:browser:built) || browser_rc=$?
 
 echo "e2e: building the app"
 # The same package set and features as scripts/test.sh's test build, so in CI
@@ -62,5 +64,10 @@ if [ -z "${FINDME_DEVSET:-}" ] && [ ! -d "$REPO/.cache/devset" ]; then
 fi
 
 echo "e2e: running tests/e2e under xvfb-run (screenshots in $E2E_ARTIFACTS)"
-cd tests/e2e
-xvfb-run -a --server-args="-screen 0 1280x800x24" npm test
+window_rc=0
+(cd tests/e2e && xvfb-run -a --server-args="-screen 0 1280x800x24" npm test) || window_rc=$?
+
+if [ "$browser_rc" -ne 0 ] || [ "$window_rc" -ne 0 ]; then
+  echo "e2e: FAILED: browser tests exit $browser_rc, real-window tests exit $window_rc" >&2
+  exit 1
+fi

@@ -5,6 +5,10 @@
 # in the real app window under Xvfb. This is what CI runs (.ci/run).
 #
 #   scripts/test.sh
+#
+# Setup steps stop the run when they fail (nothing after them could run). The test
+# steps after them all run even when one fails, so one failure does not hide the
+# state of the others; the script then names every failed step and exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
@@ -14,49 +18,67 @@ export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 # file and line; only backtraces lose line numbers.
 export CARGO_PROFILE_DEV_DEBUG=${CARGO_PROFILE_DEV_DEBUG:-0}
 started=$(date +%s)
+failed=()
 # Each step prints the free disk and the build's size, so a full disk is visible.
-step() {
+header() {
   echo
   echo "== $* [$(( $(date +%s) - started ))s] disk free: $(df -h --output=avail . | tail -1 | tr -d ' '), target: $(du -sh target 2>/dev/null | cut -f1)"
 }
+# step NAME FUNCTION: runs FUNCTION (with `set -e` in force) and records a failure.
+step() {
+  local name=$1 rc
+  header "$name"
+  set +e
+  ( set -euo pipefail; "$2" )
+  rc=$?
+  set -e
+  if [ "$rc" -ne 0 ]; then
+    echo "== FAILED: $name (exit $rc)"
+    failed+=("$name")
+  fi
+}
 
-step "setup (system packages, UI packages)"
+header "setup (system packages, UI packages)"
 scripts/setup.sh
 
-step "dev set of real photos"
+header "dev set of real photos"
 scripts/devset.sh
 export FINDME_DEVSET=${FINDME_DEVSET:-$PWD/.cache/devset}
-
-step "UI: type check, build, unit tests"
-(cd ui && npm run build && npm test)
-
-step "rustfmt"
-cargo fmt --all -- --check
 
 # Every cargo step below uses the same package set and features (FEATURES), so
 # dependencies compile once: a single-package build would resolve other features
 # and compile tract, the AWS SDK and Tauri again (~20 CI minutes).
 FEATURES=(--workspace --locked --features findme-engine/ts)
 
-step "clippy"
-cargo clippy "${FEATURES[@]}" --all-targets -- -D warnings
-
-step "Rust tests (also writes the TypeScript bindings: export_bindings)"
-if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run "${FEATURES[@]}" --no-fail-fast
-else
-  cargo test "${FEATURES[@]}" --no-fail-fast
-fi
-
-step "generated TypeScript types match the Rust wire types"
-if git rev-parse --git-dir >/dev/null 2>&1; then
+check_ui() { cd ui && npm run build && npm test; }
+check_format() { cargo fmt --all -- --check; }
+check_lints() { cargo clippy "${FEATURES[@]}" --all-targets -- -D warnings; }
+run_rust_tests() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run "${FEATURES[@]}" --no-fail-fast
+  else
+    cargo test "${FEATURES[@]}" --no-fail-fast
+  fi
+}
+check_bindings() {
+  git rev-parse --git-dir >/dev/null 2>&1 || return 0
   git diff --exit-code -- ui/src/lib/bindings || {
     echo "ui/src/lib/bindings is stale: commit the regenerated files" >&2
-    exit 1
+    return 1
   }
+}
+run_e2e() { scripts/e2e.sh; }
+
+step "UI: type check, build, unit tests" check_ui
+step "rustfmt" check_format
+step "clippy" check_lints
+step "Rust tests (also writes the TypeScript bindings: export_bindings)" run_rust_tests
+step "generated TypeScript types match the Rust wire types" check_bindings
+step "browser tests (Chromium) and end-to-end tests in the real window" run_e2e
+
+if [ ${#failed[@]} -gt 0 ]; then
+  header "FAILED: ${#failed[@]} step(s)"
+  printf '  - %s\n' "${failed[@]}"
+  exit 1
 fi
-
-step "end-to-end tests in the real window"
-scripts/e2e.sh
-
-step "all tests passed"
+header "all tests passed"

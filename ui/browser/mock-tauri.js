@@ -4,7 +4,12 @@
 // pointing at the test server. Injected with page.addInitScript(installFakeShell, config),
 // so it must be self-contained (it is serialized to the page as source).
 
-/** @param {{ count: number, thumbBase: string, pageDelayMs?: number }} config */
+/**
+ * `holdPages`: every page after a view's first waits until the test calls
+ * `window.__fake.releasePages()`, so a test can look at the grid between the first
+ * page and the rest without racing the background loader.
+ * @param {{ count: number, thumbBase: string, pageDelayMs?: number, holdPages?: boolean }} config
+ */
 export function installFakeShell(config) {
   const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
   const hex = (id) => id.toString(16).padStart(64, '0');
@@ -39,6 +44,8 @@ export function installFakeShell(config) {
   let seq = config.count;
   const pendingChanges = [];
   const calls = [];
+  let releasePages;
+  const pagesReleased = config.holdPages ? new Promise((resolve) => (releasePages = resolve)) : Promise.resolve();
 
   const keyOf = (t, sort) => (sort === 'imported' ? t.imported_ms : t.taken_ms);
   const cmp = (a, b, q) => {
@@ -141,6 +148,7 @@ export function installFakeShell(config) {
       case 'plugin:event|unlisten':
         return null;
       case 'tiles':
+        if (args.query.after) await pagesReleased;
         if (config.pageDelayMs) await new Promise((r) => setTimeout(r, config.pageDelayMs));
         return tilesPage(args.query);
       case 'tile_changes': {
@@ -191,6 +199,8 @@ export function installFakeShell(config) {
   window.__fake = {
     calls,
     tile: (id) => all.get(id),
+    /** Lets the pages held back by `config.holdPages` go. */
+    releasePages: () => releasePages?.(),
     /** Adds photos (as the engine would) and queues them for tile_changes. */
     add(tiles) {
       for (const t of tiles) {
