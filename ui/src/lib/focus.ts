@@ -18,7 +18,7 @@ const FOCUSABLE = [
  * control wraps to the first and Shift+Tab from the first (or the dialog itself) to
  * the last; from outside the dialog, Tab enters it at either end.
  */
-export function keepFocusInside(event: KeyboardEvent, dialog: HTMLElement): void {
+function keepFocusInside(event: KeyboardEvent, dialog: HTMLElement): void {
   if (event.key !== 'Tab') return;
   const focusable = Array.from(dialog.querySelectorAll<HTMLElement>(FOCUSABLE));
   const first = focusable[0];
