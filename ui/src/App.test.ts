@@ -3,6 +3,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import type { EngineEvent } from './lib/bindings/EngineEvent';
+import type { ImportReport } from './lib/bindings/ImportReport';
 import {
   activity,
   commands,
@@ -253,6 +254,33 @@ describe('App', () => {
     expect(commands(shell, 'import_card').map((c) => c.args)).toEqual([
       { sources: ['/media/EOS_DIGITAL'], destination: '/photos/2026-06-01', backup: '/backup/2026-06-01' },
     ]);
+  });
+
+  it('closes the card import with Esc, except while it copies, and gives the focus back', async () => {
+    let finish: (r: ImportReport) => void = () => {};
+    fakeShell({ importReport: new Promise<ImportReport>((resolve) => (finish = resolve)) });
+    renderApp();
+    await screen.findByTestId('empty-state');
+    const open = screen.getByRole('button', { name: 'Import from card…' });
+    open.focus();
+    await fireEvent.click(open);
+    await fireEvent.keyDown(screen.getByRole('dialog', { name: 'Import from card' }), { key: 'Escape' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(document.activeElement).toBe(open);
+
+    await fireEvent.click(open);
+    const dialog = screen.getByRole('dialog', { name: 'Import from card' });
+    await fireEvent.input(within(dialog).getByLabelText('Card folder(s), one per line'), { target: { value: '/media/card' } });
+    await fireEvent.input(within(dialog).getByLabelText('Copy into (library)'), { target: { value: '/photos' } });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Copy and verify' }));
+    await within(dialog).findByRole('button', { name: 'Copying and verifying…' });
+    await fireEvent.keyDown(dialog, { key: 'Escape' });
+    expect(screen.getByRole('dialog', { name: 'Import from card' })).toBe(dialog); // the copy goes on, in view
+
+    finish(report({ imported: 2 }));
+    await fireEvent.keyDown(await within(dialog).findByRole('button', { name: 'Done' }), { key: 'Escape' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(document.activeElement).toBe(open);
   });
 
   it('opens the events panel from the header, uses an event, refreshes the participant filter, closes with Esc', async () => {

@@ -25,6 +25,20 @@ export function matcherLabel(backend: string | null): string {
   return 'Not matched yet';
 }
 
+const awsThreshold = (t: number) => t.toLocaleString('en-US', { maximumFractionDigits: 1 });
+
+/** An on-device threshold (a cosine similarity): 0.4 → "0.40". */
+export function formatLocalThreshold(t: number): string {
+  return t.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 3 });
+}
+
+/** The threshold that applies: the event's backend's, or both before it is tied to one. */
+export function thresholdLabel(e: Pick<EventDto, 'backend' | 'threshold' | 'local_threshold'>): string {
+  if (e.backend === 'local') return formatLocalThreshold(e.local_threshold);
+  if (e.backend === 'rekognition') return awsThreshold(e.threshold);
+  return `${formatLocalThreshold(e.local_threshold)} on this computer · ${awsThreshold(e.threshold)} AWS`;
+}
+
 /** What the panel asks before doing something that cannot be undone. */
 export type Confirmation =
   | { kind: 'close'; event: EventDto }

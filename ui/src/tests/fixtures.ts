@@ -253,7 +253,8 @@ export interface Backend {
   activity: ActivityDto;
   folders: WatchedFolderDto[];
   stats: Stats;
-  importReport: ImportReport;
+  /** A promise holds the import until a test resolves it. */
+  importReport: ImportReport | Promise<ImportReport>;
   /** Every command the UI sent, in order (event-plugin traffic left out). */
   calls: { cmd: string; args: Record<string, unknown> }[];
   /** Picked by the mocked native folder dialog. */
