@@ -14,6 +14,7 @@ use std::time::Instant;
 use findme_engine::{Engine, EngineConfig, MatchBackend};
 use findme_face_model::{AnalyzeOptions, FaceModel};
 use findme_media::{classify_path, render_rgb, Classification};
+use findme_testkit::{ev, pid};
 
 const COPIES: usize = 3;
 
@@ -63,7 +64,8 @@ fn kind(path: &Path) -> Classification {
 
 /// The face model alone, one thread, each distinct file once.
 fn reference(files: &[PathBuf]) {
-    let model = FaceModel::load(&FaceModel::default_dir()).expect("models: run scripts/models.sh");
+    let model =
+        FaceModel::load(&findme_testkit::models_dir()).expect("models: run scripts/models.sh");
     let options = AnalyzeOptions::default();
     let started = Instant::now();
     let (mut photos, mut faces) = (0, 0);
@@ -95,21 +97,28 @@ async fn pipeline(devset: &Path, files: &[PathBuf], workers: usize) {
     }
     let mut config = EngineConfig::new(tmp.path().join("data"));
     config.matching.backend = MatchBackend::Local;
+    config.matching.local.models_dir = findme_testkit::models_dir();
     config.matching.workers = workers;
     let engine = Engine::open(config).await.expect("engine");
     engine
-        .create_event("bench", "Bench", None)
+        .create_event(&ev("bench"), "Bench", None)
         .await
         .expect("event");
     let selfie = |name: &str| devset.join("faces/face_recognition").join(name);
     engine
-        .add_participant("bench", "obama", "Barack", Some(selfie("obama.jpg")), true)
+        .add_participant(
+            &ev("bench"),
+            &pid("obama"),
+            "Barack",
+            Some(selfie("obama.jpg")),
+            true,
+        )
         .await
         .expect("participant");
 
     let started = Instant::now();
     engine.import(vec![photos.clone()]).await.expect("import");
-    let report = engine.match_event(Some("bench")).await.expect("match");
+    let report = engine.match_event(Some(&ev("bench"))).await.expect("match");
     row(
         &format!("import + match, {workers} workers"),
         report.photos as usize,
@@ -120,10 +129,16 @@ async fn pipeline(devset: &Path, files: &[PathBuf], workers: usize) {
 
     let started = Instant::now();
     engine
-        .add_participant("bench", "biden", "Joe", Some(selfie("biden.jpg")), true)
+        .add_participant(
+            &ev("bench"),
+            &pid("biden"),
+            "Joe",
+            Some(selfie("biden.jpg")),
+            true,
+        )
         .await
         .expect("participant");
-    let report = engine.match_event(Some("bench")).await.expect("match");
+    let report = engine.match_event(Some(&ev("bench"))).await.expect("match");
     row(
         "late registrant (selfie + search of stored signatures)",
         report.photos as usize,
@@ -133,10 +148,10 @@ async fn pipeline(devset: &Path, files: &[PathBuf], workers: usize) {
 
     let started = Instant::now();
     engine
-        .set_local_threshold("bench", 0.5)
+        .set_local_threshold(&ev("bench"), 0.5)
         .await
         .expect("threshold");
-    let report = engine.match_event(Some("bench")).await.expect("match");
+    let report = engine.match_event(Some(&ev("bench"))).await.expect("match");
     row(
         "threshold change (re-search of stored signatures)",
         report.photos as usize,

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use findme_engine::{Engine, EngineConfig, MatchBackend};
 use findme_rekognition_mock::synth::{self, SynthFace};
 use findme_rekognition_mock::MockConfig;
+use findme_testkit::{ev, pid};
 
 struct Scenario {
     name: &'static str,
@@ -125,7 +126,7 @@ async fn run(s: &Scenario) {
     let engine = Engine::open(config).await.expect("engine");
     engine.import(vec![photos]).await.expect("import");
     engine
-        .create_event("bench", "Bench", None)
+        .create_event(&ev("bench"), "Bench", None)
         .await
         .expect("event");
     for p in 0..s.participants {
@@ -133,8 +134,8 @@ async fn run(s: &Scenario) {
         write(&selfie, &synth::selfie(p));
         engine
             .add_participant(
-                "bench",
-                &format!("p{p:03}"),
+                &ev("bench"),
+                &pid(&format!("p{p:03}")),
                 &format!("P {p}"),
                 Some(selfie),
                 true,
@@ -143,7 +144,7 @@ async fn run(s: &Scenario) {
             .expect("participant");
     }
     let started = Instant::now();
-    let report = engine.match_event(Some("bench")).await.expect("match");
+    let report = engine.match_event(Some(&ev("bench"))).await.expect("match");
     let wall = started.elapsed();
     let stats = server.stats();
     // Every call the server answered, throttled ones included, spends quota.

@@ -17,17 +17,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)] // the bench uses part of the tests' venue
-#[path = "../tests/studio/support/venue.rs"]
-mod venue;
-
+use findme_catalog::now_ms;
 use findme_engine::{Engine, SyncTarget, Token};
-use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
+use findme_event_server::Admin;
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth::{self, SynthFace};
 use findme_rekognition_mock::{MockConfig, MockServer};
+use findme_testkit::venue;
+use findme_testkit::{ev, pid};
 use futures::StreamExt;
-use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 const BATCH: &str = "batch";
@@ -86,7 +84,7 @@ async fn run(root: &Path, bases: &[Vec<u8>], n: usize, n_live: usize) {
     let import_s = t.elapsed().as_secs_f64();
     setup_event(&engine, root, BATCH).await;
     let t = Instant::now();
-    let matched = engine.match_event(Some(BATCH)).await.expect("match");
+    let matched = engine.match_event(Some(&ev(BATCH))).await.expect("match");
     let match_s = t.elapsed().as_secs_f64();
     let totals = outbox_totals(&engine, BATCH).await;
     let size = bases.iter().map(Vec::len).sum::<usize>() as f64 / VARIANTS as f64;
@@ -100,7 +98,7 @@ async fn run(root: &Path, bases: &[Vec<u8>], n: usize, n_live: usize) {
     let sync_start = now_ms();
     let t = Instant::now();
     let report = engine
-        .sync(&base, BATCH, Token::new(tokens[0].clone()))
+        .sync(&base, &ev(BATCH), Token::new(tokens[0].clone()))
         .await
         .expect("sync");
     let wall = t.elapsed();
@@ -186,7 +184,7 @@ async fn live(
     let data = root.join("live-data");
     let target = SyncTarget {
         server: base.to_string(),
-        event: LIVE.into(),
+        event: ev(LIVE),
         token: Token::new(token),
     };
     let engine = venue::engine_with_mock(&data, mock, Some(target)).await;
@@ -256,7 +254,7 @@ async fn live(
 
 async fn setup_event(engine: &Engine, root: &Path, event: &str) {
     engine
-        .create_event(event, event, None)
+        .create_event(&ev(event), event, None)
         .await
         .expect("event");
     for p in 0..PARTICIPANTS {
@@ -265,7 +263,7 @@ async fn setup_event(engine: &Engine, root: &Path, event: &str) {
         std::fs::write(&selfie, synth::selfie(p)).expect("selfie");
         let id = format!("p{p:02}");
         engine
-            .add_participant(event, &id, &id, Some(selfie), true)
+            .add_participant(&ev(event), &pid(&id), &id, Some(selfie), true)
             .await
             .expect("participant");
     }
@@ -284,18 +282,7 @@ async fn start_server(data: &Path) -> (String, Vec<String>, oneshot::Sender<()>)
         })
         .collect();
     drop(admin);
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let config = ServerConfig::new(data);
-    tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        serve_with_shutdown(listener, config, shutdown)
-            .await
-            .expect("event server");
-    });
+    let (base, stop) = venue::serve_on_any_port(data).await;
     (base, tokens, stop)
 }
 
@@ -319,7 +306,7 @@ struct Sent {
 /// file opened read-only (the catalog's read API has no such listing).
 fn sent_rows(data: &Path, event: &str) -> Vec<Sent> {
     let db = rusqlite::Connection::open_with_flags(
-        data.join(findme_engine::CATALOG_FILE),
+        findme_engine::DataDir::new(data).catalog(),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .expect("catalog");
@@ -470,12 +457,6 @@ fn unique(base: &[u8], i: usize) -> Vec<u8> {
     out.extend_from_slice(text.as_bytes());
     out.extend_from_slice(&base[2..]);
     out
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn secs(ms: i64) -> f64 {

@@ -1,16 +1,25 @@
 //! `findme`: the headless FindMe Studio. Drives the same engine as the desktop app.
-//! The commands and their JSON output are a contract (README, "CLI contract"):
-//! extend them, never break them.
+//! The commands, their JSON output and their exit codes are a contract (README,
+//! "CLI contract"): extend them, never break them.
 
 mod output;
 mod people;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use findme_engine::{CopyOptions, Engine, EngineConfig, MatchBackend, Token};
+use findme_engine::{
+    CopyOptions, DataDir, Engine, EngineConfig, EngineError, EventId, MatchBackend, Token,
+    DATA_DIR_VAR,
+};
+
+/// Where `scripts/models.sh` puts the face model in this source tree: the model's
+/// last resort for a `findme` run from a checkout (FINDME_MODELS_DIR and the data
+/// folder's `models/` come first). Binaries only: the engine knows no build paths.
+const SOURCE_TREE_MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.cache/models");
 
 #[derive(Parser)]
 #[command(
@@ -20,7 +29,7 @@ use findme_engine::{CopyOptions, Engine, EngineConfig, MatchBackend, Token};
 )]
 struct Cli {
     /// Folder holding the catalog (default: the app's data folder).
-    #[arg(long, global = true, env = "FINDME_DATA_DIR")]
+    #[arg(long, global = true, env = DATA_DIR_VAR)]
     data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -94,11 +103,11 @@ enum Command {
     Match {
         /// Event id (default: the active event; another one becomes active).
         #[arg(long)]
-        event: Option<String>,
+        event: Option<EventId>,
         /// Face matcher: auto (Rekognition when AWS is configured, else on-device),
         /// local (on-device), rekognition, off.
-        #[arg(long, env = "FINDME_MATCH_BACKEND", default_value = "auto")]
-        backend: String,
+        #[arg(long, env = "FINDME_MATCH_BACKEND", default_value = "auto", value_parser = parse_backend)]
+        backend: MatchBackend,
         #[arg(long)]
         json: bool,
     },
@@ -112,7 +121,7 @@ enum Command {
         server: String,
         /// Event id (the same on the server and in the catalog).
         #[arg(long)]
-        event: String,
+        event: EventId,
         #[arg(long)]
         json: bool,
     },
@@ -144,7 +153,9 @@ enum FoldersCommand {
     },
 }
 
-fn main() -> Result<()> {
+/// Runs the command; a failure prints its reason and exits with the code of its
+/// kind (README, "Exit codes").
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Command::Watch { .. }) {
         "info"
@@ -159,8 +170,23 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(run(cli))
+    let result = tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: {err:#}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+/// The exit code of the engine error behind `err`, if any (1 otherwise).
+fn exit_code(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<EngineError>())
+        .map_or(1, |e| e.kind().exit_code())
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -171,15 +197,24 @@ async fn run(cli: Cli) -> Result<()> {
         json,
     } = cli.command
     {
-        let evaluation =
-            tokio::task::spawn_blocking(move || findme_engine::evaluate_faces(&dir, threshold))
-                .await??;
+        let data = cli.data_dir.map(DataDir::new).or_else(DataDir::from_env);
+        let models = EngineConfig::from_env(data.map_or_else(PathBuf::new, |d| d.root().into()))
+            .matching
+            .local
+            .models_dir;
+        let models = with_source_tree_fallback(models);
+        let evaluation = tokio::task::spawn_blocking(move || {
+            findme_engine::evaluate_faces(&models, &dir, threshold)
+        })
+        .await??;
         return output::face_evaluation(&evaluation, json);
     }
     let data_dir = match cli.data_dir {
         Some(dir) => dir,
-        None => findme_engine::default_data_dir()
-            .context("no data folder: pass --data-dir or set FINDME_DATA_DIR")?,
+        None => DataDir::from_env()
+            .context("no data folder: pass --data-dir or set FINDME_DATA_DIR")?
+            .root()
+            .to_path_buf(),
     };
     // Read before opening anything, so a missing token costs nothing. Never printed.
     let token = match &cli.command {
@@ -191,7 +226,8 @@ async fn run(cli: Cli) -> Result<()> {
         }
         _ => None,
     };
-    let mut config = EngineConfig::new(data_dir);
+    let mut config = EngineConfig::from_env(data_dir);
+    config.matching.local.models_dir = with_source_tree_fallback(config.matching.local.models_dir);
     if let Command::Watch {
         stable_for,
         truncated_grace,
@@ -205,9 +241,7 @@ async fn run(cli: Cli) -> Result<()> {
         config.resume_saved_sync = true;
     }
     if let Command::Match { backend, .. } = &cli.command {
-        config.matching.backend = MatchBackend::parse(backend).with_context(|| {
-            format!("unknown --backend {backend}: use auto, local, rekognition or off")
-        })?;
+        config.matching.backend = *backend;
     }
     let engine = Engine::open(config)
         .await
@@ -251,10 +285,12 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
                 engine.add_watched_folder(path, poll).await?;
             }
             let folders = engine.watched_folders().await?;
-            anyhow::ensure!(
-                !folders.is_empty(),
-                "no folders to watch: pass one or more PATHs"
-            );
+            if folders.is_empty() {
+                return Err(EngineError::Invalid(
+                    "no folders to watch: pass one or more PATHs".into(),
+                )
+                .into());
+            }
             engine.start_watching().await?;
             for folder in &folders {
                 eprintln!(
@@ -285,7 +321,7 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
         Command::Events(command) => people::events(engine, command).await,
         Command::Participants(command) => people::participants(engine, command).await,
         Command::Match { event, json, .. } => {
-            let report = engine.match_event(event.as_deref()).await?;
+            let report = engine.match_event(event.as_ref()).await?;
             output::match_report(&report, json)
         }
         Command::Sync {
@@ -302,9 +338,20 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
     }
 }
 
-/// The event server's photographer token: FINDME_TOKEN, else the token the app's settings screen stored in the
-/// keyring for this server and event.
-fn sync_token(server: &str, event: &str) -> Result<Token> {
+/// The configured model folder, or the source tree's when that holds nothing and
+/// FINDME_MODELS_DIR does not name it (a `findme` run from a checkout).
+fn with_source_tree_fallback(models: PathBuf) -> PathBuf {
+    let named = std::env::var_os("FINDME_MODELS_DIR").is_some_and(|v| !v.is_empty());
+    if named || models.is_dir() || !Path::new(SOURCE_TREE_MODELS).is_dir() {
+        models
+    } else {
+        PathBuf::from(SOURCE_TREE_MODELS)
+    }
+}
+
+/// The event server's photographer token: FINDME_TOKEN, else the token the app's
+/// settings screen stored in the keyring for this server and event.
+fn sync_token(server: &str, event: &EventId) -> Result<Token> {
     use findme_engine::secrets::{token_account, OsKeyring, SecretStore};
     if let Ok(token) = std::env::var("FINDME_TOKEN") {
         if !token.trim().is_empty() {
@@ -312,18 +359,26 @@ fn sync_token(server: &str, event: &str) -> Result<Token> {
         }
     }
     let server = server.trim().trim_end_matches('/');
-    match OsKeyring.get(&token_account(server, event)) {
+    match OsKeyring.get(&token_account(server, event.as_str())) {
         Ok(Some(token)) => Ok(Token::new(token)),
-        Ok(None) | Err(_) => anyhow::bail!(
+        Ok(None) | Err(_) => Err(EngineError::Unauthorized(
             "no event server token: set FINDME_TOKEN to the photographer token of the event \
              (or save it in the app's event server settings)"
-        ),
+                .into(),
+        )
+        .into()),
     }
 }
 
 fn seconds(value: f64, flag: &str) -> Result<Duration> {
-    Duration::try_from_secs_f64(value)
-        .with_context(|| format!("{flag} must be a positive number of seconds"))
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        EngineError::Invalid(format!("{flag} must be a positive number of seconds")).into()
+    })
+}
+
+fn parse_backend(name: &str) -> Result<MatchBackend, String> {
+    MatchBackend::parse(name)
+        .ok_or_else(|| format!("unknown backend {name:?}: use auto, local, rekognition or off"))
 }
 
 #[cfg(unix)]

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Subcommand;
-use findme_engine::Engine;
+use findme_engine::{Engine, EventId, ParticipantId};
 
 use crate::output;
 
@@ -13,7 +13,7 @@ pub enum EventsCommand {
     /// Create an event (the first one becomes the active event).
     Create {
         #[arg(long)]
-        id: String,
+        id: EventId,
         #[arg(long)]
         name: Option<String>,
         /// Minimum similarity (0-100) for a face to count as a participant.
@@ -27,12 +27,12 @@ pub enum EventsCommand {
         json: bool,
     },
     /// Match new photos against this event from now on.
-    Use { id: String },
+    Use { id: EventId },
     /// Set the on-device matcher's threshold (cosine similarity 0-1, default 0.40)
     /// for an event: matches below it go, matches above it are found again from
     /// the stored face signatures (no photo is decoded again).
     Threshold {
-        id: String,
+        id: EventId,
         threshold: f32,
         #[arg(long)]
         json: bool,
@@ -40,7 +40,7 @@ pub enum EventsCommand {
     /// Close an event: its face collection is deleted and nothing more is matched
     /// against it (matches found so far stay). Closed events cannot be reopened.
     Close {
-        id: String,
+        id: EventId,
         #[arg(long)]
         json: bool,
     },
@@ -51,9 +51,9 @@ pub enum ParticipantsCommand {
     /// Add (or update) a participant with their selfie.
     Add {
         #[arg(long)]
-        event: String,
+        event: EventId,
         #[arg(long)]
-        id: String,
+        id: ParticipantId,
         #[arg(long)]
         name: String,
         #[arg(long)]
@@ -67,7 +67,7 @@ pub enum ParticipantsCommand {
     /// Add every photo of DIR as a selfie: the file stem is the participant id.
     Import {
         #[arg(long)]
-        event: String,
+        event: EventId,
         /// CSV lines `id,name` giving display names.
         #[arg(long)]
         names: Option<PathBuf>,
@@ -77,23 +77,23 @@ pub enum ParticipantsCommand {
     },
     List {
         #[arg(long)]
-        event: String,
+        event: EventId,
         #[arg(long)]
         json: bool,
     },
     /// Remove a participant: their matches go, their face leaves the index.
     Remove {
         #[arg(long)]
-        event: String,
+        event: EventId,
         #[arg(long)]
-        id: String,
+        id: ParticipantId,
     },
     /// Withdraw (or with --give, give back) a participant's consent.
     Consent {
         #[arg(long)]
-        event: String,
+        event: EventId,
         #[arg(long)]
-        id: String,
+        id: ParticipantId,
         #[arg(long)]
         give: bool,
     },
@@ -107,7 +107,7 @@ pub async fn events(engine: &Engine, command: EventsCommand) -> Result<()> {
             threshold,
             json,
         } => {
-            let name = name.unwrap_or_else(|| id.clone());
+            let name = name.unwrap_or_else(|| id.to_string());
             let event = engine.create_event(&id, &name, threshold).await?;
             output::events(std::slice::from_ref(&event), json)
         }

@@ -1,138 +1,139 @@
 //! Tauri commands: one-line adapters from the webview to [`Engine`] methods.
 //!
 //! Keep these thin. Anything that is more than argument plumbing belongs in the
-//! engine, where the CLI and the tests drive it too. Errors cross the IPC boundary
-//! as their display string, which the engine words for a photographer.
+//! engine, where the CLI and the tests drive it too. Keys in arguments (event and
+//! participant ids) are parsed by their types as the arguments are deserialised;
+//! errors cross the IPC boundary as [`ErrorDto`] (`{kind, message, what_to_do}`),
+//! worded by the engine for a photographer.
 
 use std::path::PathBuf;
 
 use findme_engine::{
-    ActivityDto, ConnectionTestDto, CopyOptions, Engine, EngineError, EventDto, FailureDto,
-    ImportReport, ParticipantDto, PhotoDetailDto, Stats, SyncSettingsDto, SyncSettingsInput,
-    TileChanges, TilePage, TileQuery, WatchedFolderDto,
+    ActivityDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventDto, EventId, FailureDto,
+    ImportReport, ParticipantDto, ParticipantId, PhotoDetailDto, Stats, SyncSettingsDto,
+    SyncSettingsInput, TileChanges, TilePage, TileQuery, WatchedFolderDto,
 };
 use tauri::State;
 
-type CmdResult<T> = Result<T, String>;
-
-fn to_ui(err: EngineError) -> String {
-    err.to_string()
-}
+type CmdResult<T> = Result<T, ErrorDto>;
 
 /// A keyset page of gallery tiles.
 #[tauri::command]
 pub async fn tiles(engine: State<'_, Engine>, query: TileQuery) -> CmdResult<TilePage> {
-    engine.tiles(query).await.map_err(to_ui)
+    engine.tiles(query).await.map_err(ErrorDto::from)
 }
 
 /// What changed since a change sequence number (the gallery's live feed).
 #[tauri::command]
 pub async fn tile_changes(engine: State<'_, Engine>, since: i64) -> CmdResult<TileChanges> {
-    engine.tile_changes(since).await.map_err(to_ui)
+    engine.tile_changes(since).await.map_err(ErrorDto::from)
 }
 
 #[tauri::command]
 pub async fn photo_detail(engine: State<'_, Engine>, id: i64) -> CmdResult<PhotoDetailDto> {
-    engine.photo_detail(id).await.map_err(to_ui)
+    engine.photo_detail(id).await.map_err(ErrorDto::from)
 }
 
 /// Job queues and the thumbnail cache, for the activity panel and progress bars.
 #[tauri::command]
 pub async fn activity(engine: State<'_, Engine>) -> CmdResult<ActivityDto> {
-    engine.activity().await.map_err(to_ui)
+    engine.activity().await.map_err(ErrorDto::from)
 }
 
 /// The active event's participants, for the gallery's participant filter.
 #[tauri::command]
 pub async fn participants(engine: State<'_, Engine>) -> CmdResult<Vec<ParticipantDto>> {
-    engine.active_participants().await.map_err(to_ui)
+    engine.active_participants().await.map_err(ErrorDto::from)
 }
 
 /// Every event, for the events panel (the active one is marked).
 #[tauri::command]
 pub async fn events(engine: State<'_, Engine>) -> CmdResult<Vec<EventDto>> {
-    engine.events().await.map_err(to_ui)
+    engine.events().await.map_err(ErrorDto::from)
 }
 
 /// Creates an event (or returns the existing one); the first one becomes active.
 #[tauri::command]
 pub async fn create_event(
     engine: State<'_, Engine>,
-    id: String,
+    id: EventId,
     name: String,
     threshold: Option<f32>,
 ) -> CmdResult<EventDto> {
     engine
         .create_event(&id, &name, threshold)
         .await
-        .map_err(to_ui)
+        .map_err(ErrorDto::from)
 }
 
 /// Makes an event the active one (new and earlier photos are matched against it).
 #[tauri::command]
-pub async fn use_event(engine: State<'_, Engine>, id: String) -> CmdResult<()> {
-    engine.use_event(&id).await.map_err(to_ui)
+pub async fn use_event(engine: State<'_, Engine>, id: EventId) -> CmdResult<()> {
+    engine.use_event(&id).await.map_err(ErrorDto::from)
 }
 
 /// Closes an event: its face collection is deleted; it cannot be reopened.
 #[tauri::command]
-pub async fn close_event(engine: State<'_, Engine>, id: String) -> CmdResult<EventDto> {
-    engine.close_event(&id).await.map_err(to_ui)
+pub async fn close_event(engine: State<'_, Engine>, id: EventId) -> CmdResult<EventDto> {
+    engine.close_event(&id).await.map_err(ErrorDto::from)
 }
 
 /// Sets an event's on-device threshold (cosine 0-1); re-matches from stored signatures.
 #[tauri::command]
 pub async fn set_local_threshold(
     engine: State<'_, Engine>,
-    id: String,
+    id: EventId,
     threshold: f32,
 ) -> CmdResult<EventDto> {
     engine
         .set_local_threshold(&id, threshold)
         .await
-        .map_err(to_ui)
+        .map_err(ErrorDto::from)
 }
 
 /// One event's participants, for the events panel.
 #[tauri::command]
 pub async fn event_participants(
     engine: State<'_, Engine>,
-    event: String,
+    event: EventId,
 ) -> CmdResult<Vec<ParticipantDto>> {
-    engine.participants(&event).await.map_err(to_ui)
+    engine.participants(&event).await.map_err(ErrorDto::from)
 }
 
 #[tauri::command]
 pub async fn remove_participant(
     engine: State<'_, Engine>,
-    event: String,
-    id: String,
+    event: EventId,
+    id: ParticipantId,
 ) -> CmdResult<()> {
-    engine.remove_participant(&event, &id).await.map_err(to_ui)
+    engine
+        .remove_participant(&event, &id)
+        .await
+        .map_err(ErrorDto::from)
 }
 
 /// Gives or withdraws a participant's consent.
 #[tauri::command]
 pub async fn set_consent(
     engine: State<'_, Engine>,
-    event: String,
-    id: String,
+    event: EventId,
+    id: ParticipantId,
     consent: bool,
 ) -> CmdResult<ParticipantDto> {
     engine
         .set_consent(&event, &id, consent)
         .await
-        .map_err(to_ui)
+        .map_err(ErrorDto::from)
 }
 
 #[tauri::command]
 pub async fn stats(engine: State<'_, Engine>) -> CmdResult<Stats> {
-    engine.stats().await.map_err(to_ui)
+    engine.stats().await.map_err(ErrorDto::from)
 }
 
 #[tauri::command]
 pub async fn watched_folders(engine: State<'_, Engine>) -> CmdResult<Vec<WatchedFolderDto>> {
-    engine.watched_folders().await.map_err(to_ui)
+    engine.watched_folders().await.map_err(ErrorDto::from)
 }
 
 #[tauri::command]
@@ -141,12 +142,18 @@ pub async fn add_watched_folder(
     path: PathBuf,
     poll: bool,
 ) -> CmdResult<WatchedFolderDto> {
-    engine.add_watched_folder(path, poll).await.map_err(to_ui)
+    engine
+        .add_watched_folder(path, poll)
+        .await
+        .map_err(ErrorDto::from)
 }
 
 #[tauri::command]
 pub async fn remove_watched_folder(engine: State<'_, Engine>, path: PathBuf) -> CmdResult<()> {
-    engine.remove_watched_folder(path).await.map_err(to_ui)
+    engine
+        .remove_watched_folder(path)
+        .await
+        .map_err(ErrorDto::from)
 }
 
 /// Files and folders dropped on the window (imported in place, recursively).
@@ -155,7 +162,7 @@ pub async fn import_paths(
     engine: State<'_, Engine>,
     paths: Vec<PathBuf>,
 ) -> CmdResult<ImportReport> {
-    engine.import(paths).await.map_err(to_ui)
+    engine.import(paths).await.map_err(ErrorDto::from)
 }
 
 #[tauri::command]
@@ -170,12 +177,15 @@ pub async fn import_card(
         backup,
         layout: None, // the engine's default library layout
     };
-    engine.import_card(sources, copy).await.map_err(to_ui)
+    engine
+        .import_card(sources, copy)
+        .await
+        .map_err(ErrorDto::from)
 }
 
 #[tauri::command]
 pub async fn failures(engine: State<'_, Engine>) -> CmdResult<Vec<FailureDto>> {
-    engine.failures().await.map_err(to_ui)
+    engine.failures().await.map_err(ErrorDto::from)
 }
 
 // Event server settings. The token only travels webview → engine (in
@@ -185,7 +195,7 @@ pub async fn failures(engine: State<'_, Engine>) -> CmdResult<Vec<FailureDto>> {
 /// The event server the app syncs with, where that came from, and whether it runs.
 #[tauri::command]
 pub async fn sync_settings(engine: State<'_, Engine>) -> CmdResult<SyncSettingsDto> {
-    engine.sync_settings().await.map_err(to_ui)
+    engine.sync_settings().await.map_err(ErrorDto::from)
 }
 
 /// Saves server, event and (if given) token, and syncs with them from now on.
@@ -194,13 +204,16 @@ pub async fn save_sync_settings(
     engine: State<'_, Engine>,
     input: SyncSettingsInput,
 ) -> CmdResult<SyncSettingsDto> {
-    engine.save_sync_settings(input).await.map_err(to_ui)
+    engine
+        .save_sync_settings(input)
+        .await
+        .map_err(ErrorDto::from)
 }
 
 /// Stops syncing and forgets the saved server, event and token.
 #[tauri::command]
 pub async fn clear_sync_settings(engine: State<'_, Engine>) -> CmdResult<SyncSettingsDto> {
-    engine.clear_sync_settings().await.map_err(to_ui)
+    engine.clear_sync_settings().await.map_err(ErrorDto::from)
 }
 
 /// Checks server, event and token (the given one, else the stored one); saves nothing.
@@ -209,7 +222,10 @@ pub async fn test_sync_connection(
     engine: State<'_, Engine>,
     input: SyncSettingsInput,
 ) -> CmdResult<ConnectionTestDto> {
-    engine.test_sync_connection(input).await.map_err(to_ui)
+    engine
+        .test_sync_connection(input)
+        .await
+        .map_err(ErrorDto::from)
 }
 
 /// Pulls the guest list now; false when no sync runs.

@@ -5,23 +5,31 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[macro_use]
+mod command_list;
 mod commands;
-mod events;
+#[cfg(test)]
+mod ipc_contract;
+mod notices;
 mod protocol;
+
+/// `tauri::generate_handler!` over every command in `command_list.rs`.
+macro_rules! handler {
+    ($($command:ident),* $(,)?) => {
+        tauri::generate_handler![$(commands::$command),*]
+    };
+}
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
-use findme_engine::{Engine, EngineConfig};
+use findme_engine::{DataDir, Engine, EngineConfig};
 use tauri::{
     http, App, AppHandle, Emitter, Manager, RunEvent, UriSchemeContext, UriSchemeResponder, Wry,
 };
 use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 use tracing_subscriber::EnvFilter;
-
-/// Overrides where the catalog lives (tests, several libraries side by side).
-const DATA_DIR_ENV: &str = "FINDME_DATA_DIR";
 
 fn main() {
     tracing_subscriber::fmt()
@@ -46,33 +54,7 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol(protocol::SCHEME, serve_rendition)
-        .invoke_handler(tauri::generate_handler![
-            commands::tiles,
-            commands::tile_changes,
-            commands::photo_detail,
-            commands::activity,
-            commands::stats,
-            commands::watched_folders,
-            commands::add_watched_folder,
-            commands::remove_watched_folder,
-            commands::import_paths,
-            commands::import_card,
-            commands::failures,
-            commands::participants,
-            commands::events,
-            commands::create_event,
-            commands::use_event,
-            commands::close_event,
-            commands::set_local_threshold,
-            commands::event_participants,
-            commands::remove_participant,
-            commands::set_consent,
-            commands::sync_settings,
-            commands::save_sync_settings,
-            commands::clear_sync_settings,
-            commands::test_sync_connection,
-            commands::pull_roster_now,
-        ])
+        .invoke_handler(app_commands!(handler))
         .build(tauri::generate_context!())
         .context("starting the window")?;
 
@@ -107,38 +89,51 @@ fn serve_rendition(
     });
 }
 
-/// The face models shipped as app resources (bundle.resources in tauri.conf.json),
-/// unless `FINDME_MODELS_DIR` says otherwise. Debug builds run from the source tree
-/// fall back to its .cache/models (the engine's default).
-fn bundled_models(app: &AppHandle) -> Option<PathBuf> {
-    if std::env::var_os("FINDME_MODELS_DIR").is_some() {
-        return None;
+/// Where `scripts/models.sh` puts the face model in this source tree, for debug
+/// builds run from a checkout. Binaries only: the engine knows no build paths.
+const SOURCE_TREE_MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../.cache/models");
+
+/// The face models: `FINDME_MODELS_DIR` (already in the config), else the ones
+/// shipped as app resources (bundle.resources in tauri.conf.json), else the data
+/// folder's `models/`, else (debug builds) the source tree's.
+fn models_dir(app: &AppHandle, configured: PathBuf) -> PathBuf {
+    if std::env::var_os("FINDME_MODELS_DIR").is_some_and(|v| !v.is_empty()) {
+        return configured;
     }
-    let dir = app.path().resource_dir().ok()?.join("models");
-    dir.is_dir().then_some(dir)
+    let bundled = app.path().resource_dir().ok().map(|d| d.join("models"));
+    let source_tree = cfg!(debug_assertions).then(|| PathBuf::from(SOURCE_TREE_MODELS));
+    [bundled, Some(configured.clone()), source_tree]
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.is_dir())
+        .unwrap_or(configured)
 }
 
 /// Opens the engine, hands it to the commands, and starts the event forwarder and
 /// the folder watchers.
 fn setup(app: &mut App) -> anyhow::Result<()> {
-    let data_dir = data_dir(app.handle())?;
-    tracing::info!(data_dir = %data_dir.display(), "opening the catalog");
-    let mut config = EngineConfig::new(data_dir);
+    // The same folder the CLI defaults to (and Tauri's app_data_dir names).
+    let data = DataDir::from_env().context("finding the app data folder")?;
+    tracing::info!(data_dir = %data.root().display(), "opening the catalog");
+    let mut config = EngineConfig::from_env(data.root());
     config.resume_saved_sync = true;
-    if let Some(models) = bundled_models(app.handle()) {
-        config.matching.local.models_dir = models;
-    }
+    config.matching.local.models_dir =
+        models_dir(app.handle(), config.matching.local.models_dir.clone());
     let engine =
         tauri::async_runtime::block_on(Engine::open(config)).context("opening the catalog")?;
 
-    // Subscribe before anything starts so that no early event is lost.
+    // Subscribe before anything starts so that no early notice is lost.
     let rx = engine.subscribe();
     let handle = app.handle().clone();
-    tauri::async_runtime::spawn(events::forward(rx, events::COALESCE_WINDOW, move |batch| {
-        if let Err(err) = handle.emit(events::ENGINE_EVENT, batch) {
-            tracing::warn!("could not send engine events to the window: {err}");
-        }
-    }));
+    tauri::async_runtime::spawn(notices::forward(
+        rx,
+        notices::COALESCE_WINDOW,
+        move |batch| {
+            if let Err(err) = handle.emit(notices::NOTICES_CHANNEL, batch) {
+                tracing::warn!("could not send the engine's notices to the window: {err}");
+            }
+        },
+    ));
 
     let watcher = engine.clone();
     tauri::async_runtime::spawn(async move {
@@ -196,16 +191,6 @@ fn fail_to_start(app: &AppHandle, err: &anyhow::Error) {
         .title("FindMe Studio")
         .kind(MessageDialogKind::Error)
         .show(move |_| handle.exit(1));
-}
-
-fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
-    match std::env::var_os(DATA_DIR_ENV) {
-        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
-        _ => app
-            .path()
-            .app_data_dir()
-            .context("finding the app data folder"),
-    }
 }
 
 fn shutdown(app: &AppHandle) {

@@ -14,7 +14,7 @@
 
 use std::future::Future;
 
-use findme_engine::{Engine, RenditionError, RenditionKind};
+use findme_engine::{Engine, PhotoKey, RenditionError, RenditionKind};
 use tauri::http::{header, Method, Request, Response, StatusCode};
 
 /// Name of the scheme (`thumb://` / `http://thumb.localhost`).
@@ -24,7 +24,7 @@ pub const SCHEME: &str = "thumb";
 pub trait RenditionSource: Send + Sync {
     fn rendition(
         &self,
-        sha256: &str,
+        key: &PhotoKey,
         kind: RenditionKind,
     ) -> impl Future<Output = Result<Vec<u8>, RenditionError>> + Send;
 }
@@ -32,17 +32,17 @@ pub trait RenditionSource: Send + Sync {
 impl RenditionSource for Engine {
     fn rendition(
         &self,
-        sha256: &str,
+        key: &PhotoKey,
         kind: RenditionKind,
     ) -> impl Future<Output = Result<Vec<u8>, RenditionError>> + Send {
-        Engine::rendition(self, sha256, kind)
+        Engine::rendition(self, key, kind)
     }
 }
 
-/// A request that passed validation.
+/// A request that passed validation: the URI parsed into the domain's types.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wanted {
-    pub sha256: String,
+    pub key: PhotoKey,
     pub kind: RenditionKind,
 }
 
@@ -78,24 +78,15 @@ pub fn parse_path(path: &str) -> Result<Wanted, Refusal> {
         .strip_prefix('/')
         .ok_or(Refusal::Malformed("the path must start with /"))?;
     let mut segments = rest.split('/');
-    let (Some(sha256), Some(kind), None) = (segments.next(), segments.next(), segments.next())
-    else {
+    let (Some(key), Some(kind), None) = (segments.next(), segments.next(), segments.next()) else {
         return Err(Refusal::Malformed("expected /<sha256>/<thumb|preview>"));
     };
-    if !is_sha256_hex(sha256) {
-        return Err(Refusal::Malformed(
-            "not a sha256 (64 lower-case hex digits)",
-        ));
-    }
-    let kind = RenditionKind::parse(kind).ok_or(Refusal::Malformed("unknown rendition kind"))?;
-    Ok(Wanted {
-        sha256: sha256.to_owned(),
-        kind,
-    })
-}
-
-fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    let key = PhotoKey::parse(key)
+        .map_err(|_| Refusal::Malformed("not a sha256 (64 lower-case hex digits)"))?;
+    let kind = kind
+        .parse()
+        .map_err(|_| Refusal::Malformed("unknown rendition kind"))?;
+    Ok(Wanted { key, kind })
 }
 
 /// The whole protocol: a request in, a response out.
@@ -112,7 +103,7 @@ pub async fn respond<S: RenditionSource, T>(source: &S, request: &Request<T>) ->
         }
         Err(Refusal::Malformed(reason)) => return text(StatusCode::BAD_REQUEST, reason),
     };
-    match source.rendition(&wanted.sha256, wanted.kind).await {
+    match source.rendition(&wanted.key, wanted.kind).await {
         Ok(jpeg) => Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, "image/jpeg")
@@ -121,10 +112,9 @@ pub async fn respond<S: RenditionSource, T>(source: &S, request: &Request<T>) ->
             .header("X-Content-Type-Options", "nosniff")
             .body(jpeg)
             .expect("static response"),
-        Err(RenditionError::BadRequest(reason)) => text(StatusCode::BAD_REQUEST, &reason),
         Err(RenditionError::NotFound(reason)) => text(StatusCode::NOT_FOUND, &reason),
         Err(RenditionError::Internal(reason)) => {
-            tracing::warn!(sha256 = %wanted.sha256, "thumbnail protocol: {reason}");
+            tracing::warn!(sha256 = %wanted.key, "thumbnail protocol: {reason}");
             text(StatusCode::INTERNAL_SERVER_ERROR, &reason)
         }
     }

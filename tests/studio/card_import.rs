@@ -6,7 +6,7 @@ use crate::support;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use findme_engine::{CopyOptions, Engine, EngineConfig, EngineEvent};
+use findme_engine::{CopyOptions, Engine, EngineConfig, EngineNotice};
 use serde_json::Value;
 use support::exif::Exif;
 use support::{findme, run_json};
@@ -271,7 +271,7 @@ async fn a_card_pulled_mid_import_ends_the_import_cleanly() {
     };
     loop {
         match events.recv().await.expect("events") {
-            EngineEvent::ImportProgress { done, .. } if done >= 3 => break,
+            EngineNotice::ImportProgress { done, .. } if done >= 3 => break,
             _ => {}
         }
     }

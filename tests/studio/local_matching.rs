@@ -10,10 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use findme_engine::{Engine, EngineConfig, MatchBackend};
+use findme_testkit::{ev, pid};
 
 async fn open_engine(data: &Path) -> Engine {
     let mut config = EngineConfig::new(data);
     config.matching.backend = MatchBackend::Local;
+    config.matching.local.models_dir = findme_testkit::models_dir();
     config.matching.workers = 2;
     // The dev set's group photo is only 1280 px wide: its 29 faces are ~30 px.
     config.matching.local.analyze.min_face_px = 20;
@@ -103,11 +105,14 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
     shoot(&photos);
     let engine = open_engine(&data).await;
     engine.import(vec![photos.clone()]).await.unwrap();
-    engine.create_event("gala", "Gala", None).await.unwrap();
+    engine
+        .create_event(&ev("gala"), "Gala", None)
+        .await
+        .unwrap();
     engine
         .add_participant(
-            "gala",
-            "obama",
+            &ev("gala"),
+            &pid("obama"),
             "Barack",
             Some(faces_dir().join("face_recognition/obama.jpg")),
             true,
@@ -115,7 +120,7 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
         .await
         .unwrap();
 
-    let report = engine.match_event(Some("gala")).await.unwrap();
+    let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
     assert_eq!(report.failed, 0, "{report:?}");
     assert!(
         report.faces >= 25 + 3,
@@ -131,7 +136,7 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
         ("IMG_0006.jpg", &["obama"]),
     ]);
     assert_eq!(found(&engine).await, obama_only);
-    let event = engine.event("gala").await.unwrap();
+    let event = engine.event(&ev("gala")).await.unwrap();
     assert_eq!(event.backend.as_deref(), Some("local"));
     assert_eq!(event.local_threshold, 0.40);
     assert_eq!(
@@ -155,10 +160,16 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
     )
     .unwrap();
     engine
-        .add_participant("gala", "biden", "Joe", Some(selfies.join("joe.jpg")), true)
+        .add_participant(
+            &ev("gala"),
+            &pid("biden"),
+            "Joe",
+            Some(selfies.join("joe.jpg")),
+            true,
+        )
         .await
         .unwrap();
-    let report = engine.match_event(Some("gala")).await.unwrap();
+    let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
     assert_eq!(report.failed, 0, "{report:?}");
     let both = expect(&[
         ("IMG_0001.jpg", &["obama"]),
@@ -172,8 +183,8 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
 
     // A stricter threshold drops the matches below it; back to the default, they
     // are found again from the stored signatures.
-    engine.set_local_threshold("gala", 0.95).await.unwrap();
-    engine.match_event(Some("gala")).await.unwrap();
+    engine.set_local_threshold(&ev("gala"), 0.95).await.unwrap();
+    engine.match_event(Some(&ev("gala"))).await.unwrap();
     let strict = found(&engine).await;
     assert!(
         strict["IMG_0001.jpg"].is_empty()
@@ -181,13 +192,16 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
             && strict["IMG_0006.jpg"].is_empty(),
         "other photos of Barack are below 0.95: {strict:?}"
     );
-    engine.set_local_threshold("gala", 0.40).await.unwrap();
-    engine.match_event(Some("gala")).await.unwrap();
+    engine.set_local_threshold(&ev("gala"), 0.40).await.unwrap();
+    engine.match_event(Some(&ev("gala"))).await.unwrap();
     assert_eq!(found(&engine).await, both);
 
     // Withdrawn consent deletes the participant's signature and matches.
-    engine.set_consent("gala", "obama", false).await.unwrap();
-    engine.match_event(Some("gala")).await.unwrap();
+    engine
+        .set_consent(&ev("gala"), &pid("obama"), false)
+        .await
+        .unwrap();
+    engine.match_event(Some(&ev("gala"))).await.unwrap();
     let withdrawn = found(&engine).await;
     assert!(["IMG_0001.jpg", "IMG_0002.jpg", "IMG_0006.jpg"]
         .iter()
@@ -202,7 +216,7 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
     );
 
     // Closing the event drops every stored signature; the matches stay.
-    engine.close_event("gala").await.unwrap();
+    engine.close_event(&ev("gala")).await.unwrap();
     assert_eq!(
         stored_signatures(
             &data,
@@ -219,7 +233,10 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
 async fn a_selfie_needs_exactly_one_clear_face() {
     let tmp = tempfile::tempdir().unwrap();
     let engine = open_engine(&tmp.path().join("data")).await;
-    engine.create_event("gala", "Gala", None).await.unwrap();
+    engine
+        .create_event(&ev("gala"), "Gala", None)
+        .await
+        .unwrap();
     let grey = tmp.path().join("grey.jpg");
     image::RgbImage::from_pixel(640, 480, image::Rgb([128, 128, 128]))
         .save(&grey)
@@ -230,13 +247,13 @@ async fn a_selfie_needs_exactly_one_clear_face() {
         ("barack", faces_dir().join("face_recognition/obama.jpg")),
     ] {
         engine
-            .add_participant("gala", id, id, Some(selfie), true)
+            .add_participant(&ev("gala"), &pid(id), id, Some(selfie), true)
             .await
             .unwrap();
     }
-    engine.match_event(Some("gala")).await.unwrap();
+    engine.match_event(Some(&ev("gala"))).await.unwrap();
     let states: BTreeMap<String, (bool, Option<String>)> = engine
-        .participants("gala")
+        .participants(&ev("gala"))
         .await
         .unwrap()
         .into_iter()

@@ -7,6 +7,7 @@
 mod support;
 
 mod card_import;
+mod config_env;
 mod crash;
 mod engine_load;
 mod eval_faces_cli;

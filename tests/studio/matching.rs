@@ -10,6 +10,7 @@ use std::time::Duration;
 use findme_engine::{Engine, EngineConfig, MatchBackend};
 use findme_rekognition_mock::synth::{self, SynthFace};
 use findme_rekognition_mock::{MockConfig, MockServer};
+use findme_testkit::{ev, pid};
 
 /// Person indexes 0..20 register; 20..26 are strangers.
 const PARTICIPANTS: usize = 20;
@@ -61,14 +62,14 @@ fn shoot(dir: &Path, count: usize, seed: u64) -> BTreeMap<PathBuf, BTreeSet<usiz
 }
 
 async fn register(engine: &Engine, dir: &Path, event: &str) {
-    engine.create_event(event, "Gala", None).await.unwrap();
+    engine.create_event(&ev(event), "Gala", None).await.unwrap();
     for person in 0..PARTICIPANTS {
         let selfie = dir.join(format!("p{person:02}.jpg"));
         write(&selfie, &synth::selfie(person));
         engine
             .add_participant(
-                event,
-                &format!("p{person:02}"),
+                &ev(event),
+                &pid(&format!("p{person:02}")),
                 &format!("Person {person}"),
                 Some(selfie),
                 true,
@@ -106,7 +107,7 @@ async fn every_registered_face_is_found_strangers_are_not_and_participants_are_i
         .await
         .unwrap();
     register(&engine, &tmp.path().join("selfies"), "gala").await;
-    let report = engine.match_event(Some("gala")).await.unwrap();
+    let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
 
     let stats = server.stats();
     assert_eq!(stats.calls.get("CreateCollection"), Some(&1), "{stats:?}");
@@ -201,22 +202,22 @@ async fn the_event_threshold_decides_look_alikes() {
     write(&selfie, &synth::selfie(a));
     for (event, threshold) in [("strict", 80.0), ("loose", 70.0)] {
         engine
-            .create_event(event, event, Some(threshold))
+            .create_event(&ev(event), event, Some(threshold))
             .await
             .unwrap();
         engine
-            .add_participant(event, "a", "A", Some(selfie.clone()), true)
+            .add_participant(&ev(event), &pid("a"), "A", Some(selfie.clone()), true)
             .await
             .unwrap();
     }
-    let strict = engine.match_event(Some("strict")).await.unwrap();
+    let strict = engine.match_event(Some(&ev("strict"))).await.unwrap();
     assert_eq!(
         (strict.faces, strict.matches),
         (1, 0),
         "74 % similar is below 80"
     );
     assert!(people_of(&engine.all_photos().await.unwrap(), &photo).is_empty());
-    let loose = engine.match_event(Some("loose")).await.unwrap();
+    let loose = engine.match_event(Some(&ev("loose"))).await.unwrap();
     assert_eq!(
         (loose.faces, loose.matches),
         (1, 1),
@@ -241,7 +242,7 @@ async fn a_late_registrant_finds_their_photos_without_reindexing_any() {
         .await
         .unwrap();
     register(&engine, &tmp.path().join("selfies"), "gala").await;
-    engine.match_event(Some("gala")).await.unwrap();
+    engine.match_event(Some(&ev("gala"))).await.unwrap();
     // A stranger so far (not one of the look-alikes), who is in some photos.
     let late = truth
         .values()
@@ -263,10 +264,10 @@ async fn a_late_registrant_finds_their_photos_without_reindexing_any() {
     let selfie = tmp.path().join("late.jpg");
     write(&selfie, &synth::selfie(late));
     engine
-        .add_participant("gala", "late", "Late", Some(selfie), true)
+        .add_participant(&ev("gala"), &pid("late"), "Late", Some(selfie), true)
         .await
         .unwrap();
-    let report = engine.match_event(Some("gala")).await.unwrap();
+    let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
     let calls = server.stats().calls;
     assert_eq!(
         calls.get("IndexFaces"),
@@ -311,26 +312,35 @@ async fn withdrawn_consent_removes_matches_and_the_face_from_the_collection() {
         .await
         .unwrap();
     register(&engine, &tmp.path().join("selfies"), "gala").await;
-    engine.match_event(Some("gala")).await.unwrap();
+    engine.match_event(Some(&ev("gala"))).await.unwrap();
     let both = BTreeSet::from(["p01".to_string(), "p02".to_string()]);
     assert_eq!(people_of(&engine.all_photos().await.unwrap(), &photo), both);
     let faces_before = server.collection_faces("findme-gala").len();
 
-    let p = engine.set_consent("gala", "p01", false).await.unwrap();
+    let p = engine
+        .set_consent(&ev("gala"), &pid("p01"), false)
+        .await
+        .unwrap();
     assert!(!p.consent);
     // The match is gone at once, before the collection is touched.
     assert_eq!(
         people_of(&engine.all_photos().await.unwrap(), &photo),
         BTreeSet::from(["p02".to_string()])
     );
-    engine.match_event(Some("gala")).await.unwrap();
+    engine.match_event(Some(&ev("gala"))).await.unwrap();
     assert_eq!(
         server.collection_faces("findme-gala").len(),
         faces_before - 1,
         "the selfie's face was deleted"
     );
     assert_eq!(server.stats().calls.get("DeleteFaces"), Some(&1));
-    assert!(!engine.participant("gala", "p01").await.unwrap().indexed);
+    assert!(
+        !engine
+            .participant(&ev("gala"), &pid("p01"))
+            .await
+            .unwrap()
+            .indexed
+    );
     engine.shutdown().await;
     server.shutdown().await;
 }
@@ -346,10 +356,10 @@ async fn closing_an_event_deletes_its_collection_and_matches_nothing_more() {
         .await
         .unwrap();
     register(&engine, &tmp.path().join("selfies"), "gala").await;
-    engine.match_event(Some("gala")).await.unwrap();
+    engine.match_event(Some(&ev("gala"))).await.unwrap();
     assert_eq!(server.collections(), ["findme-gala"]);
 
-    let event = engine.close_event("gala").await.unwrap();
+    let event = engine.close_event(&ev("gala")).await.unwrap();
     assert!(event.closed);
     assert!(server.collections().is_empty(), "DeleteCollection");
     // Matches found before closing stay.
@@ -364,9 +374,12 @@ async fn closing_an_event_deletes_its_collection_and_matches_nothing_more() {
     assert!(err.to_string().contains("closed"), "{err}");
     assert!(server.collections().is_empty());
     assert_eq!(server.stats().calls.values().sum::<u64>(), calls_before);
-    assert!(engine.use_event("gala").await.is_err(), "closed is final");
+    assert!(
+        engine.use_event(&ev("gala")).await.is_err(),
+        "closed is final"
+    );
     // Closing again is harmless (the collection is already gone).
-    assert!(engine.close_event("gala").await.unwrap().closed);
+    assert!(engine.close_event(&ev("gala")).await.unwrap().closed);
     engine.shutdown().await;
     server.shutdown().await;
 }
@@ -388,7 +401,7 @@ async fn random_throttling_delays_but_never_fails_or_doubles_anything() {
         .await
         .unwrap();
     register(&engine, &tmp.path().join("selfies"), "gala").await;
-    let report = engine.match_event(Some("gala")).await.unwrap();
+    let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
     assert_eq!(report.failed, 0, "throttling must not spend attempts");
     assert!(server.stats().throttled_by_quota + report.throttled > 0);
     let faces: usize = truth.values().map(|p| p.len()).sum();
@@ -423,7 +436,7 @@ async fn a_photo_that_cannot_be_matched_is_quarantined_and_the_rest_go_on() {
     let len = std::fs::metadata(&bad).unwrap().len() as usize;
     std::fs::write(&bad, vec![0x5a; len]).unwrap();
     register(&engine, &tmp.path().join("selfies"), "gala").await;
-    let report = engine.match_event(Some("gala")).await.unwrap();
+    let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
     assert_eq!(report.failed, 1, "{report:?}");
     assert_eq!(report.matches, 1);
     let photos = engine.all_photos().await.unwrap();
@@ -459,7 +472,7 @@ async fn refused_credentials_pause_matching_without_spending_attempts() {
         .unwrap();
     register(&engine, &tmp.path().join("selfies"), "gala").await;
     let err = engine
-        .match_event(Some("gala"))
+        .match_event(Some(&ev("gala")))
         .await
         .unwrap_err()
         .to_string();
@@ -497,7 +510,7 @@ async fn refused_credentials_pause_matching_without_spending_attempts() {
         c.reject_credentials = findme_rekognition_mock::CredentialRejection::Off
     });
     let engine = open_engine(&tmp.path().join("data"), &server, 3).await;
-    let report = engine.match_event(Some("gala")).await.unwrap();
+    let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
     assert_eq!((report.failed, report.matches), (0, 1));
     assert_eq!(
         people_of(&engine.all_photos().await.unwrap(), &photo),

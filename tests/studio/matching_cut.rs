@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use crate::matching::{engine_config, write};
 use findme_rekognition_mock::synth::{self, SynthFace};
 use findme_rekognition_mock::MockConfig;
+use findme_testkit::{ev, pid};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_in_more_photos_than_a_search_returns_is_found_in_every_one() {
@@ -34,18 +35,21 @@ async fn a_guest_in_more_photos_than_a_search_returns_is_found_in_every_one() {
     let engine = Engine::open(config).await.expect("engine");
     engine.import(vec![photos]).await.expect("import");
     engine
-        .create_event("wedding", "Wedding", None)
+        .create_event(&ev("wedding"), "Wedding", None)
         .await
         .expect("event");
     for (id, person) in [("anna", 1), ("ben", 2)] {
         let selfie = tmp.path().join(format!("{id}.jpg"));
         write(&selfie, &synth::selfie(person));
         engine
-            .add_participant("wedding", id, id, Some(selfie), true)
+            .add_participant(&ev("wedding"), &pid(id), id, Some(selfie), true)
             .await
             .expect("participant");
     }
-    engine.match_event(Some("wedding")).await.expect("match");
+    engine
+        .match_event(Some(&ev("wedding")))
+        .await
+        .expect("match");
 
     let all = engine.all_photos().await.expect("photos");
     assert_eq!(all.len(), 8);

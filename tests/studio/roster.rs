@@ -11,11 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use findme_engine::{EngineEvent, SyncTarget, Token};
+use findme_engine::{EngineNotice, SyncTarget, Token};
 use findme_event_server::Admin;
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth::{self, SynthFace};
 use findme_rekognition_mock::MockConfig;
+use findme_testkit::ev;
 use support::venue::{engine_with_mock, face, serve_on_any_port};
 use tokio::sync::oneshot;
 
@@ -65,7 +66,7 @@ impl Venue {
     fn target(&self) -> SyncTarget {
         SyncTarget {
             server: self.base.clone(),
-            event: EVENT.into(),
+            event: ev(EVENT),
             token: Token::new(self.photographer.clone()),
         }
     }
@@ -119,7 +120,10 @@ async fn registered_guests_are_pulled_matched_and_see_exactly_their_photos() {
     let venue = venue(tmp.path()).await;
     let mut truth = shoot(tmp.path());
     let engine = engine_with_mock(&tmp.path().join("data"), &mock, None).await;
-    engine.create_event(EVENT, "Wedding", None).await.unwrap();
+    engine
+        .create_event(&ev(EVENT), "Wedding", None)
+        .await
+        .unwrap();
     engine
         .import(vec![tmp.path().join("photos")])
         .await
@@ -127,7 +131,7 @@ async fn registered_guests_are_pulled_matched_and_see_exactly_their_photos() {
     let token = || Token::new(venue.photographer.clone());
 
     // First sync: the roster arrives (nothing is matched yet, nothing to push).
-    let first = engine.sync(&venue.base, EVENT, token()).await.unwrap();
+    let first = engine.sync(&venue.base, &ev(EVENT), token()).await.unwrap();
     assert_eq!(
         (
             first.roster.added,
@@ -137,13 +141,13 @@ async fn registered_guests_are_pulled_matched_and_see_exactly_their_photos() {
         (3, 0, 0),
         "{first:?}"
     );
-    let people = engine.participants(EVENT).await.unwrap();
+    let people = engine.participants(&ev(EVENT)).await.unwrap();
     let names: BTreeSet<_> = people.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, BTreeSet::from(["Guest 0", "Guest 1", "Guest 2"]));
 
-    let matched = engine.match_event(Some(EVENT)).await.unwrap();
+    let matched = engine.match_event(Some(&ev(EVENT))).await.unwrap();
     assert_eq!(matched.failed, 0, "{matched:?}");
-    let pushed = engine.sync(&venue.base, EVENT, token()).await.unwrap();
+    let pushed = engine.sync(&venue.base, &ev(EVENT), token()).await.unwrap();
     assert_eq!(
         (pushed.pushed, pushed.pending, pushed.failed),
         (4, 0, 0),
@@ -166,7 +170,7 @@ async fn registered_guests_are_pulled_matched_and_see_exactly_their_photos() {
     // On the server: guest1 is deleted, guest2 withdraws consent.
     venue.admin.remove_participant(EVENT, "guest1").unwrap();
     venue.admin.set_consent(EVENT, "guest2", false).unwrap();
-    let after = engine.sync(&venue.base, EVENT, token()).await.unwrap();
+    let after = engine.sync(&venue.base, &ev(EVENT), token()).await.unwrap();
     assert_eq!(
         (
             after.roster.added,
@@ -178,7 +182,7 @@ async fn registered_guests_are_pulled_matched_and_see_exactly_their_photos() {
     );
     assert_eq!((after.pending, after.failed), (0, 0), "{after:?}");
     let ids: Vec<_> = engine
-        .participants(EVENT)
+        .participants(&ev(EVENT))
         .await
         .unwrap()
         .into_iter()
@@ -217,8 +221,11 @@ async fn with_a_server_set_up_guests_find_their_photos_without_the_photographer_
     let venue = venue(tmp.path()).await;
     let truth = shoot(tmp.path());
     let engine = engine_with_mock(&tmp.path().join("data"), &mock, Some(venue.target())).await;
-    engine.create_event(EVENT, "Wedding", None).await.unwrap();
-    engine.use_event(EVENT).await.unwrap();
+    engine
+        .create_event(&ev(EVENT), "Wedding", None)
+        .await
+        .unwrap();
+    engine.use_event(&ev(EVENT)).await.unwrap();
     let mut events = engine.subscribe();
     engine.start_workers();
     engine
@@ -237,7 +244,7 @@ async fn with_a_server_set_up_guests_find_their_photos_without_the_photographer_
                 return;
             }
             match events.recv().await {
-                Ok(EngineEvent::QueueChanged) | Err(_) => {}
+                Ok(EngineNotice::QueueChanged) | Err(_) => {}
                 Ok(_) => continue,
             }
         }
@@ -246,8 +253,8 @@ async fn with_a_server_set_up_guests_find_their_photos_without_the_photographer_
     assert!(
         reached.is_ok(),
         "guests' pages incomplete; catalog participants: {:?}",
-        engine.participants(EVENT).await
+        engine.participants(&ev(EVENT)).await
     );
-    assert_eq!(engine.participants(EVENT).await.unwrap().len(), 3);
+    assert_eq!(engine.participants(&ev(EVENT)).await.unwrap().len(), 3);
     engine.shutdown().await;
 }

@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use findme_engine::{Engine, EngineEvent, SyncTarget, Token, WebRendition};
+use findme_engine::{Engine, EngineNotice, SyncTarget, Token, WebRendition};
 use findme_event_server::Admin;
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth;
 use findme_rekognition_mock::{MockConfig, MockServer};
+use findme_testkit::{ev, pid};
 use support::venue::{engine_with_mock, face, mock_config, serve, serve_on_any_port};
 use tokio::net::TcpListener;
 
@@ -70,17 +71,17 @@ async fn matched_catalog_pushing_to(
     }
     let engine = engine_with_mock(&root.join("data"), mock, target).await;
     engine.import(vec![photos]).await.unwrap();
-    engine.create_event(EVENT, "Gala", None).await.unwrap();
+    engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
     for person in 0..3 {
         let selfie = root.join(format!("selfies/p{person:02}.jpg"));
         write(&selfie, &synth::selfie(person));
         let id = format!("p{person:02}");
         engine
-            .add_participant(EVENT, &id, &id, Some(selfie), true)
+            .add_participant(&ev(EVENT), &pid(&id), &id, Some(selfie), true)
             .await
             .unwrap();
     }
-    let report = engine.match_event(Some(EVENT)).await.unwrap();
+    let report = engine.match_event(Some(&ev(EVENT))).await.unwrap();
     assert_eq!(report.failed, 0, "{report:?}");
     (engine, truth)
 }
@@ -153,7 +154,7 @@ async fn pushes_every_photo_once_and_a_second_sync_pushes_nothing() {
     let (base, _server) = serve_on_any_port(&server_data).await;
 
     let report = engine
-        .sync(&base, EVENT, Token::new(token.clone()))
+        .sync(&base, &ev(EVENT), Token::new(token.clone()))
         .await
         .unwrap();
     assert_eq!(report.pushed, truth.len() as u64, "{report:?}");
@@ -179,7 +180,10 @@ async fn pushes_every_photo_once_and_a_second_sync_pushes_nothing() {
         stats.sync
     );
 
-    let again = engine.sync(&base, EVENT, Token::new(token)).await.unwrap();
+    let again = engine
+        .sync(&base, &ev(EVENT), Token::new(token))
+        .await
+        .unwrap();
     assert_eq!(again, findme_engine::SyncReport::default());
     engine.shutdown().await;
 }
@@ -200,7 +204,7 @@ async fn an_unreachable_server_leaves_everything_pending_until_it_comes_back() {
     let base = format!("http://{addr}");
 
     let offline = engine
-        .sync(&base, EVENT, Token::new(token.clone()))
+        .sync(&base, &ev(EVENT), Token::new(token.clone()))
         .await
         .unwrap();
     assert_eq!(offline.pushed, 0, "{offline:?}");
@@ -211,7 +215,7 @@ async fn an_unreachable_server_leaves_everything_pending_until_it_comes_back() {
 
     let _server = serve(TcpListener::bind(addr).await.unwrap(), &server_data);
     let online = engine
-        .sync(&base, EVENT, Token::new(token.clone()))
+        .sync(&base, &ev(EVENT), Token::new(token.clone()))
         .await
         .unwrap();
     assert_eq!(online.pushed, truth.len() as u64, "{online:?}");
@@ -230,7 +234,7 @@ async fn a_refused_token_is_an_error_and_the_cli_reports_json() {
     let (base, _server) = serve_on_any_port(&server_data).await;
 
     let err = engine
-        .sync(&base, EVENT, Token::new("fm_not-the-token"))
+        .sync(&base, &ev(EVENT), Token::new("fm_not-the-token"))
         .await
         .unwrap_err()
         .to_string();
@@ -296,7 +300,7 @@ async fn with_a_server_set_up_the_workers_push_in_the_background() {
     let (base, _stop) = serve_on_any_port(&server_data).await;
     let target = SyncTarget {
         server: base.clone(),
-        event: EVENT.into(),
+        event: ev(EVENT),
         token: Token::new(token.clone()),
     };
     let (engine, truth) = matched_catalog_pushing_to(tmp.path(), &mock, Some(target)).await;
@@ -308,7 +312,7 @@ async fn with_a_server_set_up_the_workers_push_in_the_background() {
     let drained = tokio::time::timeout(Duration::from_secs(120), async {
         while outbox(&engine).await.pending > 0 {
             match events.recv().await {
-                Ok(EngineEvent::QueueChanged) | Err(_) => {}
+                Ok(EngineNotice::QueueChanged) | Err(_) => {}
                 Ok(_) => continue,
             }
         }
@@ -340,18 +344,18 @@ async fn the_web_rendition_setting_sizes_what_guests_get() {
         .import(vec![tmp.path().join("photos")])
         .await
         .unwrap();
-    engine.create_event(EVENT, "Gala", None).await.unwrap();
+    engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
     engine
-        .add_participant(EVENT, "p00", "p00", Some(selfie), true)
+        .add_participant(&ev(EVENT), &pid("p00"), "p00", Some(selfie), true)
         .await
         .unwrap();
-    engine.match_event(Some(EVENT)).await.unwrap();
+    engine.match_event(Some(&ev(EVENT))).await.unwrap();
 
     let server_data = tmp.path().join("server");
     let token = server_event(&server_data);
     let (base, _server) = serve_on_any_port(&server_data).await;
     let report = engine
-        .sync(&base, EVENT, Token::new(token.clone()))
+        .sync(&base, &ev(EVENT), Token::new(token.clone()))
         .await
         .unwrap();
     assert_eq!((report.pushed, report.failed), (1, 0), "{report:?}");

@@ -28,11 +28,12 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use findme_engine::{Engine, EngineEvent, SyncTarget, Token};
+use findme_engine::{Engine, EngineNotice, SyncTarget, Token};
 use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth;
 use findme_rekognition_mock::{MockConfig, MockServer};
+use findme_testkit::{ev, pid};
 use proxy::{delivered_ok, Event, Fault, FaultProxy, Route};
 use support::venue::{engine_with_mock, face};
 use tokio::net::TcpListener;
@@ -89,7 +90,7 @@ impl Venue {
         let proxy = FaultProxy::start(server_addr).await;
         let target = background_push.then(|| SyncTarget {
             server: proxy.base_url(),
-            event: EVENT.into(),
+            event: ev(EVENT),
             token: Token::new(token.photographer_token.clone()),
         });
         let (engine, truth) = matched_catalog(tmp.path(), &mock, target).await;
@@ -140,7 +141,7 @@ impl Venue {
         let drained = tokio::time::timeout(Duration::from_secs(40), async {
             while self.outbox().await.pending > 0 {
                 match events.recv().await {
-                    Ok(EngineEvent::QueueChanged) | Err(_) => {}
+                    Ok(EngineNotice::QueueChanged) | Err(_) => {}
                     Ok(_) => continue,
                 }
             }
@@ -273,16 +274,17 @@ async fn matched_catalog(
     }
     let engine = engine_with_mock(&root.join("data"), mock, target).await;
     engine.import(vec![photos]).await.unwrap();
-    engine.create_event(EVENT, "Gala", None).await.unwrap();
+    engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
     std::fs::create_dir_all(root.join("selfies")).unwrap();
     for person in 0..3 {
         let id = format!("p{person:02}");
         let selfie = root.join(format!("selfies/{id}.jpg"));
         std::fs::write(&selfie, synth::selfie(person)).unwrap();
-        let add = engine.add_participant(EVENT, &id, &id, Some(selfie), true);
+        let (event, participant) = (ev(EVENT), pid(&id));
+        let add = engine.add_participant(&event, &participant, &id, Some(selfie), true);
         add.await.unwrap();
     }
-    let report = engine.match_event(Some(EVENT)).await.unwrap();
+    let report = engine.match_event(Some(&ev(EVENT))).await.unwrap();
     assert_eq!(report.failed, 0, "{report:?}");
     (engine, truth)
 }
@@ -453,7 +455,7 @@ async fn a_client_killed_mid_push_resumes_after_restart_without_duplicates() {
     assert!(left > 0, "the killed sync cannot have finished");
 
     let base = venue.proxy.base_url();
-    let report = venue.engine.sync(&base, EVENT, venue.token()).await;
+    let report = venue.engine.sync(&base, &ev(EVENT), venue.token()).await;
     let report = report.expect("sync after restart");
     assert_eq!((report.pushed, report.pending, report.failed), (left, 0, 0));
     venue.assert_each_photo_pushed_once().await;

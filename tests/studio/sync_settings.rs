@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use findme_engine::secrets::{token_account, MemorySecrets, SecretStore};
-use findme_engine::{Engine, EngineConfig, EngineEvent, MatchBackend, SyncSettingsInput};
+use findme_engine::{Engine, EngineConfig, EngineNotice, MatchBackend, SyncSettingsInput};
 use findme_event_server::Admin;
 use findme_rekognition_mock::synth;
+use findme_testkit::ev;
 use support::venue::serve_on_any_port;
 use tokio::sync::oneshot;
 
@@ -56,13 +57,13 @@ async fn wait_for_guest(engine: &Engine) {
     let mut events = engine.subscribe();
     let arrived = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
-            if let Ok(people) = engine.participants(EVENT).await {
+            if let Ok(people) = engine.participants(&ev(EVENT)).await {
                 if people.iter().any(|p| p.id == "ada") {
                     return;
                 }
             }
             match events.recv().await {
-                Ok(EngineEvent::QueueChanged) | Err(_) => {}
+                Ok(EngineNotice::QueueChanged) | Err(_) => {}
                 Ok(_) => continue,
             }
         }

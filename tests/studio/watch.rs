@@ -5,7 +5,7 @@ use crate::support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use findme_engine::{Engine, EngineConfig, EngineEvent, Stats, WatchConfig};
+use findme_engine::{Engine, EngineConfig, EngineNotice, Stats, WatchConfig};
 use support::exif::Exif;
 
 /// Upper bound for any wait; hitting it fails the test with the last state seen.
@@ -89,7 +89,7 @@ async fn a_file_written_slowly_is_read_only_once_it_is_complete() {
         while let Ok(event) = events.try_recv() {
             assert_ne!(
                 event,
-                EngineEvent::PhotosChanged,
+                EngineNotice::PhotosChanged,
                 "something was catalogued mid-copy"
             );
         }

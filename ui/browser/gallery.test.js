@@ -349,7 +349,7 @@ describe('gallery in Chromium with 20,000 tiles', () => {
         const base = (window.__nextId ??= 100_000);
         window.__nextId += n;
         window.__fake.add(Array.from({ length: n }, (_, i) => ({ id: base + i, taken_ms: top + 60_000 + i * 1000 })));
-        window.__fake.emit('engine', [{ type: 'photos_changed' }]);
+        window.__fake.emit('notices', [{ type: 'photos_changed' }]);
       }, added);
       // The merge has been rendered once the first visible tile has moved on by the
       // number inserted; where it is on screen is then the assertion.

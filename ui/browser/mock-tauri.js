@@ -1,6 +1,6 @@
 // A fake Tauri shell for the built UI in a plain browser: `window.__TAURI_INTERNALS__`
 // answering the app's commands from a generated catalog of `config.count` tiles, the
-// event plugin (tests emit "engine" batches with `window.__fake.emit`), and thumb URLs
+// event plugin (tests emit "notices" batches with `window.__fake.emit`), and thumb URLs
 // pointing at the test server. Injected with page.addInitScript(installFakeShell, config),
 // so it must be self-contained (it is serialized to the page as source).
 

@@ -2,7 +2,7 @@ import { emit } from '@tauri-apps/api/event';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
-import type { EngineEvent } from './lib/bindings/EngineEvent';
+import type { EngineNotice } from './lib/bindings/EngineNotice';
 import type { ImportReport } from './lib/bindings/ImportReport';
 import {
   activity,
@@ -198,13 +198,13 @@ describe('App', () => {
     renderApp();
     await screen.findByTestId('empty-state');
 
-    await emit('engine', [{ type: 'import_progress', done: 2, total: 5 }] satisfies EngineEvent[]);
+    await emit('notices', [{ type: 'import_progress', done: 2, total: 5 }] satisfies EngineNotice[]);
     expect((await screen.findByTestId('import-progress')).textContent).toContain('Importing 2 of 5');
 
     shell.stats = stats(2);
     shell.tiles = [tile(1), tile(2)];
     shell.changes = [{ changed: [tile(1), tile(2)], removed: [], seq: 9, more: false }];
-    await emit('engine', [{ type: 'import_progress', done: 5, total: 5 }, { type: 'photos_changed' }] satisfies EngineEvent[]);
+    await emit('notices', [{ type: 'import_progress', done: 5, total: 5 }, { type: 'photos_changed' }] satisfies EngineNotice[]);
     await photoCount('2');
     await waitFor(() => expect(screen.getAllByTestId('tile')).toHaveLength(2));
     expect(commands(shell, 'tile_changes').map((c) => c.args)).toEqual([{ since: 1 }]);
@@ -212,7 +212,7 @@ describe('App', () => {
     expect(screen.queryByTestId('empty-state')).toBeNull();
 
     shell.changes = [{ changed: [tile(3)], removed: [1], seq: 10, more: false }];
-    await emit('engine', [{ type: 'photos_changed' }] satisfies EngineEvent[]);
+    await emit('notices', [{ type: 'photos_changed' }] satisfies EngineNotice[]);
     await waitFor(() => expect(screen.getAllByTestId('tile').map((t) => t.dataset.id)).toEqual(['3', '2']));
     expect(commands(shell, 'tile_changes').at(-1)?.args).toEqual({ since: 9 });
   });

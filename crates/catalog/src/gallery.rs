@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use crate::jobs::{parse_column, JobStatus};
 use crate::paths::from_bytes;
 use crate::{Reader, Result, Writer};
 
@@ -44,9 +45,9 @@ pub struct TileRow {
     pub error: Option<String>,
     pub preview_error: Option<String>,
     /// Status of the photo's thumbnail / match / newest push job (None: no such job).
-    pub thumbnail_job: Option<String>,
-    pub match_job: Option<String>,
-    pub push_job: Option<String>,
+    pub thumbnail_job: Option<JobStatus>,
+    pub match_job: Option<JobStatus>,
+    pub push_job: Option<JobStatus>,
     pub thumbnail_cached: bool,
     pub first_path: Option<PathBuf>,
     pub change_seq: i64,
@@ -97,6 +98,13 @@ fn filter_sql(filter: &TileFilter) -> String {
     sql.to_string()
 }
 
+/// A job status column (None: the photo has no such job).
+fn job_status(r: &Row<'_>, index: usize) -> rusqlite::Result<Option<JobStatus>> {
+    r.get::<_, Option<String>>(index)?
+        .map(|value| parse_column(index, value, JobStatus::parse))
+        .transpose()
+}
+
 fn tile_from_row(r: &Row<'_>) -> rusqlite::Result<TileRow> {
     let status: String = r.get(7)?;
     Ok(TileRow {
@@ -111,9 +119,9 @@ fn tile_from_row(r: &Row<'_>) -> rusqlite::Result<TileRow> {
         error: r.get(8)?,
         preview_error: r.get(9)?,
         change_seq: r.get(10)?,
-        thumbnail_job: r.get(11)?,
-        match_job: r.get(12)?,
-        push_job: r.get(13)?,
+        thumbnail_job: job_status(r, 11)?,
+        match_job: job_status(r, 12)?,
+        push_job: job_status(r, 13)?,
         thumbnail_cached: r.get(14)?,
         first_path: r.get::<_, Option<Vec<u8>>>(15)?.map(from_bytes),
         people: r

@@ -37,13 +37,75 @@ impl JobKind {
             JobKind::IndexParticipant => "index-participant",
         }
     }
+
+    /// The kind stored as `name`; None for a name this build does not know.
+    pub fn parse(name: &str) -> Option<JobKind> {
+        JobKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a job stands. Stored as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    /// Waiting for a worker (or for its retry time).
+    Pending,
+    /// Under a worker's lease.
+    Running,
+    Done,
+    /// Quarantined after its last attempt (the reason is kept).
+    Failed,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 4] = [
+        JobStatus::Pending,
+        JobStatus::Running,
+        JobStatus::Done,
+        JobStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    /// The status stored as `name`; None for anything else.
+    pub fn parse(name: &str) -> Option<JobStatus> {
+        JobStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// Reads a stored name as `T`, refusing (not guessing at) a value this build does
+/// not know: a catalog written by a newer build, or damaged.
+pub(crate) fn parse_column<T>(
+    index: usize,
+    value: String,
+    parse: impl Fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    parse(&value).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("unknown value {value:?}").into(),
+        )
+    })
 }
 
 /// A job this worker now holds the lease of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedJob {
     pub id: i64,
-    pub kind: String,
+    pub kind: JobKind,
     pub subject: String,
     pub photo_id: Option<i64>,
     /// 1 on the first run.
@@ -66,7 +128,7 @@ pub struct QueueCounts {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KindStats {
-    pub kind: String,
+    pub kind: JobKind,
     pub counts: QueueCounts,
 }
 
@@ -131,7 +193,7 @@ impl Writer<'_> {
                 |r| {
                     Ok(ClaimedJob {
                         id: r.get(0)?,
-                        kind: r.get(1)?,
+                        kind: parse_column(1, r.get(1)?, JobKind::parse)?,
                         subject: r.get(2)?,
                         photo_id: r.get(3)?,
                         attempt: r.get(4)?,
@@ -266,7 +328,7 @@ impl Reader<'_> {
                     Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0) as u64)
                 };
                 Ok(KindStats {
-                    kind: r.get(0)?,
+                    kind: parse_column(0, r.get(0)?, JobKind::parse)?,
                     counts: QueueCounts {
                         total_enqueued: n(1)?,
                         total_processed: n(2)?,

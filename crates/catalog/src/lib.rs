@@ -39,13 +39,14 @@ pub use events::{EventRow, ParticipantRow};
 pub use face_vectors::{PhotoSignature, SelfieSignature, Signature};
 pub use folders::WatchedFolder;
 pub use gallery::{RenditionRow, TileFilter, TileRow, TileSort};
-pub use jobs::{ClaimedJob, JobKind, KindStats, QueueCounts};
+pub use jobs::{ClaimedJob, JobKind, JobStatus, KindStats, QueueCounts};
 pub use matching::{FaceRow, FoundMatch, MatchTotals, NewFace, SearchBacklog};
 pub use outbox::{OutboxRow, OutboxTotals, PushPhoto, SYNC_BYTES, SYNC_PUSHED};
 pub use photos::{
     CatalogCounts, FileContent, FileRecord, LocationState, PhotoFacts, PhotoRow, PhotoStatus,
     ReadFailure, RecordOutcome,
 };
+pub use writer::now_ms;
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 

@@ -228,7 +228,9 @@ fn fail_unrun(op: WriteOp, reason: &str) {
     deliver(None);
 }
 
-pub(crate) fn now_ms() -> i64 {
+/// The catalog's clock: milliseconds since the Unix epoch, what every stored
+/// time stamp and lease is in (0 on a clock before 1970).
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

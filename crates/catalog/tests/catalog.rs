@@ -392,7 +392,7 @@ async fn jobs_lease_retry_quarantine_and_survive_a_dead_worker() {
     let id = d[0].id;
     assert!(cat.write(move |w| w.complete(id, "D")).await.unwrap());
     let stats = cat.read(|r| r.queue_stats(i64::MAX)).await.unwrap();
-    let thumb = stats.iter().find(|k| k.kind == "thumbnail").unwrap();
+    let thumb = stats.iter().find(|k| k.kind == JobKind::Thumbnail).unwrap();
     assert_eq!(
         (
             thumb.counts.total_processed,

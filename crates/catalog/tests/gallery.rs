@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::os::unix::ffi::OsStrExt;
 
 use findme_catalog::{
-    Catalog, FileContent, FileRecord, FoundMatch, JobKind, NewFace, PhotoFacts, PhotoStatus,
-    TileFilter, TileSort,
+    Catalog, FileContent, FileRecord, FoundMatch, JobKind, JobStatus, NewFace, PhotoFacts,
+    PhotoStatus, TileFilter, TileSort,
 };
 
 fn record(path: &str, sha: &str, taken_ms: i64, status: PhotoStatus) -> FileRecord {
@@ -113,8 +113,28 @@ async fn tiles_page_by_keyset_in_either_order_and_filter() {
         .read(|r| r.tiles(&TileFilter::All, TileSort::Captured, false, None, 1))
         .await
         .unwrap();
-    assert_eq!(tile[0].thumbnail_job.as_deref(), Some("pending"));
+    assert_eq!(tile[0].thumbnail_job, Some(JobStatus::Pending));
     assert_eq!(tile[0].first_path.as_deref(), Some(Path::new("/p/0.jpg")));
+}
+
+/// A status this build does not know (a newer build's, or damage) is refused
+/// when the row is read: the gallery never shows it as a failure it is not.
+#[tokio::test]
+async fn an_unknown_job_status_is_an_error_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = catalog(dir.path(), 1).await;
+    // Another writer (a newer build, or damage) leaves a value this build does not know.
+    let conn = rusqlite::Connection::open(dir.path().join("c.sqlite")).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    conn.execute("UPDATE photos SET match_job = 'exploded'", [])
+        .unwrap();
+    drop(conn);
+    let read = cat
+        .read(|r| r.tiles(&TileFilter::All, TileSort::Captured, false, None, 10))
+        .await;
+    let err = read.expect_err("an unknown status must not read as a tile");
+    assert!(err.to_string().contains("exploded"), "{err}");
 }
 
 #[tokio::test]
@@ -270,9 +290,9 @@ const TILE_STATE_FROM_SOURCES: &str = "SELECT p.id,
 
 type TileState = (
     i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
+    Option<JobStatus>,
+    Option<JobStatus>,
+    Option<JobStatus>,
     bool,
     Option<Vec<u8>>,
 );
@@ -295,11 +315,15 @@ async fn assert_tiles_agree(cat: &Catalog, db: &Path, step: &str) {
     let mut stmt = conn.prepare(TILE_STATE_FROM_SOURCES).unwrap();
     let sources: Vec<TileState> = stmt
         .query_map([], |r| {
+            let status = |i: usize| -> rusqlite::Result<Option<JobStatus>> {
+                Ok(r.get::<_, Option<String>>(i)?
+                    .map(|s| JobStatus::parse(&s).expect("a known job status")))
+            };
             Ok((
                 r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
+                status(1)?,
+                status(2)?,
+                status(3)?,
                 r.get(4)?,
                 r.get(5)?,
             ))

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use findme_catalog::{
-    Catalog, FileContent, FileRecord, FoundMatch, JobKind, NewFace, PhotoFacts, PhotoStatus,
-    RecordOutcome, TileFilter, TileSort,
+    Catalog, FileContent, FileRecord, FoundMatch, JobKind, JobStatus, NewFace, PhotoFacts,
+    PhotoStatus, RecordOutcome, TileFilter, TileSort,
 };
 
 fn record(sha: &str) -> FileRecord {
@@ -159,9 +159,9 @@ async fn a_photo_changed_after_its_push_counts_as_not_pushed_again() {
             .read(|r| r.tiles(&TileFilter::NotPushed, TileSort::Captured, false, None, 10))
             .await
             .unwrap();
-        (tiles[0].push_job.clone(), not_pushed.len())
+        (tiles[0].push_job, not_pushed.len())
     };
-    assert_eq!(push_state().await, (Some("pending".into()), 1));
+    assert_eq!(push_state().await, (Some(JobStatus::Pending), 1));
 
     // The push job runs and the row is sent.
     let job = cat
@@ -176,7 +176,7 @@ async fn a_photo_changed_after_its_push_counts_as_not_pushed_again() {
     })
     .await
     .unwrap();
-    assert_eq!(push_state().await, (Some("done".into()), 0));
+    assert_eq!(push_state().await, (Some(JobStatus::Done), 0));
 
     // A match found later is a change the server has not seen.
     let face_row = cat
@@ -192,5 +192,5 @@ async fn a_photo_changed_after_its_push_counts_as_not_pushed_again() {
     cat.write(move |w| w.record_matches("ev", &found, &[]))
         .await
         .unwrap();
-    assert_eq!(push_state().await, (Some("pending".into()), 1));
+    assert_eq!(push_state().await, (Some(JobStatus::Pending), 1));
 }

@@ -4,18 +4,19 @@ use std::path::PathBuf;
 
 use findme_catalog::{CatalogCounts, FaceRow, PhotoRow, QueueCounts};
 use findme_ingest::{CardOptions, CardSummary, ImportSummary};
-use findme_thumbs::{RenditionKind, ThumbnailCache};
+use findme_thumbs::{PhotoKey, RenditionKind, ThumbnailCache};
 
 use crate::api::*;
 
 pub(crate) fn photo_dto(row: PhotoRow, thumbs: &ThumbnailCache) -> PhotoDto {
+    // The catalog computed the hash, so it is a key; a damaged row just shows no files.
+    let key = PhotoKey::parse(&row.sha256).ok();
     let cached = |kind: RenditionKind| {
-        row.renditions.iter().any(|k| k == kind.as_str()).then(|| {
-            thumbs
-                .path_of(&row.sha256, kind)
-                .to_string_lossy()
-                .into_owned()
-        })
+        let key = key.as_ref()?;
+        row.renditions
+            .iter()
+            .any(|k| k == kind.as_str())
+            .then(|| thumbs.path_of(key, kind).to_string_lossy().into_owned())
     };
     let (thumbnail, preview) = (cached(RenditionKind::Thumb), cached(RenditionKind::Preview));
     let camera = camera_name(row.camera_make.as_deref(), row.camera_model.as_deref());

@@ -24,10 +24,20 @@ pub struct FaceEvaluation {
 }
 
 /// Analyse every photo under `dir/<person>/` (the largest face of each is that
-/// person) and score every pair. CPU-bound: call it off the async runtime.
-pub fn evaluate_faces(dir: &Path, threshold: Option<f32>) -> Result<FaceEvaluation, EngineError> {
-    let model = FaceModel::load(&FaceModel::default_dir())
-        .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+/// person) with the face model in `models_dir`, and score every pair. CPU-bound:
+/// call it off the async runtime.
+pub fn evaluate_faces(
+    models_dir: &Path,
+    dir: &Path,
+    threshold: Option<f32>,
+) -> Result<FaceEvaluation, EngineError> {
+    let model = FaceModel::load(models_dir).map_err(|e| EngineError::Paused {
+        reason: e.to_string(),
+        what_to_do: format!(
+            "fetch the face model with scripts/models.sh, or point FINDME_MODELS_DIR at it (looked in {})",
+            models_dir.display()
+        ),
+    })?;
     let threshold = threshold.unwrap_or(DEFAULT_MATCH_THRESHOLD);
     let options = AnalyzeOptions::default();
     let mut faces = Vec::new();
@@ -62,8 +72,7 @@ pub fn evaluate_faces(dir: &Path, threshold: Option<f32>) -> Result<FaceEvaluati
 
 /// `(person, photo)` for every file in the person folders of `dir`, sorted.
 fn labelled_photos(dir: &Path) -> Result<Vec<(String, PathBuf)>, EngineError> {
-    let unreadable =
-        |e: std::io::Error| EngineError::BadRequest(format!("cannot read {}: {e}", dir.display()));
+    let unreadable = |e: std::io::Error| EngineError::io("read", dir, e);
     let mut out = Vec::new();
     for person in std::fs::read_dir(dir).map_err(unreadable)? {
         let person = person.map_err(unreadable)?.path();
@@ -81,7 +90,7 @@ fn labelled_photos(dir: &Path) -> Result<Vec<(String, PathBuf)>, EngineError> {
         }
     }
     if out.is_empty() {
-        return Err(EngineError::BadRequest(format!(
+        return Err(EngineError::Invalid(format!(
             "no labelled photos in {}: expected one folder per person (DIR/<person>/<photo>)",
             dir.display()
         )));

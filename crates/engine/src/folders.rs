@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
-use crate::{absolute, Engine, EngineError, EngineEvent, WatchedFolderDto};
+use crate::{absolute, Engine, EngineError, EngineNotice, WatchedFolderDto};
 
 impl Engine {
     /// Start the app's background work (idempotent): watch every persisted
@@ -30,7 +30,7 @@ impl Engine {
     ) -> Result<WatchedFolderDto, EngineError> {
         let path = absolute(&path)?;
         if !path.is_dir() {
-            return Err(EngineError::BadRequest(format!(
+            return Err(EngineError::Invalid(format!(
                 "{} is not a folder (or is not connected)",
                 path.display()
             )));
@@ -43,7 +43,7 @@ impl Engine {
         if self.inner.watching.load(Ordering::Acquire) {
             self.inner.watcher.add(path.clone(), poll).await;
         }
-        let _ = self.inner.events.send(EngineEvent::FoldersChanged);
+        let _ = self.inner.notices.send(EngineNotice::FoldersChanged);
         Ok(WatchedFolderDto {
             path: path.to_string_lossy().into_owned(),
             poll,
@@ -61,13 +61,13 @@ impl Engine {
             .write(move |w| w.remove_watched_folder(&stored))
             .await?;
         if !removed {
-            return Err(EngineError::BadRequest(format!(
+            return Err(EngineError::NotFound(format!(
                 "{} is not a watched folder",
                 path.display()
             )));
         }
         self.inner.watcher.remove(path).await;
-        let _ = self.inner.events.send(EngineEvent::FoldersChanged);
+        let _ = self.inner.notices.send(EngineNotice::FoldersChanged);
         Ok(())
     }
 

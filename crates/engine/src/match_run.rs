@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use findme_catalog::JobKind;
 
-use crate::{Engine, EngineError, EngineEvent, MatchReport};
+use crate::{Engine, EngineError, EngineNotice, EventId, MatchReport};
 
 /// How often the waiting loop looks without being woken (jobs another process
 /// finishes, retries coming due).
@@ -15,36 +15,38 @@ impl Engine {
     /// Match the photos of `event` (the active event when None; another event
     /// becomes the active one) and return the totals. Returns an error if matching
     /// pauses (credentials refused): the photographer must act.
-    pub async fn match_event(&self, event: Option<&str>) -> Result<MatchReport, EngineError> {
+    pub async fn match_event(&self, event: Option<&EventId>) -> Result<MatchReport, EngineError> {
         let active = self.catalog().read(|r| r.active_event()).await?;
         let event = match (event, active) {
-            (Some(id), Some(active)) if active.id == id => active.id,
+            (Some(id), Some(active)) if id == active.id.as_str() => active.id,
             (Some(id), _) => {
                 self.use_event(id).await?;
                 id.to_string()
             }
             (None, Some(active)) => active.id,
             (None, None) => {
-                return Err(EngineError::BadRequest(
+                return Err(EngineError::NotFound(
                     "no event to match against: create one with `findme events create`".into(),
                 ))
             }
         };
         if !self.inner.workers.start_matching() {
-            return Err(EngineError::BadRequest(
-                "no face service is configured: set AWS credentials (environment or AWS_PROFILE) \
-                 and a region, or choose one with --backend"
+            return Err(EngineError::Paused {
+                reason: "no face service is configured".into(),
+                what_to_do: "set AWS credentials (environment or AWS_PROFILE) and a region, \
+                             or choose a backend with --backend"
                     .into(),
-            ));
+            });
         }
         let mut events = self.subscribe();
         // Asking to match is the photographer's go-ahead after a pause.
         self.resume_matching();
         loop {
             if let Some(reason) = self.matching_paused() {
-                return Err(EngineError::BadRequest(format!(
-                    "matching paused: {reason}"
-                )));
+                return Err(EngineError::Paused {
+                    reason: format!("matching paused: {reason}"),
+                    what_to_do: "fix what the reason names, then match again".into(),
+                });
             }
             let ev = event.clone();
             let (photos, participants, backlog) = self
@@ -107,11 +109,11 @@ impl Engine {
 }
 
 pub(crate) async fn wait_for_queue_change(
-    events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
+    events: &mut tokio::sync::broadcast::Receiver<EngineNotice>,
 ) {
     loop {
         match events.recv().await {
-            Ok(EngineEvent::QueueChanged) => return,
+            Ok(EngineNotice::QueueChanged) => return,
             Ok(_) => continue,
             // Missed some: something changed. Closed: the loop's timer takes over.
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,

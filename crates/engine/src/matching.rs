@@ -4,6 +4,7 @@
 //! them behind [`MatchingControl`], so it does not care which backend runs.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +45,10 @@ impl MatchBackend {
 #[derive(Debug, Clone)]
 pub struct MatchSettings {
     pub backend: MatchBackend,
-    /// `match` workers (env `PHOTO_QUEUE_WORKERS`, default 3 like the old server).
+    /// Whether an AWS configuration is visible (what `Auto` picks Rekognition on;
+    /// `EngineConfig::from_env` looks).
+    pub aws_configured: bool,
+    /// `match` workers (default 3 like the old server).
     pub workers: usize,
     /// The longest a photo waits for its search.
     pub latency_bound: Duration,
@@ -56,36 +60,24 @@ pub struct MatchSettings {
 }
 
 impl MatchSettings {
-    /// Defaults with the environment's overrides: `FINDME_MATCH_BACKEND`
-    /// (auto, rekognition, local, off), `PHOTO_QUEUE_WORKERS`, the AWS settings
-    /// (`AWS_CONCURRENT_REQUESTS`, region, endpoint, credentials chain) and the
-    /// on-device ones (`FINDME_MODELS_DIR`, `FINDME_MIN_FACE_PX`).
-    pub fn from_env() -> MatchSettings {
-        let backend = std::env::var("FINDME_MATCH_BACKEND")
-            .ok()
-            .and_then(|b| MatchBackend::parse(&b))
-            .unwrap_or(MatchBackend::Auto);
-        let workers = std::env::var("PHOTO_QUEUE_WORKERS")
-            .ok()
-            .and_then(|w| w.trim().parse::<usize>().ok())
-            .filter(|w| *w > 0)
-            .unwrap_or(3);
+    /// The defaults: `Auto` with no AWS configuration seen (so on-device), the
+    /// face model in `models_dir`.
+    pub fn new(models_dir: PathBuf) -> MatchSettings {
         MatchSettings {
-            backend,
-            workers,
+            backend: MatchBackend::Auto,
+            aws_configured: false,
+            workers: 3,
             latency_bound: Duration::from_secs(30),
             search_max: MatchingConfig::default().max_results,
-            rekognition: findme_faces::rekognition::RekognitionConfig::from_env(),
-            local: findme_faces::local::LocalConfig::from_env(),
+            rekognition: findme_faces::rekognition::RekognitionConfig::default(),
+            local: findme_faces::local::LocalConfig::new(models_dir),
         }
     }
 
     /// The backend `Auto` stands for here.
     pub fn resolved(&self) -> MatchBackend {
         match self.backend {
-            MatchBackend::Auto if findme_faces::rekognition::aws_configured() => {
-                MatchBackend::Rekognition
-            }
+            MatchBackend::Auto if self.aws_configured => MatchBackend::Rekognition,
             MatchBackend::Auto => MatchBackend::Local,
             other => other,
         }

@@ -6,29 +6,18 @@ use findme_sync::{ClientError, EventClient, Token};
 
 use crate::match_run::{wait_for_queue_change, LOOK_AGAIN};
 use crate::{
-    now_ms, Engine, EngineError, EngineEvent, RosterFailure, RosterStats, SyncReport, SyncStats,
+    now_ms, Engine, EngineError, EngineNotice, EventId, RosterFailure, RosterStats, SyncReport,
+    SyncStats,
 };
 
 /// Where the app and `findme watch` push the outbox in the background, as soon as
 /// there is something to push and whenever the server is reachable (offline-first:
-/// nothing waits for the photographer). From `FINDME_SERVER_URL`,
-/// `FINDME_SYNC_EVENT` and `FINDME_TOKEN`; all three or no background push.
+/// nothing waits for the photographer).
 #[derive(Debug, Clone)]
 pub struct SyncTarget {
     pub server: String,
-    pub event: String,
+    pub event: EventId,
     pub token: Token,
-}
-
-impl SyncTarget {
-    pub fn from_env() -> Option<SyncTarget> {
-        let var = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
-        Some(SyncTarget {
-            server: var("FINDME_SERVER_URL")?,
-            event: var("FINDME_SYNC_EVENT")?,
-            token: Token::new(var("FINDME_TOKEN")?),
-        })
-    }
 }
 
 impl Engine {
@@ -42,17 +31,17 @@ impl Engine {
     pub async fn sync(
         &self,
         server: &str,
-        event: &str,
+        event: &EventId,
         token: Token,
     ) -> Result<SyncReport, EngineError> {
         let ev = event.to_string();
         if self.catalog().read(move |r| r.event(&ev)).await?.is_none() {
-            return Err(EngineError::BadRequest(format!(
+            return Err(EngineError::NotFound(format!(
                 "there is no event {event:?} in the catalog"
             )));
         }
-        let client =
-            EventClient::new(server, token).map_err(|e| EngineError::BadRequest(e.to_string()))?;
+        let client = EventClient::new(server, token)?;
+        let event = event.as_str();
         // A refused token or an unknown event stops here, before any job runs;
         // an unreachable server does not (the pushes wait for it).
         match client.event_info(event).await {
@@ -60,14 +49,14 @@ impl Engine {
             Err(e @ ClientError::Retryable { .. }) => {
                 tracing::info!(error = %e, "event server unreachable; changes stay pending");
             }
-            Err(e) => return Err(EngineError::BadRequest(e.to_string())),
+            Err(e) => return Err(e.into()),
         }
         // New participants first: their index jobs are queued before the push.
         let roster = match findme_sync::roster::pull(
             self.catalog(),
             &client,
             event,
-            &self.inner.data_dir.join("selfies"),
+            &self.inner.data.selfies(),
         )
         .await
         {
@@ -129,10 +118,10 @@ impl Engine {
 
     /// The event synced with exists in the catalog (the roster's participants
     /// belong to it); the first event becomes the active one.
-    pub(crate) async fn ensure_sync_event(&self, event: &str) -> Result<(), EngineError> {
+    pub(crate) async fn ensure_sync_event(&self, event: &EventId) -> Result<(), EngineError> {
         let ev = event.to_string();
         if self.catalog().read(move |r| r.event(&ev)).await?.is_none() {
-            self.create_event(event, event, None).await?;
+            self.create_event(event, event.as_str(), None).await?;
         }
         Ok(())
     }
@@ -147,11 +136,12 @@ impl Engine {
         &self,
         pool: &WorkerPool,
         event: &str,
-        events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
+        events: &mut tokio::sync::broadcast::Receiver<EngineNotice>,
     ) -> Result<(), EngineError> {
         loop {
+            // The only pause of the push pool: the server refused the token.
             if let Some(reason) = pool.status().paused {
-                return Err(EngineError::BadRequest(reason));
+                return Err(EngineError::Unauthorized(reason));
             }
             let ev = event.to_string();
             let totals = self

@@ -11,7 +11,7 @@ use findme_sync::{ClientError, EventClient, Token};
 
 use crate::secrets::{token_account, SecretStore};
 use crate::{
-    ConnectionTestDto, Engine, EngineError, SyncSettingsDto, SyncSettingsInput, SyncTarget,
+    ConnectionTestDto, Engine, EngineError, EventId, SyncSettingsDto, SyncSettingsInput, SyncTarget,
 };
 
 const SERVER_KEY: &str = "sync.server_url";
@@ -48,7 +48,14 @@ pub(crate) async fn saved_target(
     let (Some(server), Some(event)) = (server, event) else {
         return Ok(None);
     };
-    let account = token_account(&server, &event);
+    let event = match EventId::parse(&event) {
+        Ok(event) => event,
+        Err(e) => {
+            tracing::warn!(error = %e, "saved sync settings unused");
+            return Ok(None);
+        }
+    };
+    let account = token_account(&server, event.as_str());
     let token = blocking(move || secrets.get(&account)).await;
     match token {
         Ok(Some(token)) => Ok(Some(SyncTarget {
@@ -78,7 +85,7 @@ impl Engine {
             .unwrap_or_default();
         let source = self.sync_source();
         let (server_url, event, has_token) = match &running {
-            Some(t) => (Some(t.server.clone()), Some(t.event.clone()), true),
+            Some(t) => (Some(t.server.clone()), Some(t.event.to_string()), true),
             None => {
                 let has_token = match (&saved_server, &saved_event) {
                     (Some(s), Some(e)) => {
@@ -112,14 +119,14 @@ impl Engine {
         if let Some(token) = input.token.as_deref().filter(|t| !t.trim().is_empty()) {
             let (secrets, account) = (
                 self.inner.secrets.clone(),
-                token_account(&target.server, &target.event),
+                token_account(&target.server, target.event.as_str()),
             );
             let token = token.trim().to_string();
             blocking(move || secrets.set(&account, &token))
                 .await
-                .map_err(EngineError::BadRequest)?;
+                .map_err(keyring_unavailable)?;
         }
-        let (server, event) = (target.server.clone(), target.event.clone());
+        let (server, event) = (target.server.clone(), target.event.to_string());
         let before = self
             .catalog()
             .write(move |w| {
@@ -133,7 +140,7 @@ impl Engine {
         // The token of the server or event set up before is no longer needed.
         if let (Some(old_server), Some(old_event)) = before {
             let old = token_account(&old_server, &old_event);
-            if old != token_account(&target.server, &target.event) {
+            if old != token_account(&target.server, target.event.as_str()) {
                 let secrets = self.inner.secrets.clone();
                 if let Err(e) = blocking(move || secrets.delete(&old)).await {
                     tracing::warn!(error = %e, "old token not removed from the keyring");
@@ -155,7 +162,7 @@ impl Engine {
             let (secrets, account) = (self.inner.secrets.clone(), token_account(&server, &event));
             blocking(move || secrets.delete(&account))
                 .await
-                .map_err(EngineError::BadRequest)?;
+                .map_err(keyring_unavailable)?;
         }
         self.catalog()
             .write(|w| {
@@ -184,9 +191,8 @@ impl Engine {
                 })
             }
         };
-        let client = EventClient::new(&target.server, target.token)
-            .map_err(|e| EngineError::BadRequest(e.to_string()))?;
-        Ok(match client.event_info(&target.event).await {
+        let client = EventClient::new(&target.server, target.token)?;
+        Ok(match client.event_info(target.event.as_str()).await {
             Ok(info) => ConnectionTestDto {
                 ok: true,
                 message: format!("Connected: {} ({})", info.name, info.id),
@@ -208,20 +214,20 @@ impl Engine {
     /// The target `input` describes, with the stored token when it has none.
     async fn settings_target(&self, input: &SyncSettingsInput) -> Result<SyncTarget, EngineError> {
         let server = input.server_url.trim().trim_end_matches('/').to_string();
-        let event = input.event.trim().to_string();
-        crate::people::check_id(&event, "event id")?;
-        EventClient::new(&server, Token::new(String::new()))
-            .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+        let event = EventId::parse(input.event.trim())?;
+        EventClient::new(&server, Token::new(String::new()))?;
         let token = match input.token.as_deref().map(str::trim) {
             Some(token) if !token.is_empty() => token.to_string(),
             _ => {
-                let (secrets, account) =
-                    (self.inner.secrets.clone(), token_account(&server, &event));
+                let (secrets, account) = (
+                    self.inner.secrets.clone(),
+                    token_account(&server, event.as_str()),
+                );
                 blocking(move || secrets.get(&account))
                     .await
-                    .map_err(EngineError::BadRequest)?
+                    .map_err(keyring_unavailable)?
                     .ok_or_else(|| {
-                        EngineError::BadRequest(format!(
+                        EngineError::Invalid(format!(
                             "no token is stored for event {event} on {server}: paste the photographer token"
                         ))
                     })?
@@ -249,6 +255,11 @@ impl Engine {
 }
 
 /// Keyring calls block (D-Bus): keep them off the async threads.
+/// The OS keyring could not be used (no Secret Service on this desktop, locked).
+fn keyring_unavailable(reason: String) -> EngineError {
+    EngineError::Unavailable(reason)
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, String> + Send + 'static,
 ) -> Result<T, String> {

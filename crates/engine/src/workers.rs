@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 
 use crate::matching::MatchingControl;
 use crate::sync::SyncTarget;
-use crate::EngineEvent;
+use crate::EngineNotice;
 
 /// Starts the matching stages over the backend chosen at open.
 pub(crate) type MatchingStarter =
@@ -45,7 +45,7 @@ struct Inner {
     thumbs: ThumbnailCache,
     owner: String,
     thumbnail_workers: usize,
-    events: broadcast::Sender<EngineEvent>,
+    notices: broadcast::Sender<EngineNotice>,
     thumbnail: Mutex<Option<WorkerPool>>,
     /// None when no face service is configured: match jobs wait in the queue.
     matching_starter: Option<MatchingStarter>,
@@ -66,7 +66,7 @@ impl Workers {
         thumbs: ThumbnailCache,
         owner: String,
         thumbnail_workers: usize,
-        events: broadcast::Sender<EngineEvent>,
+        notices: broadcast::Sender<EngineNotice>,
         matching_starter: Option<MatchingStarter>,
         sync: SyncSetup,
     ) -> Workers {
@@ -76,7 +76,7 @@ impl Workers {
                 thumbs,
                 owner,
                 thumbnail_workers,
-                events,
+                notices,
                 thumbnail: Mutex::new(None),
                 matching_starter,
                 matching: Mutex::new(None),
@@ -90,11 +90,11 @@ impl Workers {
     }
 
     pub(crate) fn observer(&self) -> findme_jobs::Observer {
-        let events = self.inner.events.clone();
+        let notices = self.inner.notices.clone();
         Arc::new(move |_kind| {
             // Tiles and queue counters changed; the shell coalesces bursts.
-            let _ = events.send(EngineEvent::QueueChanged);
-            let _ = events.send(EngineEvent::PhotosChanged);
+            let _ = notices.send(EngineNotice::QueueChanged);
+            let _ = notices.send(EngineNotice::PhotosChanged);
         })
     }
 
@@ -130,7 +130,7 @@ impl Workers {
         let push = findme_sync::start(
             self.inner.catalog.clone(),
             client.clone(),
-            &target.event,
+            target.event.as_str(),
             self.inner.web,
             self.inner.owner.clone(),
             Some(self.observer()),
@@ -140,7 +140,7 @@ impl Workers {
         let roster = RosterPoller::start(
             self.inner.catalog.clone(),
             client,
-            target.event.clone(),
+            target.event.to_string(),
             self.inner.selfie_dir.clone(),
             ROSTER_EVERY,
             Arc::new(move || {

@@ -30,18 +30,7 @@ struct Timing {
     size: (u32, u32),
 }
 
-fn devset() -> PathBuf {
-    let dir = match std::env::var_os("FINDME_DEVSET") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/devset"),
-    };
-    assert!(
-        dir.join("SHA256SUMS").is_file(),
-        "the developer test set is missing at {}: run scripts/devset.sh",
-        dir.display()
-    );
-    dir
-}
+use findme_testkit::devset;
 
 fn photos() -> Vec<Photo> {
     let set = devset();
@@ -150,7 +139,7 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let started = Instant::now();
-    let model = FaceModel::load(&FaceModel::default_dir())
+    let model = FaceModel::load(&findme_testkit::models_dir())
         .unwrap_or_else(|e| panic!("{e}\n(run scripts/models.sh)"));
     println!(
         "model load: {:.0} ms, peak RSS {:.0} MB",

@@ -28,7 +28,7 @@ mod sface;
 mod yunet;
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -130,15 +130,6 @@ impl FaceModel {
             detector: yunet::Detector::new(&detector)?,
             embedder: sface::Embedder::new(&embedder)?,
         })
-    }
-
-    /// `FINDME_MODELS_DIR` if set, else `.cache/models` of the source tree (where
-    /// `scripts/models.sh` puts them).
-    pub fn default_dir() -> PathBuf {
-        match std::env::var_os("FINDME_MODELS_DIR") {
-            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-            _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models"),
-        }
     }
 
     /// Every face in `image` (not only the largest), each with its signature. Faces

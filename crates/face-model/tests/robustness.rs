@@ -31,7 +31,7 @@ fn folder_with(detector: &[u8], embedder: Option<&[u8]>) -> tempfile::TempDir {
 
 #[test]
 fn corrupted_or_absent_model_files_are_refused() {
-    let real = std::fs::read(FaceModel::default_dir().join(DETECTOR_FILE))
+    let real = std::fs::read(findme_testkit::models_dir().join(DETECTOR_FILE))
         .expect("the YuNet model is missing: run scripts/models.sh");
     // One flipped byte in the detector.
     let mut flipped = real.clone();

@@ -26,11 +26,9 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let workspace = findme_testkit::workspace_root();
     let workspace = workspace.canonicalize().unwrap_or(workspace);
-    let devset = std::env::var_os("FINDME_DEVSET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join(".cache/devset"));
+    let devset = findme_testkit::devset();
     let count: usize = std::env::var("FINDME_BENCH_RENDER")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -116,21 +116,7 @@ pub(crate) fn bmff_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The developer set of real photos: `FINDME_DEVSET`, else `<workspace>/.cache/devset`.
-/// Panics with build instructions when it is missing (tests must not silently pass).
-pub(crate) fn devset() -> std::path::PathBuf {
-    let dir = match std::env::var_os("FINDME_DEVSET") {
-        Some(dir) => std::path::PathBuf::from(dir),
-        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/devset"),
-    };
-    assert!(
-        dir.join("SHA256SUMS").is_file(),
-        "the developer test set is missing at {}: build it with `scripts/devset.sh` \
-         (or point FINDME_DEVSET at an existing copy)",
-        dir.display()
-    );
-    dir
-}
+pub(crate) use findme_testkit::devset;
 
 /// A minimal HEIF: ftyp, meta (pitm, iloc, iprp/ipco/ispe + ipma), mdat.
 pub(crate) fn heif(brands: &[&[u8; 4]], w: u32, h: u32) -> Vec<u8> {

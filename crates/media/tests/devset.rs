@@ -13,19 +13,7 @@ use findme_media::{
     MediaError, Metadata, RawKind,
 };
 
-fn devset() -> PathBuf {
-    let dir = match std::env::var_os("FINDME_DEVSET") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/devset"),
-    };
-    assert!(
-        dir.join("SHA256SUMS").is_file(),
-        "the developer test set is missing at {}: build it with `scripts/devset.sh` \
-         (or point FINDME_DEVSET at an existing copy)",
-        dir.display()
-    );
-    dir
-}
+use findme_testkit::devset;
 
 fn inspect(rel: &str) -> Inspection {
     let path = devset().join(rel);

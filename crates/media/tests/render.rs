@@ -10,19 +10,7 @@ use findme_media::{
 };
 use image::RgbImage;
 
-fn devset() -> PathBuf {
-    let dir = match std::env::var_os("FINDME_DEVSET") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/devset"),
-    };
-    assert!(
-        dir.join("SHA256SUMS").is_file(),
-        "the developer test set is missing at {}: build it with `scripts/devset.sh` \
-         (or point FINDME_DEVSET at an existing copy)",
-        dir.display()
-    );
-    dir
-}
+use findme_testkit::devset;
 
 fn req(long_edge: u32) -> RenditionRequest {
     RenditionRequest {

@@ -42,19 +42,22 @@ pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 /// Participants returned per roster page at most (`more` says whether to poll again).
 pub const ROSTER_PAGE_LIMIT: usize = 500;
 
+pub use findme_keys::{EventId, KeyError, ParticipantId, PhotoKey};
+
 /// `true` if `s` is exactly 64 lowercase hex characters: the only form a photo or
 /// image key may take (it also becomes a file name on the server, so nothing else is
-/// ever accepted — no `..`, no slashes, no upper case aliases).
+/// ever accepted — no `..`, no slashes, no upper case aliases). The rule is
+/// [`PhotoKey`]'s, shared with the app.
 pub fn is_valid_sha256(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    PhotoKey::is_valid(s)
 }
 
 /// `true` if `s` is a valid event or participant id: 1-64 characters of ASCII letters,
 /// digits, `-` and `_`. Ids go into URL paths unescaped, so the set is kept small.
+/// The rule is [`EventId`]'s, shared with the app, so an id the app accepts can
+/// always be synced.
 pub fn is_valid_id(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    EventId::is_valid(s)
 }
 
 /// Lowercase hex SHA-256 of `bytes` (what [`HEADER_CONTENT_SHA256`] carries).

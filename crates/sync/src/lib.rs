@@ -57,13 +57,10 @@ impl WebRendition {
         }
     }
 
-    /// `FINDME_WEB_LONG_EDGE` and `FINDME_WEB_QUALITY` over the defaults.
-    pub fn from_env() -> WebRendition {
-        let var = |key: &str| {
-            std::env::var(key)
-                .ok()
-                .and_then(|v| v.trim().parse::<u32>().ok())
-        };
+    /// `FINDME_WEB_LONG_EDGE` and `FINDME_WEB_QUALITY` from `get` over the
+    /// defaults (the binaries pass the environment: `EngineConfig::from_env`).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> WebRendition {
+        let var = |key: &str| get(key).and_then(|v| v.trim().parse::<u32>().ok());
         let default = WebRendition::default();
         WebRendition::clamped(
             var("FINDME_WEB_LONG_EDGE").unwrap_or(default.long_edge),

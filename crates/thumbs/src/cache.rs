@@ -6,30 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use findme_catalog::{Catalog, CatalogError};
+use findme_catalog::{now_ms, Catalog, CatalogError};
 use findme_media::{render, Format, RenderError, RenditionRequest};
 use tokio::sync::Semaphore;
 
-use crate::is_sha256_hex;
-
-/// Which picture of a photo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RenditionKind {
-    Thumb,
-    Preview,
-}
-
-impl RenditionKind {
-    pub const ALL: [RenditionKind; 2] = [RenditionKind::Thumb, RenditionKind::Preview];
-
-    /// Name in the catalog index and in file names.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RenditionKind::Thumb => "thumb",
-            RenditionKind::Preview => "preview",
-        }
-    }
-}
+use findme_keys::PhotoKey;
+pub use findme_keys::RenditionKind;
 
 #[derive(Debug, Clone)]
 pub struct CacheConfig {
@@ -85,7 +67,7 @@ struct Inner {
     catalog: Catalog,
     config: CacheConfig,
     /// One rebuild per photo at a time; later askers wait for it.
-    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    in_flight: Mutex<HashMap<PhotoKey, Arc<tokio::sync::Mutex<()>>>>,
     render_slots: Semaphore,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -120,14 +102,14 @@ impl ThumbnailCache {
         &self.inner.catalog
     }
 
-    /// Where a rendition lives. Only ever called with a validated hash.
-    pub fn path_of(&self, sha256: &str, kind: RenditionKind) -> PathBuf {
-        let shard = sha256.get(..2).unwrap_or("00");
+    /// Where a rendition lives: built only from a [`PhotoKey`], so only ever a
+    /// name of 64 hex digits under the cache folder.
+    pub fn path_of(&self, key: &PhotoKey, kind: RenditionKind) -> PathBuf {
         self.inner
             .config
             .dir
-            .join(shard)
-            .join(format!("{sha256}.{}.jpg", kind.as_str()))
+            .join(key.prefix(2))
+            .join(format!("{key}.{}.jpg", kind.as_str()))
     }
 
     /// (hits, misses) of [`ThumbnailCache::read`] since start.
@@ -139,10 +121,11 @@ impl ThumbnailCache {
     }
 
     /// The rendition's bytes, made now if it is not cached.
-    pub async fn read(&self, sha256: &str, kind: RenditionKind) -> Result<Vec<u8>, ThumbError> {
-        if !is_sha256_hex(sha256) {
-            return Err(ThumbError::UnknownPhoto);
-        }
+    pub async fn read(
+        &self,
+        sha256: &PhotoKey,
+        kind: RenditionKind,
+    ) -> Result<Vec<u8>, ThumbError> {
         let path = self.path_of(sha256, kind);
         if let Some(bytes) = read_cached(&path).await? {
             self.inner.hits.fetch_add(1, Ordering::Relaxed);
@@ -157,17 +140,14 @@ impl ThumbnailCache {
     }
 
     /// Make both renditions of a photo unless both are cached.
-    pub async fn ensure(&self, sha256: &str) -> Result<(), ThumbError> {
-        if !is_sha256_hex(sha256) {
-            return Err(ThumbError::UnknownPhoto);
-        }
+    pub async fn ensure(&self, sha256: &PhotoKey) -> Result<(), ThumbError> {
         let lock = {
             let mut map = self
                 .inner
                 .in_flight
                 .lock()
                 .map_err(|_| ThumbError::Io("lock poisoned".into()))?;
-            map.entry(sha256.to_string()).or_default().clone()
+            map.entry(sha256.clone()).or_default().clone()
         };
         let result = {
             let _guard = lock.lock().await;
@@ -181,7 +161,7 @@ impl ThumbnailCache {
         result
     }
 
-    async fn ensure_locked(&self, sha256: &str) -> Result<(), ThumbError> {
+    async fn ensure_locked(&self, sha256: &PhotoKey) -> Result<(), ThumbError> {
         let all_there = RenditionKind::ALL
             .iter()
             .all(|k| self.path_of(sha256, *k).is_file());
@@ -221,7 +201,7 @@ impl ThumbnailCache {
 
     async fn store(
         &self,
-        sha256: &str,
+        sha256: &PhotoKey,
         made: Vec<(RenditionKind, findme_media::Rendition)>,
     ) -> Result<(), ThumbError> {
         let mut rows = Vec::new();
@@ -248,12 +228,11 @@ impl ThumbnailCache {
             })
             .await?;
         for (sha, kind) in evicted {
-            let kind = if kind == "thumb" {
-                RenditionKind::Thumb
-            } else {
-                RenditionKind::Preview
+            let (Ok(key), Ok(kind)) = (PhotoKey::parse(&sha), kind.parse::<RenditionKind>()) else {
+                tracing::warn!(sha, kind, "evicted an index row that names no cache file");
+                continue;
             };
-            let path = self.path_of(&sha, kind);
+            let path = self.path_of(&key, kind);
             if let Err(e) = std::fs::remove_file(&path) {
                 if e.kind() != ErrorKind::NotFound {
                     tracing::warn!(path = %path.display(), error = %e, "cannot delete evicted rendition");
@@ -263,7 +242,7 @@ impl ThumbnailCache {
         Ok(())
     }
 
-    async fn note_use(&self, sha256: &str, kind: RenditionKind) {
+    async fn note_use(&self, sha256: &PhotoKey, kind: RenditionKind) {
         let batch = {
             let Ok(mut used) = self.inner.used.lock() else {
                 return;
@@ -391,11 +370,4 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ThumbError> {
             let _ = std::fs::remove_file(&temp);
             ThumbError::Io(format!("{}: {e}", path.display()))
         })
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

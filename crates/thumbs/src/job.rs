@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use findme_jobs::{ClaimedJob, JobError, JobHandler};
 
-use crate::{ThumbError, ThumbnailCache};
+use crate::{PhotoKey, ThumbError, ThumbnailCache};
 
 /// Handles `thumbnail` jobs (subject = the photo's SHA-256).
 pub struct ThumbnailJobs {
@@ -19,8 +19,14 @@ impl ThumbnailJobs {
 
 impl JobHandler for ThumbnailJobs {
     async fn run(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        let Ok(key) = PhotoKey::parse(&job.subject) else {
+            return Err(JobError::Fail(format!(
+                "the job names no photo ({:?} is not a photo key)",
+                job.subject
+            )));
+        };
         let sha = job.subject.clone();
-        match self.cache.ensure(&sha).await {
+        match self.cache.ensure(&key).await {
             Ok(()) => Ok(()),
             // A lasting property of the photo, shown on its tile: the job is done.
             Err(ThumbError::NoPreview(reason)) => {

@@ -13,28 +13,5 @@ mod cache;
 mod job;
 
 pub use cache::{CacheConfig, RenditionKind, ThumbError, ThumbnailCache};
+pub use findme_keys::PhotoKey;
 pub use job::ThumbnailJobs;
-
-/// True for exactly 64 lower-case hex digits: the only photo key a request may
-/// carry. Checked before any path is built from it.
-pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_sha256_hex;
-
-    #[test]
-    fn only_lower_case_hex_of_the_right_length_is_a_key() {
-        let good = "a".repeat(64);
-        assert!(is_sha256_hex(&good));
-        assert!(!is_sha256_hex(&"A".repeat(64)));
-        assert!(!is_sha256_hex(&"a".repeat(63)));
-        assert!(!is_sha256_hex(&"a".repeat(65)));
-        assert!(!is_sha256_hex(&format!("{}/..", "a".repeat(61))));
-        assert!(!is_sha256_hex(""));
-    }
-}

@@ -2,23 +2,10 @@
 //! and running the real `findme` binary.
 
 pub mod exif;
-pub mod venue;
+pub use findme_testkit::{devset, venue};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-/// The pinned set of real photos and hostile files (`scripts/devset.sh` builds it).
-pub fn devset() -> PathBuf {
-    let dir = std::env::var_os("FINDME_DEVSET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/devset"));
-    assert!(
-        dir.join("SHA256SUMS").is_file(),
-        "the dev set is missing at {}: run scripts/devset.sh (or set FINDME_DEVSET)",
-        dir.display()
-    );
-    dir
-}
 
 /// `findme --data-dir DATA ARGS…` (the real binary built for these tests).
 pub fn findme(data: &Path) -> Command {

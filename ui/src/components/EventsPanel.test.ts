@@ -1,6 +1,6 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
-import type { Api } from '../lib/api';
+import { ApiError, type Api } from '../lib/api';
 import { CLOSE_WARNING, Events, type EventsApi } from '../lib/events.svelte';
 import { event, fakeEventsApi as fakeApi, participant, type EventsBackend } from '../tests/fixtures';
 import EventsPanel from './EventsPanel.svelte';
@@ -224,7 +224,10 @@ describe('EventsPanel', () => {
       closeEvent: vi.fn<Api['closeEvent']>(async (id) => {
         const e = backend.events.find((x) => x.id === id);
         if (e) e.closed = true;
-        throw `the event is closed, but its face collection findme-${id} could not be deleted: timeout (close it again to retry)`;
+        throw new ApiError(
+          'unavailable',
+          `the event is closed, but its face collection findme-${id} could not be deleted: timeout (close it again to retry)`,
+        );
       }),
     });
     await eventRows(3);

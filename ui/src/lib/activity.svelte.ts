@@ -3,7 +3,7 @@
 // polled on queue_changed events (coalesced) and every second while a queue is busy.
 import { errorMessage, type Api } from './api';
 import type { ActivityDto } from './bindings/ActivityDto';
-import type { EngineEvent } from './bindings/EngineEvent';
+import type { EngineNotice } from './bindings/EngineNotice';
 import type { QueueActivity } from './bindings/QueueActivity';
 import { RateMeter } from './rate';
 import { throttle, type Throttled } from './throttle';
@@ -101,7 +101,7 @@ export class Activity {
     this.#timer = null;
   }
 
-  handleEngineEvents(batch: EngineEvent[]): void {
+  handleEngineNotices(batch: EngineNotice[]): void {
     for (const event of batch) {
       if (event.type === 'queue_changed' || event.type === 'photos_changed') this.#eventPoll.request('poll');
       else if (event.type === 'import_progress') this.importProgress(event.done, event.total);

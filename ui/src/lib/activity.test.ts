@@ -75,7 +75,7 @@ describe('Activity', () => {
 
   it('polls on queue_changed events, coalesced', async () => {
     const { a, fn } = make([]);
-    for (let i = 0; i < 100; i++) a.handleEngineEvents([{ type: 'queue_changed' }]);
+    for (let i = 0; i < 100; i++) a.handleEngineNotices([{ type: 'queue_changed' }]);
     await vi.advanceTimersByTimeAsync(300);
     expect(fn).toHaveBeenCalledTimes(1);
     a.stop();
@@ -83,11 +83,11 @@ describe('Activity', () => {
 
   it('turns import_progress events into a bar with rate and ETA', () => {
     const { a } = make([]);
-    a.handleEngineEvents([{ type: 'import_progress', done: 0, total: 100 }]);
+    a.handleEngineNotices([{ type: 'import_progress', done: 0, total: 100 }]);
     clock = 2000;
-    a.handleEngineEvents([{ type: 'import_progress', done: 40, total: 100 }]);
+    a.handleEngineNotices([{ type: 'import_progress', done: 40, total: 100 }]);
     expect(a.progress).toEqual([{ key: 'import', label: 'Importing', done: 40, total: 100, rate: 20, eta: 3 }]);
-    a.handleEngineEvents([{ type: 'import_progress', done: 100, total: 100 }]);
+    a.handleEngineNotices([{ type: 'import_progress', done: 100, total: 100 }]);
     expect(a.progress).toEqual([]);
   });
 });

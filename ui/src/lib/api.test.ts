@@ -2,7 +2,7 @@ import { emit } from '@tauri-apps/api/event';
 import { mockConvertFileSrc, mockIPC } from '@tauri-apps/api/mocks';
 import { describe, expect, it, vi } from 'vitest';
 import * as api from './api';
-import type { EngineEvent } from './bindings/EngineEvent';
+import type { EngineNotice } from './bindings/EngineNotice';
 
 function recordCalls(answer: unknown = null) {
   const calls: { cmd: string; args: unknown }[] = [];
@@ -70,23 +70,41 @@ describe('api wrapper', () => {
     await expect(api.stats()).resolves.toEqual({ catalog: { photos: 3 } });
   });
 
-  it('rejects with the engine message', async () => {
+  it('rejects with the engine error, its kind and what to do', async () => {
     mockIPC(() => {
-      throw 'folder not found: /nope';
+      throw { kind: 'not_found', message: '/nope is not a watched folder', what_to_do: null };
     });
-    const err = await api.addWatchedFolder('/nope', false).catch((e: unknown) => e);
-    expect(api.errorMessage(err)).toBe('folder not found: /nope');
+    const err = await api.removeWatchedFolder('/nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(api.ApiError);
+    expect(api.isKind(err, 'not_found')).toBe(true);
+    expect(api.errorMessage(err)).toBe('/nope is not a watched folder');
+
+    mockIPC(() => {
+      throw { kind: 'paused', message: 'matching paused: no face model', what_to_do: 'run scripts/models.sh' };
+    });
+    const paused = await api.stats().catch((e: unknown) => e);
+    expect(api.isKind(paused, 'paused')).toBe(true);
+    expect(api.errorMessage(paused)).toBe('matching paused: no face model (run scripts/models.sh)');
+  });
+
+  it('reads an argument the shell refused (a plain string) as invalid', async () => {
+    mockIPC(() => {
+      throw "invalid args `id` for command `use_event`: the event id \"a.b\" must be 1-64 letters, digits, '-' or '_'";
+    });
+    const err = await api.useEvent('a.b').catch((e: unknown) => e);
+    expect(api.isKind(err, 'invalid')).toBe(true);
+    expect(api.errorMessage(err)).toContain('must be 1-64 letters');
   });
 
   it('delivers coalesced engine event batches', async () => {
     mockIPC(() => null, { shouldMockEvents: true });
     const handler = vi.fn();
-    const unlisten = await api.onEngineEvents(handler);
-    const batch: EngineEvent[] = [
+    const unlisten = await api.onEngineNotices(handler);
+    const batch: EngineNotice[] = [
       { type: 'import_progress', done: 3, total: 10 },
       { type: 'photos_changed' },
     ];
-    await emit(api.ENGINE_EVENT, batch);
+    await emit(api.NOTICES_CHANNEL, batch);
     expect(handler).toHaveBeenCalledWith(batch);
     unlisten();
   });

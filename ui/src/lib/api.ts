@@ -1,14 +1,18 @@
-// Typed wrappers around the shell's Tauri commands (src-tauri/src/commands.rs).
-// Wire types are generated from crates/engine/src/api.rs by ts-rs (./bindings).
-import { convertFileSrc, invoke } from '@tauri-apps/api/core';
+// Typed wrappers around the shell's Tauri commands (src-tauri/src/commands.rs,
+// listed once in src-tauri/src/command_list.rs; a Rust test checks this file calls
+// exactly those). Wire types are generated from the engine's by ts-rs (./bindings).
+import { convertFileSrc, invoke as ipc, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { ActivityDto } from './bindings/ActivityDto';
-import type { EngineEvent } from './bindings/EngineEvent';
+import type { EngineNotice } from './bindings/EngineNotice';
+import type { ErrorDto } from './bindings/ErrorDto';
+import type { ErrorKind } from './bindings/ErrorKind';
 import type { EventDto } from './bindings/EventDto';
 import type { FailureDto } from './bindings/FailureDto';
 import type { ImportReport } from './bindings/ImportReport';
 import type { ParticipantDto } from './bindings/ParticipantDto';
 import type { PhotoDetailDto } from './bindings/PhotoDetailDto';
+import type { RenditionKind } from './bindings/RenditionKind';
 import type { ConnectionTestDto } from './bindings/ConnectionTestDto';
 import type { Stats } from './bindings/Stats';
 import type { SyncSettingsDto } from './bindings/SyncSettingsDto';
@@ -18,29 +22,74 @@ import type { TilePage } from './bindings/TilePage';
 import type { TileQuery } from './bindings/TileQuery';
 import type { WatchedFolderDto } from './bindings/WatchedFolderDto';
 
-/** Name of the Tauri event carrying coalesced engine events (src-tauri/src/events.rs). */
-export const ENGINE_EVENT = 'engine';
+/** Name of the Tauri event carrying the engine's coalesced notices (src-tauri/src/notices.rs). */
+export const NOTICES_CHANNEL = 'notices';
+
+/**
+ * A failed command: the engine's error kind (what the UI can do about it), its
+ * message for the photographer and, for `paused`, what to do.
+ */
+export class ApiError extends Error {
+  readonly kind: ErrorKind;
+  readonly whatToDo: string | null;
+
+  constructor(kind: ErrorKind, message: string, whatToDo: string | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.kind = kind;
+    this.whatToDo = whatToDo;
+  }
+}
+
+function isErrorDto(err: unknown): err is ErrorDto {
+  return typeof err === 'object' && err !== null && 'kind' in err && 'message' in err;
+}
+
+/**
+ * The shell rejects with an `ErrorDto`; any other rejection comes from the IPC
+ * layer itself, and the one a photographer can cause is an argument the shell
+ * could not read (an id that breaks the id rule): `invalid`.
+ */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (isErrorDto(err)) return new ApiError(err.kind, err.message, err.what_to_do);
+  return new ApiError('invalid', typeof err === 'string' ? err : err instanceof Error ? err.message : String(err));
+}
+
+/** Calls a shell command; a failure rejects with an [`ApiError`]. */
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return await ipc<T>(command, args);
+  } catch (err) {
+    throw toApiError(err);
+  }
+}
+
+/** True when `err` is an engine error of `kind`. */
+export function isKind(err: unknown, kind: ErrorKind): boolean {
+  return err instanceof ApiError && err.kind === kind;
+}
 
 /** A keyset page of gallery tiles. */
 export function tiles(query: TileQuery): Promise<TilePage> {
-  return invoke<TilePage>('tiles', { query });
+  return call<TilePage>('tiles', { query });
 }
 
 /** Tiles changed and photos removed since change `since` (loop while `more`). */
 export function tileChanges(since: number): Promise<TileChanges> {
-  return invoke<TileChanges>('tile_changes', { since });
+  return call<TileChanges>('tile_changes', { since });
 }
 
 export function photoDetail(id: number): Promise<PhotoDetailDto> {
-  return invoke<PhotoDetailDto>('photo_detail', { id });
+  return call<PhotoDetailDto>('photo_detail', { id });
 }
 
 /** Job queues and the thumbnail cache. */
 export function activity(): Promise<ActivityDto> {
-  return invoke<ActivityDto>('activity');
+  return call<ActivityDto>('activity');
 }
 
-export type RenditionKind = 'thumb' | 'preview';
+export type { RenditionKind };
 
 /**
  * URL of a photo's cached thumbnail or preview on the shell's `thumb` scheme:
@@ -53,24 +102,24 @@ export function thumbUrl(sha256: string, kind: RenditionKind): string {
 }
 
 export function stats(): Promise<Stats> {
-  return invoke<Stats>('stats');
+  return call<Stats>('stats');
 }
 
 export function watchedFolders(): Promise<WatchedFolderDto[]> {
-  return invoke<WatchedFolderDto[]>('watched_folders');
+  return call<WatchedFolderDto[]>('watched_folders');
 }
 
 export function addWatchedFolder(path: string, poll: boolean): Promise<WatchedFolderDto> {
-  return invoke<WatchedFolderDto>('add_watched_folder', { path, poll });
+  return call<WatchedFolderDto>('add_watched_folder', { path, poll });
 }
 
 export async function removeWatchedFolder(path: string): Promise<void> {
-  await invoke<null>('remove_watched_folder', { path });
+  await call<null>('remove_watched_folder', { path });
 }
 
 /** Imports dropped files and folders in place (recursively). */
 export function importPaths(paths: string[]): Promise<ImportReport> {
-  return invoke<ImportReport>('import_paths', { paths });
+  return call<ImportReport>('import_paths', { paths });
 }
 
 /** Copies a card into the library (and the backup), verifies, and reports. */
@@ -79,26 +128,26 @@ export function importCard(
   destination: string,
   backup: string | null,
 ): Promise<ImportReport> {
-  return invoke<ImportReport>('import_card', { sources, destination, backup });
+  return call<ImportReport>('import_card', { sources, destination, backup });
 }
 
 export function failures(): Promise<FailureDto[]> {
-  return invoke<FailureDto[]>('failures');
+  return call<FailureDto[]>('failures');
 }
 
 /** Calls `handler` with each coalesced batch of engine events. */
-export function onEngineEvents(handler: (batch: EngineEvent[]) => void): Promise<UnlistenFn> {
-  return listen<EngineEvent[]>(ENGINE_EVENT, (event) => handler(event.payload));
+export function onEngineNotices(handler: (batch: EngineNotice[]) => void): Promise<UnlistenFn> {
+  return listen<EngineNotice[]>(NOTICES_CHANNEL, (event) => handler(event.payload));
 }
 
 /** The active event's participants (empty until matching is set up). */
 export function participants(): Promise<ParticipantDto[]> {
-  return invoke<ParticipantDto[]>('participants');
+  return call<ParticipantDto[]>('participants');
 }
 
 /** Every event (the active one has `active`), for the events panel. */
 export function events(): Promise<EventDto[]> {
-  return invoke<EventDto[]>('events');
+  return call<EventDto[]>('events');
 }
 
 /**
@@ -106,17 +155,17 @@ export function events(): Promise<EventDto[]> {
  * is answered with the existing event. The first event created becomes the active one.
  */
 export function createEvent(id: string, name: string, threshold: number | null): Promise<EventDto> {
-  return invoke<EventDto>('create_event', { id, name, threshold });
+  return call<EventDto>('create_event', { id, name, threshold });
 }
 
 /** Makes `id` the active event: photos are matched against it. */
 export async function useEvent(id: string): Promise<void> {
-  await invoke<null>('use_event', { id });
+  await call<null>('use_event', { id });
 }
 
 /** Closes an event for good: its face collection is deleted at the face service. */
 export function closeEvent(id: string): Promise<EventDto> {
-  return invoke<EventDto>('close_event', { id });
+  return call<EventDto>('close_event', { id });
 }
 
 /**
@@ -124,22 +173,22 @@ export function closeEvent(id: string): Promise<EventDto> {
  * event matched on this computer is re-matched from stored face signatures.
  */
 export function setLocalThreshold(id: string, threshold: number): Promise<EventDto> {
-  return invoke<EventDto>('set_local_threshold', { id, threshold });
+  return call<EventDto>('set_local_threshold', { id, threshold });
 }
 
 /** One event's participants (removed ones left out). */
 export function eventParticipants(event: string): Promise<ParticipantDto[]> {
-  return invoke<ParticipantDto[]>('event_participants', { event });
+  return call<ParticipantDto[]>('event_participants', { event });
 }
 
 /** Removes a participant: their matches go now, their face leaves the collection. */
 export async function removeParticipant(event: string, id: string): Promise<void> {
-  await invoke<null>('remove_participant', { event, id });
+  await call<null>('remove_participant', { event, id });
 }
 
 /** Gives or withdraws a participant's consent (withdrawn: their matches go). */
 export function setConsent(event: string, id: string, consent: boolean): Promise<ParticipantDto> {
-  return invoke<ParticipantDto>('set_consent', { event, id, consent });
+  return call<ParticipantDto>('set_consent', { event, id, consent });
 }
 
 /**
@@ -151,27 +200,27 @@ export type SyncInput = Omit<SyncSettingsInput, 'token'> & { token?: string };
 
 /** The event server set up for sync (never the token: only `has_token`). */
 export function syncSettings(): Promise<SyncSettingsDto> {
-  return invoke<SyncSettingsDto>('sync_settings');
+  return call<SyncSettingsDto>('sync_settings');
 }
 
 /** Saves server, event and (if given) token; the background sync uses them at once. */
 export function saveSyncSettings(input: SyncInput): Promise<SyncSettingsDto> {
-  return invoke<SyncSettingsDto>('save_sync_settings', { input });
+  return call<SyncSettingsDto>('save_sync_settings', { input });
 }
 
 /** Stops syncing and forgets the saved server, event and token. */
 export function clearSyncSettings(): Promise<SyncSettingsDto> {
-  return invoke<SyncSettingsDto>('clear_sync_settings');
+  return call<SyncSettingsDto>('clear_sync_settings');
 }
 
 /** Asks the server for the event with these settings (the stored token without one). */
 export function testSyncConnection(input: SyncInput): Promise<ConnectionTestDto> {
-  return invoke<ConnectionTestDto>('test_sync_connection', { input });
+  return call<ConnectionTestDto>('test_sync_connection', { input });
 }
 
 /** Pulls the guest list now; false when no sync runs. */
 export function pullRosterNow(): Promise<boolean> {
-  return invoke<boolean>('pull_roster_now');
+  return call<boolean>('pull_roster_now');
 }
 
 /** The commands as one object, so the UI can be given a fake in tests. */
@@ -201,12 +250,13 @@ export const api = {
   clearSyncSettings,
   testSyncConnection,
   pullRosterNow,
-  onEngineEvents,
+  onEngineNotices,
 };
 export type Api = typeof api;
 
-/** A command error as words for the photographer (commands reject with a string). */
+/** A command error as words for the photographer, with what to do when there is something. */
 export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.whatToDo ? `${err.message} (${err.whatToDo})` : err.message;
   if (typeof err === 'string') return err;
   if (err instanceof Error) return err.message;
   return String(err);

@@ -2,7 +2,7 @@
 // confirmation being asked. It talks to the shell only through `EventsApi`, so tests
 // hand it a fake; after every change it calls `onChanged` (the studio refreshes its
 // participant filter and the tiles).
-import { errorMessage, type Api } from './api';
+import { errorMessage, isKind, type Api } from './api';
 import type { EventDto } from './bindings/EventDto';
 import type { ParticipantDto } from './bindings/ParticipantDto';
 
@@ -49,8 +49,11 @@ export const CLOSE_WARNING =
   "Closing deletes this event's face collection at the face service, and nothing more is matched against it. " +
   'The matches found so far stay. A closed event cannot be reopened.';
 
-/** Same rule as the engine's ids (they end up in file and collection names). */
-const ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+/**
+ * The engine's id rule (crates/keys: `EventId`), which is also the event server's,
+ * so an event made here can always be synced. Checked here to say so before asking.
+ */
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class Events {
   list = $state<EventDto[]>([]);
@@ -117,8 +120,8 @@ export class Events {
     const eventName = name.trim() || eventId;
     if (!ID_PATTERN.test(eventId)) {
       this.error = eventId
-        ? `The event id "${eventId}" may only use letters, digits, '-', '_' and '.' (at most 100).`
-        : 'Type an id for the event first (letters, digits, "-", "_" or ".").';
+        ? `The event id "${eventId}" may only use letters, digits, '-' and '_' (at most 64).`
+        : 'Type an id for the event first (letters, digits, "-" or "_").';
       return false;
     }
     let similarity: number | null = null;
@@ -202,8 +205,12 @@ export class Events {
         await this.#api.closeEvent(id);
         this.closeFailed = this.closeFailed.filter((e) => e !== id);
       },
-      () => {
-        if (!this.closeFailed.includes(id)) this.closeFailed = [...this.closeFailed, id];
+      (err) => {
+        // Closed, but the face service could not delete the collection now: the
+        // photographer can close again to retry. Any other failure closed nothing.
+        if (isKind(err, 'unavailable') && !this.closeFailed.includes(id)) {
+          this.closeFailed = [...this.closeFailed, id];
+        }
       },
     );
   }
@@ -220,7 +227,7 @@ export class Events {
    * not, the list is read again and the studio told, since a half-done action (an
    * event closed whose collection could not be deleted) changed things too.
    */
-  async #run(what: string, action: () => Promise<void>, onError?: () => void): Promise<boolean> {
+  async #run(what: string, action: () => Promise<void>, onError?: (err: unknown) => void): Promise<boolean> {
     this.busy = true;
     this.error = null;
     let ok = true;
@@ -228,7 +235,7 @@ export class Events {
       await action();
     } catch (err) {
       ok = false;
-      onError?.();
+      onError?.(err);
       this.error = `${what}: ${errorMessage(err)}`;
     }
     try {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { event, fakeEventsApi as fakeApi, participant, type EventsBackend } from '../tests/fixtures';
-import type { Api } from './api';
+import { ApiError, type Api } from './api';
 import { Events, matcherLabel } from './events.svelte';
 
 function twoEvents(): EventsBackend {
@@ -59,6 +59,9 @@ describe('Events', () => {
   it.each([
     ['', '', 'Type an id for the event first'],
     ['my event', '', 'may only use letters, digits'],
+    // The event server refuses '.' and ids past 64 characters: so does the app.
+    ['gala.2026', '', 'may only use letters, digits'],
+    ['x'.repeat(65), '', 'may only use letters, digits'],
     ['gala', '101', 'a number from 0 to 100'],
     ['gala', 'high', 'a number from 0 to 100'],
     ['wedding', '', 'There already is an event "wedding"'],
@@ -137,7 +140,10 @@ describe('Events', () => {
       closeEvent: vi.fn<Api['closeEvent']>(async (id) => {
         const e = state.events.find((x) => x.id === id);
         if (e) e.closed = true; // closed first, then the deletion fails
-        throw 'the event is closed, but its face collection findme-gala could not be deleted: timeout (close it again to retry)';
+        throw new ApiError(
+          'unavailable',
+          'the event is closed, but its face collection findme-gala could not be deleted: timeout (close it again to retry)',
+        );
       }),
     });
     const changed = vi.fn();
@@ -153,6 +159,22 @@ describe('Events', () => {
     expect(events.list.find((e) => e.id === 'gala')?.closed).toBe(true);
     expect(events.closeFailed).toEqual(['gala']);
     expect(changed).toHaveBeenCalledTimes(1);
+  });
+
+  it('offers to close again only when the face service was out of reach', async () => {
+    const api = fakeApi(twoEvents(), {
+      closeEvent: vi.fn<Api['closeEvent']>(async () => {
+        throw new ApiError('not_found', 'no event gala');
+      }),
+    });
+    const events = new Events(api);
+    await events.load();
+    const gala = events.list.find((e) => e.id === 'gala');
+    if (!gala) throw new Error('no gala');
+    events.askClose(gala);
+    expect(await events.confirm()).toBe(false);
+    expect(events.error).toBe('Could not close the event "gala": no event gala');
+    expect(events.closeFailed).toEqual([]);
   });
 
   it('sets consent with the active event and the participant, and updates the row', async () => {

@@ -2,8 +2,8 @@
 // photographer is told (toasts, progress). Components read it and call its actions;
 // it talks to the shell only through `Api`, so tests hand it a fake.
 import { Activity } from './activity.svelte';
-import { api as tauriApi, errorMessage, type Api } from './api';
-import type { EngineEvent } from './bindings/EngineEvent';
+import { api as tauriApi, errorMessage, isKind, type Api } from './api';
+import type { EngineNotice } from './bindings/EngineNotice';
 import type { FailureDto } from './bindings/FailureDto';
 import type { ParticipantDto } from './bindings/ParticipantDto';
 import type { ImportReport } from './bindings/ImportReport';
@@ -87,7 +87,7 @@ export class Studio {
     // change feed starts at that page's sequence number, so nothing is missed even
     // though the listener is added meanwhile.
     void this.gallery.reload();
-    const unlisten = await this.#api.onEngineEvents((batch) => this.handleEngineEvents(batch));
+    const unlisten = await this.#api.onEngineNotices((batch) => this.handleEngineNotices(batch));
     // Counters, folders and queues are not what the photographer waits for.
     await this.gallery.firstPaint;
     void this.activity.start();
@@ -100,7 +100,7 @@ export class Studio {
     };
   }
 
-  handleEngineEvents(batch: EngineEvent[]): void {
+  handleEngineNotices(batch: EngineNotice[]): void {
     for (const event of batch) {
       switch (event.type) {
         case 'photos_changed':
@@ -117,7 +117,7 @@ export class Studio {
           break;
       }
     }
-    this.activity.handleEngineEvents(batch);
+    this.activity.handleEngineNotices(batch);
   }
 
   /** Runs pending re-fetches now (tests; also after an action the user waits on). */
@@ -167,6 +167,13 @@ export class Studio {
       this.notify('info', `Stopped watching ${path}`);
       this.#refresh.request('folders');
     } catch (err) {
+      if (isKind(err, 'not_found')) {
+        // Already not watched (another window, the CLI): show the list as it is.
+        this.folders = this.folders.filter((f) => f.path !== path);
+        this.notify('info', `${path} was not watched any more`);
+        this.#refresh.request('folders');
+        return;
+      }
       this.notify('error', `Could not stop watching ${path}: ${errorMessage(err)}`);
     }
   }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { activity, pageOf, report, stats, tiles } from '../tests/fixtures';
-import type { Api } from './api';
-import type { EngineEvent } from './bindings/EngineEvent';
+import { ApiError, type Api } from './api';
+import type { EngineNotice } from './bindings/EngineNotice';
 import { FIRST_PAGE } from './gallery.svelte';
 import { Studio } from './studio.svelte';
 
@@ -50,15 +50,15 @@ function fakeApi(overrides: Partial<Api> = {}) {
       throw new Error('not in these tests');
     }),
     pullRosterNow: vi.fn<Api['pullRosterNow']>(async () => false),
-    onEngineEvents: vi.fn<Api['onEngineEvents']>(async () => () => {}),
+    onEngineNotices: vi.fn<Api['onEngineNotices']>(async () => () => {}),
     ...overrides,
   };
   return api;
 }
 
-const PHOTOS_CHANGED: EngineEvent = { type: 'photos_changed' };
-const FOLDERS_CHANGED: EngineEvent = { type: 'folders_changed' };
-const QUEUE_CHANGED: EngineEvent = { type: 'queue_changed' };
+const PHOTOS_CHANGED: EngineNotice = { type: 'photos_changed' };
+const FOLDERS_CHANGED: EngineNotice = { type: 'folders_changed' };
+const QUEUE_CHANGED: EngineNotice = { type: 'queue_changed' };
 
 describe('Studio', () => {
   beforeEach(() => {
@@ -71,7 +71,7 @@ describe('Studio', () => {
   it('listens before the first load, then loads stats, tiles, failures and folders', async () => {
     const order: string[] = [];
     const api = fakeApi({
-      onEngineEvents: vi.fn(async () => {
+      onEngineNotices: vi.fn(async () => {
         order.push('listen');
         return () => {};
       }),
@@ -105,7 +105,7 @@ describe('Studio', () => {
     const studio = new Studio(api, 50);
     const stop = await studio.start();
     expect(studio.participants).toEqual([anna]);
-    studio.handleEngineEvents([PHOTOS_CHANGED]);
+    studio.handleEngineNotices([PHOTOS_CHANGED]);
     await studio.flushRefresh();
     expect(api.participants).toHaveBeenCalledTimes(2);
     stop();
@@ -166,7 +166,7 @@ describe('Studio', () => {
     await vi.advanceTimersByTimeAsync(0);
     vi.clearAllMocks();
 
-    for (let i = 0; i < 500; i++) studio.handleEngineEvents([PHOTOS_CHANGED, QUEUE_CHANGED]);
+    for (let i = 0; i < 500; i++) studio.handleEngineNotices([PHOTOS_CHANGED, QUEUE_CHANGED]);
     expect(api.stats).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(300);
     expect(api.stats).toHaveBeenCalledTimes(1);
@@ -183,7 +183,7 @@ describe('Studio', () => {
     const studio = new Studio(api, 300);
     await studio.start();
     vi.clearAllMocks();
-    studio.handleEngineEvents([FOLDERS_CHANGED]);
+    studio.handleEngineNotices([FOLDERS_CHANGED]);
     await vi.advanceTimersByTimeAsync(300);
     expect(api.watchedFolders).toHaveBeenCalledTimes(1);
     expect(api.stats).not.toHaveBeenCalled();
@@ -191,10 +191,10 @@ describe('Studio', () => {
 
   it('shows import progress until the import is done', async () => {
     const studio = new Studio(fakeApi());
-    studio.handleEngineEvents([{ type: 'import_progress', done: 3, total: 10 }]);
+    studio.handleEngineNotices([{ type: 'import_progress', done: 3, total: 10 }]);
     expect(studio.activity.importing).toMatchObject({ done: 3, total: 10 });
     expect(studio.activity.progress.map((p) => p.key)).toEqual(['import']);
-    studio.handleEngineEvents([{ type: 'import_progress', done: 10, total: 10 }]);
+    studio.handleEngineNotices([{ type: 'import_progress', done: 10, total: 10 }]);
     expect(studio.activity.importing).toBeNull();
     expect(studio.activity.progress).toEqual([]);
   });
@@ -210,7 +210,7 @@ describe('Studio', () => {
     const starting = studio.start();
     await vi.advanceTimersByTimeAsync(0);
     expect(statsFn).toHaveBeenCalledTimes(1); // the first load hangs on the slow answer
-    studio.handleEngineEvents([PHOTOS_CHANGED]);
+    studio.handleEngineNotices([PHOTOS_CHANGED]);
     await studio.flushRefresh();
     expect(studio.stats?.catalog.photos).toBe(2);
     answer(stats(0));
@@ -240,6 +240,32 @@ describe('Studio', () => {
     const studio = new Studio(api);
     expect(await studio.addFolder('/nope', false)).toBe(false);
     expect(studio.toasts.at(-1)).toMatchObject({ kind: 'error', text: 'Could not watch /nope: no such folder' });
+  });
+
+  it('drops a folder that was no longer watched instead of failing', async () => {
+    const api = fakeApi({
+      removeWatchedFolder: vi.fn(async () => {
+        throw new ApiError('not_found', '/media/card is not a watched folder');
+      }),
+    });
+    const studio = new Studio(api);
+    studio.folders = [{ path: '/media/card', poll: false, online: true }];
+    await studio.removeFolder('/media/card');
+    expect(studio.folders).toEqual([]);
+    expect(studio.toasts.at(-1)).toMatchObject({ kind: 'info', text: '/media/card was not watched any more' });
+  });
+
+  it('says why a folder could not be unwatched otherwise', async () => {
+    const api = fakeApi({
+      removeWatchedFolder: vi.fn(async () => {
+        throw new ApiError('catalog', 'database is locked');
+      }),
+    });
+    const studio = new Studio(api);
+    studio.folders = [{ path: '/media/card', poll: false, online: true }];
+    await studio.removeFolder('/media/card');
+    expect(studio.folders).toHaveLength(1);
+    expect(studio.toasts.at(-1)).toMatchObject({ kind: 'error', text: 'Could not stop watching /media/card: database is locked' });
   });
 
   it('imports dropped paths and reports the summary', async () => {

@@ -7,11 +7,7 @@ use super::{PhotoDto, QueueStats};
 
 /// Gallery order.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
     /// Capture time (file time when the photo has no EXIF time).
@@ -23,11 +19,7 @@ pub enum SortOrder {
 
 /// Which photos the gallery shows.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TileFilter {
     #[default]
@@ -44,11 +36,7 @@ pub enum TileFilter {
 
 /// Keyset cursor: (sort key in ms, photo id) of the last tile of a page.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TileCursor {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub key: i64,
@@ -57,11 +45,7 @@ pub struct TileCursor {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TileQuery {
     pub after: Option<TileCursor>,
     /// Page size (capped at 2000; 0 means 500).
@@ -73,11 +57,7 @@ pub struct TileQuery {
 
 /// Where a photo's thumbnail stands.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum ThumbState {
     /// Not made yet (asking for its URL makes it now).
@@ -92,11 +72,7 @@ pub enum ThumbState {
 
 /// Where a later stage (matching, push) stands for a photo; null = not queued.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum StageState {
     Pending,
@@ -107,11 +83,7 @@ pub enum StageState {
 
 /// One grid tile: small, so 20,000 of them cost little to hold and to send.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TileDto {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
@@ -141,11 +113,7 @@ pub struct TileDto {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TilePage {
     pub tiles: Vec<TileDto>,
     /// Cursor of the next page; null on the last page.
@@ -163,11 +131,7 @@ pub struct TilePage {
 
 /// What changed since a sequence number.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TileChanges {
     /// New or changed tiles (whatever the filter: the UI re-applies its own).
     pub changed: Vec<TileDto>,
@@ -183,11 +147,7 @@ pub struct TileChanges {
 
 /// A face box in the displayed (upright) photo, as fractions of its size.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct FaceBoxDto {
     pub left: f32,
     pub top: f32,
@@ -196,11 +156,7 @@ pub struct FaceBoxDto {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct FaceDto {
     #[serde(rename = "box")]
     pub face_box: FaceBoxDto,
@@ -212,11 +168,7 @@ pub struct FaceDto {
 
 /// Everything the detail view shows.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PhotoDetailDto {
     pub photo: PhotoDto,
     pub tile: TileDto,
@@ -226,11 +178,7 @@ pub struct PhotoDetailDto {
 
 /// One job kind's queue, for the activity panel.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct QueueActivity {
     /// "thumbnail", "match", "push", "index-participant".
     pub kind: String,
@@ -242,11 +190,7 @@ pub struct QueueActivity {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CacheStats {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub files: u64,
@@ -263,11 +207,7 @@ pub struct CacheStats {
 
 /// The activity panel: every queue and the thumbnail cache, from real counters.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ActivityDto {
     pub queues: Vec<QueueActivity>,
     pub cache: CacheStats,

@@ -8,11 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::FaceBoxDto;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct EventDto {
     pub id: String,
     pub name: String,
@@ -32,11 +28,7 @@ pub struct EventDto {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ParticipantDto {
     pub id: String,
     pub name: String,
@@ -52,24 +44,14 @@ pub struct ParticipantDto {
 
 /// `findme participants import`: who was added, and which files were not usable.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
 pub struct ParticipantImportReport {
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub added: u64,
     pub skipped: Vec<super::FailureDto>,
 }
 
 /// One face of a photo in `photos --json` (active event).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PhotoFaceDto {
     #[serde(rename = "box")]
     pub face_box: FaceBoxDto,
@@ -81,11 +63,7 @@ pub struct PhotoFaceDto {
 
 /// Face-service calls, persisted across processes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RekognitionStats {
     #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
     pub calls: BTreeMap<String, u64>,
@@ -95,29 +73,17 @@ pub struct RekognitionStats {
 
 /// `findme match --json`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
 pub struct MatchReport {
     /// Photos of the catalog considered (good photos).
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub photos: u64,
     /// Photos in which at least one participant was found.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub matched: u64,
     /// Faces found in all photos.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub faces: u64,
     /// (photo, participant) matches.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub matches: u64,
     /// Photos whose matching was quarantined.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub failed: u64,
-    #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
     pub calls: BTreeMap<String, u64>,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub throttled: u64,
 }

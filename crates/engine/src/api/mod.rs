@@ -14,11 +14,7 @@ pub use sync::*;
 
 /// One catalogued photo (one content hash), with every place it is stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PhotoDto {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
@@ -59,24 +55,12 @@ pub struct PhotoDto {
 
 /// Keyset cursor for paging photos in capture order: (capture instant in ms, id).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
 pub struct PhotoCursor {
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub taken_ms: i64,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
 pub struct PhotoQuery {
     /// Return photos strictly after this cursor (None = from the start).
     pub after: Option<PhotoCursor>,
@@ -88,11 +72,6 @@ pub struct PhotoQuery {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
 pub struct PhotoPage {
     pub photos: Vec<PhotoDto>,
     /// Cursor for the next page; None when this was the last one.
@@ -101,11 +80,7 @@ pub struct PhotoPage {
 
 /// A file that could not be imported, and why.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct FailureDto {
     pub path: String,
     pub reason: String,
@@ -116,11 +91,7 @@ pub struct FailureDto {
 /// re-scan, `failed` = files that could not be catalogued as good photos,
 /// `skipped` = files that are not photos FindMe catalogues (videos, sidecars...).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ImportReport {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub scanned: u64,
@@ -143,11 +114,7 @@ pub struct ImportReport {
 
 /// The answer to "can I format this card now?".
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CardReport {
     pub destination: String,
     pub backup: Option<String>,
@@ -167,11 +134,7 @@ pub struct CardReport {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CatalogStats {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub photos: u64,
@@ -184,11 +147,7 @@ pub struct CatalogStats {
 
 /// Job-queue counters, named as the old FindMe server's /api/admin/queue/stats.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct QueueStats {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub total_enqueued: u64,
@@ -205,11 +164,7 @@ pub struct QueueStats {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Stats {
     pub catalog: CatalogStats,
     pub queue: QueueStats,
@@ -221,11 +176,7 @@ pub struct Stats {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct WatchedFolderDto {
     pub path: String,
     /// Polling instead of OS notifications (network shares, some card readers).
@@ -236,13 +187,9 @@ pub struct WatchedFolderDto {
 
 /// Something the UI should know about. Bursts are coalesced by the receiver.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum EngineEvent {
+pub enum EngineNotice {
     /// The catalog gained, changed or lost photos; re-read what is on screen.
     PhotosChanged,
     /// Progress of a running import (drop, folder import, card copy).

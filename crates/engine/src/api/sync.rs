@@ -7,19 +7,10 @@ use serde::{Deserialize, Serialize};
 /// (server unreachable, original offline), rows that failed for good, and the
 /// bytes of the web renditions sent.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
 pub struct SyncReport {
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub pushed: u64,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub pending: u64,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub failed: u64,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub bytes: u64,
     /// What the roster pull before the push changed.
     #[serde(default)]
@@ -29,17 +20,9 @@ pub struct SyncReport {
 /// Participants a roster pull added, updated or removed, and the ones whose
 /// selfie could not be used (with the reason).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
 pub struct RosterStats {
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub added: u64,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub updated: u64,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub removed: u64,
     #[serde(default)]
     pub failed: Vec<RosterFailure>,
@@ -47,11 +30,6 @@ pub struct RosterStats {
 
 /// A participant the roster pull could not take in.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
 pub struct RosterFailure {
     pub participant: String,
     pub reason: String,
@@ -59,11 +37,7 @@ pub struct RosterFailure {
 
 /// Outbox totals over every event, all time (`stats`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SyncStats {
     /// Changes the server has not acknowledged yet.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
@@ -91,11 +65,7 @@ pub struct SyncStats {
 /// The event server set up for background sync, as the settings screen shows
 /// it. The token itself never leaves the engine: only whether one is stored.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SyncSettingsDto {
     pub server_url: Option<String>,
     pub event: Option<String>,
@@ -113,11 +83,7 @@ pub struct SyncSettingsDto {
 /// What the settings screen sends; `token` None keeps the stored one. Debug
 /// output redacts the token.
 #[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SyncSettingsInput {
     pub server_url: String,
     pub event: String,
@@ -137,11 +103,7 @@ impl std::fmt::Debug for SyncSettingsInput {
 
 /// The answer of the "test connection" button.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "ts",
-    derive(ts_rs::TS),
-    ts(export, export_to = "../../../ui/src/lib/bindings/")
-)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ConnectionTestDto {
     pub ok: bool,
     /// For the photographer: "Connected: Wedding (wedding-2026)" or why not.

@@ -13,23 +13,17 @@ use findme_media::{classify_path, render_rgb, Classification};
 /// Long edge photos are decoded at, as the app will (detection runs on ≤ 1280 px).
 pub const DECODE_EDGE: u32 = 2560;
 
-/// `FINDME_DEVSET`, else `<workspace>/.cache/devset`; panics with how to build it.
-pub fn devset() -> PathBuf {
-    let dir = match std::env::var_os("FINDME_DEVSET") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/devset"),
-    };
+pub use findme_testkit::devset;
+
+/// The dev set's labelled faces; panics when this copy of the dev set has none.
+pub fn faces_dir() -> PathBuf {
+    let dir = devset().join("faces");
     assert!(
-        dir.join("SHA256SUMS").is_file() && dir.join("faces").is_dir(),
-        "the developer test set (with faces/) is missing at {}: build it with \
-         `scripts/devset.sh` (or point FINDME_DEVSET at an existing copy)",
+        dir.is_dir(),
+        "the dev set at {} has no faces/: run scripts/devset.sh",
         dir.display()
     );
     dir
-}
-
-pub fn faces_dir() -> PathBuf {
-    devset().join("faces")
 }
 
 /// The models, loaded once for the whole test binary; panics saying to run
@@ -37,7 +31,7 @@ pub fn faces_dir() -> PathBuf {
 pub fn model() -> &'static FaceModel {
     static MODEL: OnceLock<FaceModel> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let dir = FaceModel::default_dir();
+        let dir = findme_testkit::models_dir();
         FaceModel::load(&dir).unwrap_or_else(|e| {
             panic!(
                 "face models not usable at {}: {e}\n(run scripts/models.sh)",

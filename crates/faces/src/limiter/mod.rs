@@ -76,14 +76,9 @@ impl Default for LimiterConfig {
 
 impl LimiterConfig {
     /// The defaults, with `AWS_CONCURRENT_REQUESTS` (calls in flight) and
-    /// `FINDME_REKOGNITION_TPS` (starting rate, for accounts with a raised quota).
-    pub fn from_env() -> LimiterConfig {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// [`from_env`](Self::from_env) over any variable source (testable without
-    /// touching the process environment).
-    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> LimiterConfig {
+    /// `FINDME_REKOGNITION_TPS` (starting rate, for accounts with a raised quota)
+    /// from `get` (the binaries pass the environment: `EngineConfig::from_env`).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> LimiterConfig {
         let mut config = LimiterConfig::default();
         if let Some(raw) = get("AWS_CONCURRENT_REQUESTS") {
             match raw.trim().parse::<usize>() {

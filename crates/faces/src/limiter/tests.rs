@@ -184,20 +184,20 @@ fn environment_overrides() {
         let map: HashMap<&str, &str> = pairs.iter().copied().collect();
         move |k: &str| map.get(k).map(|v| v.to_string())
     };
-    let c = LimiterConfig::from_lookup(vars(&[]));
+    let c = LimiterConfig::from_vars(vars(&[]));
     assert_eq!((c.max_concurrent, c.start_tps, c.max_tps), (10, 5.0, 100.0));
 
-    let c = LimiterConfig::from_lookup(vars(&[
+    let c = LimiterConfig::from_vars(vars(&[
         ("AWS_CONCURRENT_REQUESTS", " 4 "),
         ("FINDME_REKOGNITION_TPS", "50"),
     ]));
     assert_eq!((c.max_concurrent, c.start_tps, c.max_tps), (4, 50.0, 100.0));
 
-    let c = LimiterConfig::from_lookup(vars(&[("FINDME_REKOGNITION_TPS", "250.5")]));
+    let c = LimiterConfig::from_vars(vars(&[("FINDME_REKOGNITION_TPS", "250.5")]));
     assert_eq!((c.start_tps, c.max_tps), (250.5, 250.5));
 
     for bad in ["", "ten", "0", "-3", "NaN", "inf"] {
-        let c = LimiterConfig::from_lookup(|k: &str| {
+        let c = LimiterConfig::from_vars(|k: &str| {
             matches!(k, "AWS_CONCURRENT_REQUESTS" | "FINDME_REKOGNITION_TPS")
                 .then(|| bad.to_string())
         });

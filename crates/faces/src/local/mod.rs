@@ -42,19 +42,11 @@ pub struct LocalConfig {
 }
 
 impl LocalConfig {
-    /// Defaults with `FINDME_MODELS_DIR` and `FINDME_MIN_FACE_PX` (short side of a
-    /// face, in pixels of the 2560 px picture; default 40).
-    pub fn from_env() -> LocalConfig {
-        let mut analyze = AnalyzeOptions::default();
-        if let Some(px) = std::env::var("FINDME_MIN_FACE_PX")
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-        {
-            analyze.min_face_px = px;
-        }
+    /// The defaults, with the model files in `models_dir`.
+    pub fn new(models_dir: PathBuf) -> LocalConfig {
         LocalConfig {
-            models_dir: FaceModel::default_dir(),
-            analyze,
+            models_dir,
+            analyze: AnalyzeOptions::default(),
             pixels_edge: 2560,
         }
     }

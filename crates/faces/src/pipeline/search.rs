@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use findme_catalog::{EventRow, FoundMatch};
+use findme_catalog::{now_ms, EventRow, FoundMatch};
 use futures::StreamExt;
 use tokio::sync::watch;
 
@@ -425,11 +425,4 @@ fn pair_up(
                 .collect()
         }
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -34,11 +34,12 @@ impl Default for RekognitionConfig {
 }
 
 impl RekognitionConfig {
-    /// The defaults with the limiter tuned from the environment; region, endpoint
-    /// and credentials come from aws-config's own environment handling.
-    pub fn from_env() -> Self {
+    /// The defaults with the limiter tuned from `get` (the binaries pass the
+    /// environment); region, endpoint and credentials come from aws-config's own
+    /// environment handling when the client is built.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Self {
         RekognitionConfig {
-            limiter: LimiterConfig::from_env(),
+            limiter: LimiterConfig::from_vars(get),
             ..Self::default()
         }
     }
@@ -60,15 +61,11 @@ impl std::fmt::Debug for RekognitionConfig {
     }
 }
 
-/// True when an AWS configuration is visible, without touching the network: an
-/// access key, a profile or endpoint variable, or `~/.aws/config` /
-/// `~/.aws/credentials` (or the files `AWS_CONFIG_FILE` /
-/// `AWS_SHARED_CREDENTIALS_FILE` name).
-pub fn aws_configured() -> bool {
-    configured_with(|name| std::env::var_os(name))
-}
-
-fn configured_with(get: impl Fn(&str) -> Option<OsString>) -> bool {
+/// True when an AWS configuration is visible in the variables `get` reads (the
+/// binaries pass the environment), without touching the network: an access key, a
+/// profile or endpoint variable, or `~/.aws/config` / `~/.aws/credentials` (or the
+/// files `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` name).
+pub fn aws_configured_in(get: impl Fn(&str) -> Option<OsString>) -> bool {
     let set = |name: &str| get(name).is_some_and(|v| !v.is_empty());
     if [
         "AWS_ACCESS_KEY_ID",
@@ -111,23 +108,26 @@ mod tests {
         let env = |pairs: Vec<(&'static str, OsString)>| {
             move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
         };
-        assert!(!configured_with(env(vec![("HOME", home_os.clone())])));
-        assert!(!configured_with(env(vec![
+        assert!(!aws_configured_in(env(vec![("HOME", home_os.clone())])));
+        assert!(!aws_configured_in(env(vec![
             ("HOME", home_os.clone()),
             ("AWS_PROFILE", "".into())
         ])));
-        assert!(configured_with(env(vec![("AWS_PROFILE", "studio".into())])));
-        assert!(configured_with(env(vec![(
+        assert!(aws_configured_in(env(vec![(
+            "AWS_PROFILE",
+            "studio".into()
+        )])));
+        assert!(aws_configured_in(env(vec![(
             "AWS_ENDPOINT_URL_REKOGNITION",
             "http://127.0.0.1:9".into()
         )])));
         std::fs::create_dir(home.path().join(".aws")).expect("mkdir");
         std::fs::write(home.path().join(".aws/credentials"), "[default]\n").expect("write");
-        assert!(configured_with(env(vec![("HOME", home_os.clone())])));
+        assert!(aws_configured_in(env(vec![("HOME", home_os.clone())])));
         let elsewhere = OsString::from(home.path().join("nowhere"));
-        assert!(!configured_with(env(vec![("HOME", elsewhere.clone())])));
+        assert!(!aws_configured_in(env(vec![("HOME", elsewhere.clone())])));
         let file = OsString::from(home.path().join(".aws/credentials"));
-        assert!(configured_with(env(vec![
+        assert!(aws_configured_in(env(vec![
             ("HOME", elsewhere),
             ("AWS_SHARED_CREDENTIALS_FILE", file)
         ])));

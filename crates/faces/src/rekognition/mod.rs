@@ -33,7 +33,7 @@ mod users;
 use crate::{
     CallStats, FaceImage, FaceMatcher, IndexedFace, MatcherError, SimilarFace, SimilarPerson,
 };
-pub use config::{aws_configured, RekognitionConfig};
+pub use config::{aws_configured_in, RekognitionConfig};
 use errors::{classify, Failure};
 
 /// IndexFaces' own limit per image.

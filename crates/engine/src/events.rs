@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use findme_catalog::{EventRow, ParticipantRow};
+use findme_keys::{EventId, ParticipantId};
 use findme_media::{classify_path, hash_file, Classification};
 
 use crate::{Engine, EngineError, EventDto, FailureDto, ParticipantDto, ParticipantImportReport};
@@ -17,11 +18,10 @@ impl Engine {
     /// becomes the active one.
     pub async fn create_event(
         &self,
-        id: &str,
+        id: &EventId,
         name: &str,
         threshold: Option<f32>,
     ) -> Result<EventDto, EngineError> {
-        check_id(id, "event id")?;
         let (eid, name) = (id.to_string(), name.to_string());
         let threshold = threshold.unwrap_or(DEFAULT_THRESHOLD).clamp(0.0, 100.0);
         self.catalog()
@@ -33,12 +33,12 @@ impl Engine {
         self.event(id).await
     }
 
-    pub async fn event(&self, id: &str) -> Result<EventDto, EngineError> {
+    pub async fn event(&self, id: &EventId) -> Result<EventDto, EngineError> {
         self.events()
             .await?
             .into_iter()
-            .find(|e| e.id == id)
-            .ok_or_else(|| EngineError::BadRequest(format!("no event {id}")))
+            .find(|e| id == e.id.as_str())
+            .ok_or_else(|| no_event(id))
     }
 
     pub async fn events(&self) -> Result<Vec<EventDto>, EngineError> {
@@ -58,11 +58,11 @@ impl Engine {
     /// is decoded again). Returns the event.
     pub async fn set_local_threshold(
         &self,
-        id: &str,
+        id: &EventId,
         threshold: f32,
     ) -> Result<EventDto, EngineError> {
         if !(0.0..=1.0).contains(&threshold) {
-            return Err(EngineError::BadRequest(format!(
+            return Err(EngineError::Invalid(format!(
                 "the on-device threshold is a cosine similarity from 0 to 1 (default {}), not {threshold}",
                 findme_face_model::DEFAULT_MATCH_THRESHOLD
             )));
@@ -74,7 +74,7 @@ impl Engine {
             .write(move |w| w.set_local_threshold(&eid, threshold))
             .await?;
         tracing::info!(
-            event = id,
+            event = %id,
             threshold,
             dropped,
             "on-device threshold changed"
@@ -87,7 +87,7 @@ impl Engine {
     /// collection is deleted (Rekognition keeps no faces of the guests). Matches
     /// found so far stay in the catalog. Idempotent; a failed deletion is reported
     /// and can be retried by closing again.
-    pub async fn close_event(&self, id: &str) -> Result<EventDto, EngineError> {
+    pub async fn close_event(&self, id: &EventId) -> Result<EventDto, EngineError> {
         let event = self.event(id).await?;
         let eid = id.to_string();
         // Closed first, so no job recreates the collection while it is deleted.
@@ -101,7 +101,7 @@ impl Engine {
                     .close_collection(event.collection.clone())
                     .await
                     .map_err(|reason| {
-                        EngineError::BadRequest(format!(
+                        EngineError::Unavailable(format!(
                             "the event is closed, but its face collection {} could not be deleted: {reason} (close it again to retry)",
                             event.collection
                         ))
@@ -112,16 +112,16 @@ impl Engine {
     }
 
     /// Match new (and all earlier) photos against this event.
-    pub async fn use_event(&self, id: &str) -> Result<(), EngineError> {
+    pub async fn use_event(&self, id: &EventId) -> Result<(), EngineError> {
         let event = self.catalog().read({
             let id = id.to_string();
             move |r| r.event(&id)
         });
         let Some(event) = event.await? else {
-            return Err(EngineError::BadRequest(format!("no event {id}")));
+            return Err(no_event(id));
         };
         if event.collection_state == "closed" {
-            return Err(EngineError::BadRequest(format!(
+            return Err(EngineError::Conflict(format!(
                 "the event {id} is closed: create a new event"
             )));
         }
@@ -136,13 +136,12 @@ impl Engine {
     /// copied into the data folder; indexing happens in the background.
     pub async fn add_participant(
         &self,
-        event: &str,
-        id: &str,
+        event: &EventId,
+        id: &ParticipantId,
         name: &str,
         selfie: Option<PathBuf>,
         consent: bool,
     ) -> Result<ParticipantDto, EngineError> {
-        check_id(id, "participant id")?;
         if self
             .catalog()
             .read({
@@ -152,7 +151,7 @@ impl Engine {
             .await?
             .is_none()
         {
-            self.create_event(event, event, None).await?;
+            self.create_event(event, event.as_str(), None).await?;
         }
         let stored = match selfie {
             Some(path) => Some(self.store_selfie(&path).await?),
@@ -175,7 +174,7 @@ impl Engine {
     /// participant id; `names` (CSV `id,name` lines) gives display names.
     pub async fn import_participants(
         &self,
-        event: &str,
+        event: &EventId,
         dir: &Path,
         names: Option<&Path>,
     ) -> Result<ParticipantImportReport, EngineError> {
@@ -184,7 +183,7 @@ impl Engine {
             None => Default::default(),
         };
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| EngineError::BadRequest(format!("cannot read {}: {e}", dir.display())))?
+            .map_err(|e| EngineError::io("read", dir, e))?
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.is_file())
@@ -205,11 +204,18 @@ impl Engine {
                     continue;
                 }
             }
-            let id = file
+            let stem = file
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let display = names.get(&id).cloned().unwrap_or_else(|| id.clone());
+            let id = match ParticipantId::parse(&stem) {
+                Ok(id) => id,
+                Err(e) => {
+                    report.skipped.push(skip(e.to_string()));
+                    continue;
+                }
+            };
+            let display = names.get(&stem).cloned().unwrap_or(stem);
             match self
                 .add_participant(event, &id, &display, Some(file.clone()), true)
                 .await
@@ -221,7 +227,7 @@ impl Engine {
         Ok(report)
     }
 
-    pub async fn participants(&self, event: &str) -> Result<Vec<ParticipantDto>, EngineError> {
+    pub async fn participants(&self, event: &EventId) -> Result<Vec<ParticipantDto>, EngineError> {
         let ev = event.to_string();
         let rows = self.catalog().read(move |r| r.participants(&ev)).await?;
         Ok(rows
@@ -235,31 +241,37 @@ impl Engine {
     /// gallery's participant filter.
     pub async fn active_participants(&self) -> Result<Vec<ParticipantDto>, EngineError> {
         match self.catalog().read(|r| r.active_event()).await? {
-            Some(event) => self.participants(&event.id).await,
+            Some(event) => self.participants(&EventId::parse(&event.id)?).await,
             None => Ok(Vec::new()),
         }
     }
 
-    pub async fn participant(&self, event: &str, id: &str) -> Result<ParticipantDto, EngineError> {
+    pub async fn participant(
+        &self,
+        event: &EventId,
+        id: &ParticipantId,
+    ) -> Result<ParticipantDto, EngineError> {
         self.participants(event)
             .await?
             .into_iter()
-            .find(|p| p.id == id)
-            .ok_or_else(|| EngineError::BadRequest(format!("no participant {id} in event {event}")))
+            .find(|p| id == p.id.as_str())
+            .ok_or_else(|| no_participant(event, id))
     }
 
     /// Remove a participant: matches go now, their face leaves the collection in
     /// the background, and the change is queued for the event server.
-    pub async fn remove_participant(&self, event: &str, id: &str) -> Result<(), EngineError> {
+    pub async fn remove_participant(
+        &self,
+        event: &EventId,
+        id: &ParticipantId,
+    ) -> Result<(), EngineError> {
         let (ev, pid) = (event.to_string(), id.to_string());
         if !self
             .catalog()
             .write(move |w| w.remove_participant(&ev, &pid))
             .await?
         {
-            return Err(EngineError::BadRequest(format!(
-                "no participant {id} in event {event}"
-            )));
+            return Err(no_participant(event, id));
         }
         self.inner.workers.wake();
         Ok(())
@@ -269,8 +281,8 @@ impl Engine {
     /// the collection in the background.
     pub async fn set_consent(
         &self,
-        event: &str,
-        id: &str,
+        event: &EventId,
+        id: &ParticipantId,
         consent: bool,
     ) -> Result<ParticipantDto, EngineError> {
         let (ev, pid) = (event.to_string(), id.to_string());
@@ -279,9 +291,7 @@ impl Engine {
             .read(move |r| r.participant(&ev, &pid))
             .await?;
         let Some(row) = row.filter(|p| !p.removed) else {
-            return Err(EngineError::BadRequest(format!(
-                "no participant {id} in event {event}"
-            )));
+            return Err(no_participant(event, id));
         };
         let (ev, pid, name) = (event.to_string(), id.to_string(), row.display_name);
         self.catalog()
@@ -293,10 +303,11 @@ impl Engine {
 
     async fn store_selfie(&self, path: &Path) -> Result<(String, PathBuf), EngineError> {
         let source = path.to_path_buf();
-        let dir = self.inner.data_dir.join("selfies");
+        let dir = self.inner.data.selfies();
         tokio::task::spawn_blocking(move || {
-            let (sha, _) = hash_file(&source).map_err(|e| {
-                EngineError::BadRequest(format!("cannot read the selfie {}: {e}", source.display()))
+            let (sha, _) = hash_file(&source).map_err(|e| EngineError::Io {
+                what: format!("cannot read the selfie {}", source.display()),
+                source: std::io::Error::other(e),
             })?;
             let ext = source
                 .extension()
@@ -311,33 +322,24 @@ impl Engine {
                         std::fs::copy(&source, &target)
                     }
                 })
-                .map_err(|e| EngineError::BadRequest(format!("cannot store the selfie: {e}")))?;
+                .map_err(|e| EngineError::io("store the selfie in", &dir, e))?;
             Ok((sha.to_hex(), target))
         })
         .await
-        .map_err(|e| EngineError::BadRequest(format!("selfie task failed: {e}")))?
+        .map_err(|e| EngineError::task("storing the selfie", e))?
     }
 }
 
-/// Ids end up in file names, URLs and collection names: keep them plain.
-pub(crate) fn check_id(id: &str, what: &str) -> Result<(), EngineError> {
-    let ok = !id.is_empty()
-        && id.len() <= 100
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(EngineError::BadRequest(format!(
-            "the {what} \"{id}\" must be 1-100 letters, digits, '-', '_' or '.'"
-        )))
-    }
+fn no_event(id: &EventId) -> EngineError {
+    EngineError::NotFound(format!("no event {id}"))
+}
+
+fn no_participant(event: &EventId, id: &ParticipantId) -> EngineError {
+    EngineError::NotFound(format!("no participant {id} in event {event}"))
 }
 
 fn read_names(csv: &Path) -> Result<std::collections::HashMap<String, String>, EngineError> {
-    let text = std::fs::read_to_string(csv)
-        .map_err(|e| EngineError::BadRequest(format!("cannot read {}: {e}", csv.display())))?;
+    let text = std::fs::read_to_string(csv).map_err(|e| EngineError::io("read", csv, e))?;
     Ok(text
         .lines()
         .filter_map(|line| {

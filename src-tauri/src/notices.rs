@@ -1,18 +1,18 @@
-//! Forwards engine events to the webview, coalesced.
+//! Forwards the engine's notices to the webview, coalesced.
 //!
 //! The engine can publish hundreds of `PhotosChanged` in a second while a card is
 //! ingested. The UI only needs to know *that* something changed (it re-reads what is
-//! on screen) and the *latest* import progress, so events are gathered for a short
+//! on screen) and the *latest* import progress, so notices are gathered for a short
 //! window and sent as one batch: at most one emit per window, on the trailing edge.
 
 use std::time::Duration;
 
-use findme_engine::EngineEvent;
+use findme_engine::EngineNotice;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::Instant;
 
-/// Name of the Tauri event the UI listens to. Payload: `EngineEvent[]`.
-pub const ENGINE_EVENT: &str = "engine";
+/// Name of the Tauri event the UI listens to for notices. Payload: `EngineNotice[]`.
+pub const NOTICES_CHANNEL: &str = "notices";
 
 /// Default coalescing window.
 pub const COALESCE_WINDOW: Duration = Duration::from_millis(250);
@@ -27,12 +27,12 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn push(&mut self, event: EngineEvent) {
+    pub fn push(&mut self, event: EngineNotice) {
         match event {
-            EngineEvent::PhotosChanged => self.photos_changed = true,
-            EngineEvent::FoldersChanged => self.folders_changed = true,
-            EngineEvent::QueueChanged => self.queue_changed = true,
-            EngineEvent::ImportProgress { done, total } => self.progress = Some((done, total)),
+            EngineNotice::PhotosChanged => self.photos_changed = true,
+            EngineNotice::FoldersChanged => self.folders_changed = true,
+            EngineNotice::QueueChanged => self.queue_changed = true,
+            EngineNotice::ImportProgress { done, total } => self.progress = Some((done, total)),
         }
     }
 
@@ -49,20 +49,20 @@ impl Batch {
 
     /// The batch as events, in a stable order (progress first, then changes), and
     /// the batch emptied.
-    pub fn take(&mut self) -> Vec<EngineEvent> {
+    pub fn take(&mut self) -> Vec<EngineNotice> {
         let batch = std::mem::take(self);
         let mut out = Vec::with_capacity(4);
         if let Some((done, total)) = batch.progress {
-            out.push(EngineEvent::ImportProgress { done, total });
+            out.push(EngineNotice::ImportProgress { done, total });
         }
         if batch.photos_changed {
-            out.push(EngineEvent::PhotosChanged);
+            out.push(EngineNotice::PhotosChanged);
         }
         if batch.folders_changed {
-            out.push(EngineEvent::FoldersChanged);
+            out.push(EngineNotice::FoldersChanged);
         }
         if batch.queue_changed {
-            out.push(EngineEvent::QueueChanged);
+            out.push(EngineNotice::QueueChanged);
         }
         out
     }
@@ -70,9 +70,9 @@ impl Batch {
 
 /// Receives engine events until the engine's sender is dropped, calling `emit` with
 /// one coalesced batch at the end of each `window` that saw events.
-pub async fn forward<F>(mut rx: broadcast::Receiver<EngineEvent>, window: Duration, mut emit: F)
+pub async fn forward<F>(mut rx: broadcast::Receiver<EngineNotice>, window: Duration, mut emit: F)
 where
-    F: FnMut(Vec<EngineEvent>),
+    F: FnMut(Vec<EngineNotice>),
 {
     let mut batch = Batch::default();
     loop {
@@ -109,26 +109,26 @@ mod tests {
     fn batch_keeps_one_of_each_and_the_latest_progress() {
         let mut batch = Batch::default();
         for i in 0..500 {
-            batch.push(EngineEvent::PhotosChanged);
-            batch.push(EngineEvent::ImportProgress {
+            batch.push(EngineNotice::PhotosChanged);
+            batch.push(EngineNotice::ImportProgress {
                 done: i,
                 total: 500,
             });
         }
-        batch.push(EngineEvent::FoldersChanged);
+        batch.push(EngineNotice::FoldersChanged);
         for _ in 0..100 {
-            batch.push(EngineEvent::QueueChanged);
+            batch.push(EngineNotice::QueueChanged);
         }
         assert_eq!(
             batch.take(),
             vec![
-                EngineEvent::ImportProgress {
+                EngineNotice::ImportProgress {
                     done: 499,
                     total: 500
                 },
-                EngineEvent::PhotosChanged,
-                EngineEvent::FoldersChanged,
-                EngineEvent::QueueChanged,
+                EngineNotice::PhotosChanged,
+                EngineNotice::FoldersChanged,
+                EngineNotice::QueueChanged,
             ]
         );
         assert!(batch.is_empty());
@@ -142,9 +142,9 @@ mod tests {
         assert_eq!(
             batch.take(),
             vec![
-                EngineEvent::PhotosChanged,
-                EngineEvent::FoldersChanged,
-                EngineEvent::QueueChanged
+                EngineNotice::PhotosChanged,
+                EngineNotice::FoldersChanged,
+                EngineNotice::QueueChanged
             ]
         );
     }
@@ -153,19 +153,20 @@ mod tests {
     async fn a_burst_becomes_one_emit() {
         let (tx, rx) = broadcast::channel(1024);
         for _ in 0..500 {
-            tx.send(EngineEvent::PhotosChanged).expect("receiver alive");
+            tx.send(EngineNotice::PhotosChanged)
+                .expect("receiver alive");
         }
         drop(tx);
         let mut emits = Vec::new();
         forward(rx, Duration::from_secs(60), |batch| emits.push(batch)).await;
-        assert_eq!(emits, vec![vec![EngineEvent::PhotosChanged]]);
+        assert_eq!(emits, vec![vec![EngineNotice::PhotosChanged]]);
     }
 
     #[tokio::test]
     async fn an_overflowing_burst_still_tells_the_ui() {
         let (tx, rx) = broadcast::channel(16);
         for i in 0..500 {
-            tx.send(EngineEvent::ImportProgress {
+            tx.send(EngineNotice::ImportProgress {
                 done: i,
                 total: 500,
             })
@@ -178,13 +179,13 @@ mod tests {
         assert_eq!(
             emits[0],
             vec![
-                EngineEvent::ImportProgress {
+                EngineNotice::ImportProgress {
                     done: 499,
                     total: 500
                 },
-                EngineEvent::PhotosChanged,
-                EngineEvent::FoldersChanged,
-                EngineEvent::QueueChanged,
+                EngineNotice::PhotosChanged,
+                EngineNotice::FoldersChanged,
+                EngineNotice::QueueChanged,
             ]
         );
     }
@@ -199,17 +200,18 @@ mod tests {
             forward(rx, Duration::from_millis(20), |batch| emits.push(batch)).await;
             emits
         });
-        tx.send(EngineEvent::PhotosChanged).expect("receiver alive");
+        tx.send(EngineNotice::PhotosChanged)
+            .expect("receiver alive");
         tokio::time::sleep(Duration::from_millis(200)).await;
-        tx.send(EngineEvent::FoldersChanged)
+        tx.send(EngineNotice::FoldersChanged)
             .expect("receiver alive");
         drop(tx);
         let emits = task.await.expect("forwarder finished");
         assert_eq!(
             emits,
             vec![
-                vec![EngineEvent::PhotosChanged],
-                vec![EngineEvent::FoldersChanged]
+                vec![EngineNotice::PhotosChanged],
+                vec![EngineNotice::FoldersChanged]
             ]
         );
     }
