@@ -1,8 +1,8 @@
 // Starts tauri-driver (which starts FindMe Studio through WebKitWebDriver) and opens a
 // WebDriver session on the real window. Used by the *.test.js files here.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -66,10 +66,50 @@ async function waitForPort(port, child, timeoutMs) {
   throw new Error(`tauri-driver did not listen on ${port} within ${timeoutMs} ms`);
 }
 
+/** Names the app processes one launch started (the app inherits the driver's env). */
+const RUN_MARKER = 'FINDME_E2E_RUN';
+
+/** Pids of running processes of `exe` whose environment holds `marker=value`. */
+function processesOf(exe, marker, value) {
+  const wanted = `${marker}=${value}`;
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/exe`) !== exe) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(wanted)) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+/**
+ * Ends the app processes of this launch that outlived the session: WebKitWebDriver
+ * does not always close the app when the session ends (seen under load: the app
+ * kept running with init as its parent, holding the test runner's output open so
+ * that `node --test` never exited). SIGTERM (the app shuts its engine down), then
+ * SIGKILL if it is still there after `graceMs`.
+ */
+async function endLeftoverApps(marker, graceMs = 30_000) {
+  const exe = realpathSync(APP);
+  const left = processesOf(exe, RUN_MARKER, marker);
+  if (left.length === 0) return;
+  process.stderr.write(`# the app outlived its WebDriver session (pid ${left.join(', ')}): ending it\n`);
+  for (const pid of left) process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (processesOf(exe, RUN_MARKER, marker).length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const pid of processesOf(exe, RUN_MARKER, marker)) process.kill(pid, 'SIGKILL');
+}
+
 /**
  * Starts tauri-driver with `env` (the app inherits it) and opens a session on the app.
- * Returns { driver, stop }; stop() quits the session and ends tauri-driver with
- * SIGTERM (SIGKILL would orphan WebKitWebDriver and the app).
+ * Returns { driver, stop }; stop() quits the session, ends tauri-driver with
+ * SIGTERM (SIGKILL would orphan WebKitWebDriver and the app), and then ends any
+ * app process of this launch still running.
  */
 export async function launchApp(env) {
   if (!existsSync(APP)) throw new Error(`No app binary at ${APP}: run scripts/e2e.sh (it builds it).`);
@@ -77,8 +117,9 @@ export async function launchApp(env) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const bin = process.env.TAURI_DRIVER ?? join(REPO, '.tools', 'bin', 'tauri-driver');
   if (!existsSync(bin)) throw new Error(`No tauri-driver at ${bin}: run scripts/e2e.sh (it installs it).`);
+  const marker = randomUUID();
   const child = spawn(bin, ['--port', String(DRIVER_PORT), '--native-driver', NATIVE_DRIVER], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, [RUN_MARKER]: marker },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const stopDriver = () =>
@@ -98,11 +139,13 @@ export async function launchApp(env) {
         await driver.quit();
       } finally {
         await stopDriver();
+        await endLeftoverApps(marker);
       }
     };
     return { driver, stop };
   } catch (err) {
     await stopDriver();
+    await endLeftoverApps(marker);
     throw err;
   }
 }
