@@ -302,36 +302,25 @@ struct Sent {
     sent_ms: i64,
 }
 
-/// Sent 'photo' rows of `event` with the photo's file name, from the catalog
-/// file opened read-only (the catalog's read API has no such listing).
+/// Sent 'photo' rows of `event` with the photo's file name, read from the
+/// catalog file from outside (the catalog's Inspector).
 fn sent_rows(data: &Path, event: &str) -> Vec<Sent> {
-    let db = rusqlite::Connection::open_with_flags(
-        findme_engine::DataDir::new(data).catalog(),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("catalog");
-    let mut stmt = db
-        .prepare(
-            "SELECT l.path, p.sha256, o.created_ms, o.sent_ms FROM outbox o
-               JOIN photos p ON p.id = CAST(o.subject AS INTEGER)
-               JOIN locations l ON l.photo_id = p.id
-              WHERE o.event_id = ?1 AND o.kind = 'photo' AND o.sent_ms IS NOT NULL
-              ORDER BY o.sent_ms",
-        )
-        .expect("query");
-    stmt.query_map([event], |r| {
-        let path: Vec<u8> = r.get(0)?;
-        let path = String::from_utf8_lossy(&path).into_owned();
-        Ok(Sent {
-            name: path.rsplit('/').next().unwrap_or_default().to_string(),
-            sha256: r.get(1)?,
-            created_ms: r.get(2)?,
-            sent_ms: r.get(3)?,
+    let catalog = findme_testkit::inspect(data).expect("catalog");
+    catalog
+        .sent_photos(event)
+        .expect("sent photos")
+        .into_iter()
+        .map(|row| Sent {
+            name: row
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256: row.sha256,
+            created_ms: row.created_ms,
+            sent_ms: row.sent_ms,
         })
-    })
-    .expect("rows")
-    .collect::<rusqlite::Result<_>>()
-    .expect("rows")
+        .collect()
 }
 
 /// The first sent row of each photo (a re-match may push a photo again).

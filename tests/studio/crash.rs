@@ -2,6 +2,7 @@
 //! photo exactly once, the database intact, every photo's jobs still queued.
 
 use crate::support;
+use findme_catalog::{JobKind, JobStatus};
 
 use std::process::Stdio;
 
@@ -89,14 +90,8 @@ fn kill_9_mid_import_loses_and_doubles_nothing() {
         .all(|p| p["paths"].as_array().unwrap().len() == 1 && p["status"] == "ok"));
     assert_eq!(support::integrity_check(&data), "ok");
 
-    let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
-    let jobless: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM photos p WHERE (SELECT count(*) FROM jobs j WHERE j.photo_id = p.id) <> 2",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let catalog = findme_testkit::inspect(&data).unwrap();
+    let jobless = catalog.photos_without_exactly(2).unwrap();
     assert_eq!(
         jobless, 0,
         "a photo lost (or doubled) its thumbnail/match jobs"
@@ -104,16 +99,10 @@ fn kill_9_mid_import_loses_and_doubles_nothing() {
     // Import makes thumbnails too, so kills also landed mid-render: every
     // thumbnail job is done (none stuck under a dead process's lease), every file
     // exists, and the match jobs wait for matching.
-    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
-    assert_eq!(
-        count("SELECT count(*) FROM jobs WHERE kind = 'thumbnail' AND status = 'done'"),
-        1000
-    );
-    assert_eq!(
-        count("SELECT count(*) FROM jobs WHERE kind = 'match' AND status = 'pending'"),
-        1000
-    );
-    assert_eq!(count("SELECT count(*) FROM renditions"), 2000);
+    let jobs = |kind, status| catalog.jobs(kind, status).unwrap();
+    assert_eq!(jobs(JobKind::Thumbnail, JobStatus::Done), 1000);
+    assert_eq!(jobs(JobKind::Match, JobStatus::Pending), 1000);
+    assert_eq!(catalog.renditions().unwrap(), 2000);
     for p in photos {
         for key in ["thumbnail", "preview"] {
             let file = p[key].as_str().unwrap_or_else(|| panic!("no {key}: {p}"));
@@ -123,20 +112,14 @@ fn kill_9_mid_import_loses_and_doubles_nothing() {
 }
 
 /// Photos catalogued plus thumbnail jobs done: 2000 when an import is complete.
-fn progress(data: &std::path::Path) -> i64 {
-    if !data.join("catalog.sqlite").exists() {
-        return 0;
-    }
-    // While the child creates the schema the tables may not exist yet: that is 0.
-    let Ok(conn) = rusqlite::Connection::open(data.join("catalog.sqlite")) else {
+fn progress(data: &std::path::Path) -> u64 {
+    // No catalog yet, or the child is creating its tables: that is 0.
+    let Ok(catalog) = findme_testkit::inspect(data) else {
         return 0;
     };
-    let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
-    conn.query_row(
-        "SELECT (SELECT count(*) FROM photos)
-              + (SELECT count(*) FROM jobs WHERE kind = 'thumbnail' AND status = 'done')",
-        [],
-        |r| r.get(0),
-    )
-    .unwrap_or(0)
+    let photos = catalog.photos().unwrap_or(0);
+    photos
+        + catalog
+            .jobs(JobKind::Thumbnail, JobStatus::Done)
+            .unwrap_or(0)
 }

@@ -93,9 +93,8 @@ fn expect(pairs: &[(&str, &[&str])]) -> BTreeMap<String, BTreeSet<String>> {
         .collect()
 }
 
-fn stored_signatures(data: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+fn catalog(data: &Path) -> findme_catalog::Inspector {
+    findme_testkit::inspect(data).expect("the catalog")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,11 +139,8 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
     assert_eq!(event.backend.as_deref(), Some("local"));
     assert_eq!(event.local_threshold, 0.40);
     assert_eq!(
-        stored_signatures(
-            &data,
-            "SELECT count(*) FROM photo_faces WHERE length(embedding) = 512"
-        ),
-        report.faces as i64,
+        catalog(&data).photo_face_signatures().unwrap(),
+        report.faces,
         "each face's signature is stored"
     );
 
@@ -208,23 +204,15 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
         .all(|f| withdrawn[*f].is_empty()));
     assert_eq!(withdrawn["IMG_0003.jpg"].len(), 1);
     assert_eq!(
-        stored_signatures(
-            &data,
-            "SELECT count(*) FROM participants WHERE id = 'obama' AND embedding IS NULL"
-        ),
-        1
+        catalog(&data)
+            .selfie_signature_stored("gala", "obama")
+            .unwrap(),
+        Some(false)
     );
 
     // Closing the event drops every stored signature; the matches stay.
     engine.close_event(&ev("gala")).await.unwrap();
-    assert_eq!(
-        stored_signatures(
-            &data,
-            "SELECT (SELECT count(*) FROM photo_faces WHERE embedding IS NOT NULL)
-                  + (SELECT count(*) FROM participants WHERE embedding IS NOT NULL)"
-        ),
-        0
-    );
+    assert_eq!(catalog(&data).stored_signatures().unwrap(), 0);
     assert_eq!(found(&engine).await["IMG_0003.jpg"].len(), 1);
     engine.shutdown().await;
 }

@@ -3,6 +3,7 @@
 //! squares (the colour names the person). Photos go through ingest, the 2560 px
 //! rendition, IndexFaces and the search planner like real ones.
 
+use findme_catalog::{JobKind, JobStatus};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -444,15 +445,15 @@ async fn a_photo_that_cannot_be_matched_is_quarantined_and_the_rest_go_on() {
         people_of(&photos, &good),
         BTreeSet::from(["p03".to_string()])
     );
-    let conn = rusqlite::Connection::open(tmp.path().join("data/catalog.sqlite")).unwrap();
-    let reason: String = conn
-        .query_row(
-            "SELECT last_error FROM jobs WHERE kind = 'match' AND status = 'failed'",
-            [],
-            |r| r.get(0),
-        )
+    let catalog = findme_testkit::inspect(&tmp.path().join("data")).unwrap();
+    let reasons = catalog
+        .job_errors(JobKind::Match, JobStatus::Failed)
         .unwrap();
-    assert!(reason.contains("cannot match this photo"), "{reason}");
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].contains("cannot match this photo"),
+        "{reasons:?}"
+    );
     engine.shutdown().await;
     server.shutdown().await;
 }
@@ -483,27 +484,15 @@ async fn refused_credentials_pause_matching_without_spending_attempts() {
     // Jobs already in flight when the pause came finish their call (and are
     // handed back too); after shutdown every one of them is pending again.
     engine.shutdown().await;
-    let conn = rusqlite::Connection::open(tmp.path().join("data/catalog.sqlite")).unwrap();
-    let spent: i64 = conn
-        .query_row(
-            "SELECT coalesce(max(attempts), 0) FROM jobs
-              WHERE kind IN ('match', 'index-participant') AND status <> 'done'",
-            [],
-            |r| r.get(0),
-        )
+    let catalog = findme_testkit::inspect(&tmp.path().join("data")).unwrap();
+    let spent = catalog
+        .most_attempts_unfinished(&[JobKind::Match, JobKind::IndexParticipant])
         .unwrap();
     assert_eq!(
         spent, 0,
         "a pause hands jobs back without spending an attempt"
     );
-    let failed: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM jobs WHERE status = 'failed'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(failed, 0);
+    assert_eq!(catalog.jobs_in(JobStatus::Failed).unwrap(), 0);
 
     // The photographer signs in again: matching resumes where it stopped.
     server.update_config(|c| {

@@ -28,12 +28,9 @@ fn with_aws(mut cmd: Command, endpoint: &str) -> Command {
 }
 
 /// Photos indexed so far (the kill point is a count, not a time).
-fn indexed(data: &Path) -> i64 {
-    let Ok(conn) = rusqlite::Connection::open(data.join("catalog.sqlite")) else {
-        return 0;
-    };
-    let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
-    conn.query_row("SELECT count(*) FROM photo_matching", [], |r| r.get(0))
+fn indexed(data: &Path) -> u64 {
+    findme_testkit::inspect(data)
+        .and_then(|catalog| catalog.indexed_photos())
         .unwrap_or(0)
 }
 
@@ -106,7 +103,7 @@ async fn kill_9_mid_matching_loses_and_doubles_nothing() {
         if before as usize >= PHOTOS - 5 {
             break;
         }
-        let target = rng.random_range(before + 1..=before + (PHOTOS as i64 - 5 - before) / 2);
+        let target = rng.random_range(before + 1..=before + (PHOTOS as u64 - 5 - before) / 2);
         let mut child = with_aws(support::findme(&data), &endpoint)
             .args(["match", "--event", "gala", "--json"])
             .stdout(Stdio::null())

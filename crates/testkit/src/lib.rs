@@ -1,14 +1,22 @@
 //! Dev-only helpers shared by the tests and benchmarks (like rust-analyzer's
 //! `test-utils`): where the pinned dev set and the face model are, id helpers,
-//! and, with the `venue` feature, the reference event server and an engine
-//! beside it. Never a dependency of anything shipped.
+//! and, with the `engine` feature, the reference event server with an engine
+//! beside it and a read-only look into an engine's catalog. Never a dependency
+//! of anything shipped.
 
 use std::path::{Path, PathBuf};
 
 use findme_keys::{EventId, ParticipantId};
 
-#[cfg(feature = "venue")]
+#[cfg(feature = "engine")]
 pub mod venue;
+
+/// A read-only look into the catalog of the engine whose data folder is `data`
+/// (it may be written meanwhile, even killed): what the crash tests count.
+#[cfg(feature = "engine")]
+pub fn inspect(data: &Path) -> findme_catalog::Result<findme_catalog::Inspector> {
+    findme_catalog::Inspector::open(&findme_engine::DataDir::new(data).catalog())
+}
 
 /// The repository's root.
 pub fn workspace_root() -> PathBuf {

@@ -79,8 +79,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// `PRAGMA integrity_check` of a catalog, read independently of the app.
 pub fn integrity_check(data: &Path) -> String {
-    let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).expect("open catalog");
-    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+    findme_testkit::inspect(data)
+        .and_then(|catalog| catalog.integrity_check())
         .expect("integrity_check")
 }
 
