@@ -66,6 +66,20 @@ async function waitForPort(port, child, timeoutMs) {
   throw new Error(`tauri-driver did not listen on ${port} within ${timeoutMs} ms`);
 }
 
+/**
+ * `promise`, or a rejection naming `what` after `ms`: a bound on WebDriver calls
+ * that WebKitWebDriver has been seen to leave unanswered (a screenshot, the
+ * session's end) so teardown and artifacts cannot hang the suite. Not a wait for
+ * a condition: the tests wait for conditions with their own deadlines.
+ */
+export function bounded(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Names the app processes one launch started (the app inherits the driver's env). */
 const RUN_MARKER = 'FINDME_E2E_RUN';
 
@@ -136,7 +150,9 @@ export async function launchApp(env) {
       .build();
     const stop = async () => {
       try {
-        await driver.quit();
+        // WebKitWebDriver has left a session's DELETE unanswered (the app's
+        // page stuck): give up on it after a while and end the processes.
+        await bounded(driver.quit(), 30_000, 'ending the WebDriver session');
       } finally {
         await stopDriver();
         await endLeftoverApps(marker);
