@@ -64,12 +64,6 @@ if [ -z "${FINDME_DEVSET:-}" ] && [ ! -d "$REPO/.cache/devset" ]; then
 fi
 
 echo "e2e: running tests/e2e under xvfb-run (screenshots in $E2E_ARTIFACTS)"
-# Xvfb offers only Mesa's software rasteriser (swrast), and WebKit's threaded
-# compositor crashed in it once in ~50 runs (dmesg: "ThreadedCompositor general
-# protection fault ... in swrast_dri.so"; the page died mid-test). Without
-# compositing the web process paints without GL. A laptop's GPU driver is not
-# swrast; docs/decisions.md, "End-to-end tests".
-export WEBKIT_DISABLE_COMPOSITING_MODE=1
 window_rc=0
 (cd tests/e2e && xvfb-run -a --server-args="-screen 0 1280x800x24" npm test) || window_rc=$?
 

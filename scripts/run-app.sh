@@ -24,8 +24,6 @@ BIN="${CARGO_TARGET_DIR:-$REPO/target}/debug/findme-studio"
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "run-app: no display (\$DISPLAY is unset); running under xvfb-run, so the window is invisible." >&2
   echo "run-app: stop it with Ctrl-C." >&2
-  # Mesa's software rasteriser under Xvfb has crashed WebKit's GL compositor
-  # (scripts/e2e.sh): paint without it.
-  WEBKIT_DISABLE_COMPOSITING_MODE=1 exec xvfb-run -a --server-args="-screen 0 1280x800x24" "$BIN" "$@"
+  exec xvfb-run -a --server-args="-screen 0 1280x800x24" "$BIN" "$@"
 fi
 exec "$BIN" "$@"
