@@ -57,14 +57,19 @@ impl Writer<'_> {
         Ok(n > 0)
     }
 
-    /// Match new photos against this event; every catalogued photo gets (again) a
-    /// pending match job, which is idempotent per (event, photo).
+    /// The event the photographer works on: new photos join it by default and
+    /// the gallery shows its state. Touches no photo's membership and no job: the
+    /// tiles' match and push state is read again for this event (one pass over the
+    /// photos, on a switch only).
     pub fn set_active_event(&self, id: &str) -> Result<()> {
         self.set_setting(ACTIVE_EVENT, id)?;
         self.conn.execute(
-            "UPDATE jobs SET status = 'pending', attempts = 0, run_after_ms = ?1, updated_ms = ?1
-              WHERE kind = 'match' AND status IN ('done', 'failed')",
-            [self.now_ms],
+            "UPDATE photos SET
+                match_job = (SELECT status FROM jobs j WHERE j.photo_id = photos.id
+                              AND j.kind = 'match' AND j.event_id = ?1),
+                push_job = (SELECT status FROM jobs j WHERE j.photo_id = photos.id
+                              AND j.kind = 'push' AND j.event_id = ?1 ORDER BY j.id DESC LIMIT 1)",
+            [id],
         )?;
         Ok(())
     }
@@ -183,6 +188,7 @@ impl Writer<'_> {
             JobKind::IndexParticipant,
             &subject,
             None,
+            Some(event),
             self.now_ms,
         )? {
             self.conn.execute(

@@ -12,11 +12,14 @@ pub struct WatchedFolder {
     pub path: PathBuf,
     /// Poll instead of OS notifications (network shares, some card readers).
     pub poll: bool,
+    /// The event its new photos join (None: catalogue only).
+    pub event: Option<String>,
 }
 
 impl Writer<'_> {
-    /// Add (or update the poll mode of) a watched folder. Returns true if it is new.
-    pub fn add_watched_folder(&self, path: &Path, poll: bool) -> Result<bool> {
+    /// Add (or update the poll mode and event of) a watched folder. Returns true
+    /// if it is new.
+    pub fn add_watched_folder(&self, path: &Path, poll: bool, event: Option<&str>) -> Result<bool> {
         let bytes = to_bytes(path);
         let existed: bool = self
             .conn
@@ -28,9 +31,9 @@ impl Writer<'_> {
             .optional()?
             .is_some();
         self.conn.execute(
-            "INSERT INTO watched_folders (path, poll, added_ms) VALUES (?1, ?2, ?3)
-             ON CONFLICT (path) DO UPDATE SET poll = excluded.poll",
-            params![bytes, poll, self.now_ms],
+            "INSERT INTO watched_folders (path, poll, added_ms, event_id) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (path) DO UPDATE SET poll = excluded.poll, event_id = excluded.event_id",
+            params![bytes, poll, self.now_ms, event],
         )?;
         Ok(!existed)
     }
@@ -61,14 +64,15 @@ impl Writer<'_> {
 
 impl Reader<'_> {
     pub fn watched_folders(&self) -> Result<Vec<WatchedFolder>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT path, poll FROM watched_folders ORDER BY added_ms, id")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT path, poll, event_id FROM watched_folders ORDER BY added_ms, id",
+        )?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(WatchedFolder {
                     path: from_bytes(r.get(0)?),
                     poll: r.get(1)?,
+                    event: r.get(2)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

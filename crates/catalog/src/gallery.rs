@@ -81,10 +81,20 @@ fn filter_sql(filter: &TileFilter) -> String {
             "(p.status = 'failed' OR p.thumbnail_job = 'failed' OR p.match_job = 'failed'
               OR p.push_job = 'failed')"
         }
-        TileFilter::Unmatched => "coalesce(p.match_job, '') <> 'done'",
+        // The per-event filters count the active event's members only: a photo of
+        // no event is not "unmatched", it is not matched against anything.
+        TileFilter::Unmatched => {
+            "coalesce(p.match_job, '') <> 'done' AND EXISTS (SELECT 1 FROM event_photos ep
+               WHERE ep.photo_id = p.id
+                 AND ep.event_id = (SELECT value FROM settings WHERE key = 'active_event'))"
+        }
         // A photo gets one push job per change: `push_job` is its newest, which
         // says whether the server has its latest state.
-        TileFilter::NotPushed => "coalesce(p.push_job, '') <> 'done'",
+        TileFilter::NotPushed => {
+            "coalesce(p.push_job, '') <> 'done' AND EXISTS (SELECT 1 FROM event_photos ep
+               WHERE ep.photo_id = p.id
+                 AND ep.event_id = (SELECT value FROM settings WHERE key = 'active_event'))"
+        }
         // A quoted literal ('' escapes a quote; SQLite has no other escapes), so the
         // statement keeps the same parameters whatever the filter.
         TileFilter::Participant(id) => {

@@ -111,6 +111,8 @@ pub struct ClaimedJob {
     /// 1 on the first run.
     pub attempt: u32,
     pub max_attempts: u32,
+    /// The event a match or push job works for.
+    pub event: Option<String>,
 }
 
 /// Queue counters for one kind (or all kinds), named like the old server's stats.
@@ -132,19 +134,27 @@ pub struct KindStats {
     pub counts: QueueCounts,
 }
 
+/// Inserts a job unless one for the same (kind, subject) exists; `event` is the
+/// event a match or push job works for. Returns whether a job was created.
 pub(crate) fn insert_job(
     conn: &Connection,
     kind: JobKind,
     subject: &str,
     photo_id: Option<i64>,
+    event: Option<&str>,
     now_ms: i64,
 ) -> Result<bool> {
     let n = conn.execute(
-        "INSERT INTO jobs (kind, subject, photo_id, run_after_ms, created_ms, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?4) ON CONFLICT (kind, subject) DO NOTHING",
-        params![kind.as_str(), subject, photo_id, now_ms],
+        "INSERT INTO jobs (kind, subject, photo_id, event_id, run_after_ms, created_ms, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5) ON CONFLICT (kind, subject) DO NOTHING",
+        params![kind.as_str(), subject, photo_id, event, now_ms],
     )?;
     Ok(n > 0)
+}
+
+/// The subject of a photo's match job for an event: `<event>/<sha256>`.
+pub fn match_subject(event: &str, sha256: &str) -> String {
+    format!("{event}/{sha256}")
 }
 
 /// Takes the next jobs of a kind: pending ones that are due, and running ones whose
@@ -167,13 +177,13 @@ const CLAIM_SQL: &str =
          WHERE kind = ?1 AND status = 'running' AND lease_until_ms < ?3
          ORDER BY priority DESC, run_after_ms, id LIMIT ?5))
     ORDER BY priority DESC, run_after_ms, id LIMIT ?5)
-  RETURNING id, kind, subject, photo_id, attempts, max_attempts";
+  RETURNING id, kind, subject, photo_id, attempts, max_attempts, event_id";
 
 impl Writer<'_> {
     /// Enqueue a job unless one for the same (kind, subject) exists. Returns whether
     /// a new job was created.
     pub fn enqueue(&self, kind: JobKind, subject: &str, photo_id: Option<i64>) -> Result<bool> {
-        insert_job(self.conn, kind, subject, photo_id, self.now_ms)
+        insert_job(self.conn, kind, subject, photo_id, None, self.now_ms)
     }
 
     /// Claim up to `limit` runnable jobs of `kind` for `owner`, highest priority
@@ -198,6 +208,7 @@ impl Writer<'_> {
                         photo_id: r.get(3)?,
                         attempt: r.get(4)?,
                         max_attempts: r.get(5)?,
+                        event: r.get(6)?,
                     })
                 },
             )?
@@ -369,6 +380,21 @@ impl Reader<'_> {
         Ok(self.conn.query_row(
             "SELECT count(*) FROM jobs WHERE kind = ?1 AND status IN ('pending', 'running')",
             [kind.as_str()],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    /// Match jobs of `event` still to run (its members not indexed yet).
+    pub fn unfinished_match_jobs(&self, event: &str) -> Result<u64> {
+        self.unfinished_jobs_of(JobKind::Match, event)
+    }
+
+    /// Jobs of `kind` working for `event` still to run.
+    pub fn unfinished_jobs_of(&self, kind: JobKind, event: &str) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM jobs WHERE event_id = ?1 AND kind = ?2
+                AND status IN ('pending', 'running')",
+            params![event, kind.as_str()],
             |r| r.get::<_, i64>(0),
         )? as u64)
     }

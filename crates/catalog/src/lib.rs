@@ -23,9 +23,12 @@ mod gallery;
 mod inspect;
 mod jobs;
 mod matching;
+mod membership;
+mod migration_v8;
 mod migrations;
 mod outbox;
 mod paths;
+mod photo_reads;
 mod photos;
 mod pool;
 mod schema;
@@ -41,8 +44,9 @@ pub use face_vectors::{PhotoSignature, SelfieSignature, Signature};
 pub use folders::WatchedFolder;
 pub use gallery::{RenditionRow, TileFilter, TileRow, TileSort};
 pub use inspect::{Inspector, SentPhoto};
-pub use jobs::{ClaimedJob, JobKind, JobStatus, KindStats, QueueCounts};
+pub use jobs::{match_subject, ClaimedJob, JobKind, JobStatus, KindStats, QueueCounts};
 pub use matching::{FaceRow, FoundMatch, MatchTotals, NewFace, SearchBacklog};
+pub use membership::{EventCounts, Joined};
 pub use outbox::{OutboxRow, OutboxTotals, PushPhoto, SYNC_BYTES, SYNC_PUSHED};
 pub use photos::{
     CatalogCounts, FileContent, FileRecord, LocationState, PhotoFacts, PhotoRow, PhotoStatus,

@@ -282,11 +282,12 @@ impl Reader<'_> {
 
     pub fn match_totals(&self, event: &str) -> Result<MatchTotals> {
         Ok(self.conn.query_row(
-            "SELECT (SELECT count(*) FROM photos WHERE status = 'ok'),
+            "SELECT (SELECT count(*) FROM event_photos ep JOIN photos p ON p.id = ep.photo_id
+                      WHERE ep.event_id = ?1 AND p.status = 'ok'),
                     (SELECT count(DISTINCT photo_id) FROM matches WHERE event_id = ?1),
                     (SELECT count(*) FROM photo_faces WHERE event_id = ?1),
                     (SELECT count(*) FROM matches WHERE event_id = ?1),
-                    (SELECT count(*) FROM jobs WHERE kind = 'match' AND status = 'failed'),
+                    (SELECT count(*) FROM jobs WHERE event_id = ?1 AND kind = 'match' AND status = 'failed'),
                     (SELECT count(*) FROM photo_matching WHERE event_id = ?1 AND searched_ms IS NOT NULL)",
             [event],
             |r| {

@@ -390,4 +390,6 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         UPDATE rendition_totals SET files = files - 1, bytes = bytes - OLD.bytes;
     END;
     "#,
+    // v8: the event is the unit of work (migration_v8.rs).
+    crate::migration_v8::V8,
 ];

@@ -74,7 +74,14 @@ pub(crate) fn insert_outbox(
         params![event, kind, subject, now_ms],
         |r| r.get(0),
     )?;
-    insert_job(conn, JobKind::Push, &id.to_string(), photo_id, now_ms)?;
+    insert_job(
+        conn,
+        JobKind::Push,
+        &id.to_string(),
+        photo_id,
+        Some(event),
+        now_ms,
+    )?;
     Ok(id)
 }
 
@@ -166,6 +173,7 @@ impl Writer<'_> {
                 JobKind::Push,
                 &id.to_string(),
                 photo,
+                Some(event),
                 self.now_ms,
             )?;
         }

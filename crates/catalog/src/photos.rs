@@ -1,13 +1,12 @@
 //! Photos (one per content hash) and their locations on disk.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, OptionalExtension};
 
 use crate::jobs::{self, JobKind};
-use crate::paths::{from_bytes, subtree_range, to_bytes};
-use crate::{Reader, Result, Writer};
+use crate::paths::{subtree_range, to_bytes};
+use crate::{Result, Writer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhotoStatus {
@@ -79,6 +78,18 @@ pub enum RecordOutcome {
     },
 }
 
+impl RecordOutcome {
+    /// The photo the file was catalogued as, if it has one.
+    pub fn photo_id(&self) -> Option<i64> {
+        match self {
+            RecordOutcome::Imported { photo_id } | RecordOutcome::Duplicate { photo_id } => {
+                Some(*photo_id)
+            }
+            RecordOutcome::Failed { photo_id, .. } => *photo_id,
+        }
+    }
+}
+
 /// What the catalog last saw at a path; the quick re-scan compares against it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocationState {
@@ -132,6 +143,17 @@ pub struct ReadFailure {
 }
 
 impl Writer<'_> {
+    /// [`Writer::record_file`], and the photo joins `event` (if open) in the same
+    /// transaction: a photo never exists without the membership (and match job)
+    /// its import gave it, whatever kills the process.
+    pub fn record_file_into(&self, rec: &FileRecord, event: Option<&str>) -> Result<RecordOutcome> {
+        let outcome = self.record_file(rec)?;
+        if let (Some(event), Some(id)) = (event, outcome.photo_id()) {
+            self.join_if_open(event, id)?;
+        }
+        Ok(outcome)
+    }
+
     /// Record what ingest found at a path: create or reuse the photo for its
     /// content, point the location at it, group RAW+JPEG pairs, and (for a new good
     /// photo) enqueue the jobs of the later stages, all in this transaction.
@@ -197,6 +219,7 @@ impl Writer<'_> {
         }
         if let Some(id) = photo_id {
             self.group_pairs(id, &dir, &stem)?;
+            self.join_folder_events(&rec.path, id)?;
         }
         Ok(outcome)
     }
@@ -239,10 +262,16 @@ impl Writer<'_> {
             ],
         )?;
         let id = self.conn.last_insert_rowid();
+        // Matching is per event: a photo's match jobs come with its memberships.
         if f.status == PhotoStatus::Ok {
-            for kind in [JobKind::Thumbnail, JobKind::Match] {
-                jobs::insert_job(self.conn, kind, &f.sha256, Some(id), self.now_ms)?;
-            }
+            jobs::insert_job(
+                self.conn,
+                JobKind::Thumbnail,
+                &f.sha256,
+                Some(id),
+                None,
+                self.now_ms,
+            )?;
         }
         Ok((id, true))
     }
@@ -324,185 +353,6 @@ impl Writer<'_> {
         }
         Ok(photos.len() as u64)
     }
-}
-
-impl Reader<'_> {
-    /// Every location strictly inside `root`, keyed by path.
-    pub fn locations_under(&self, root: &Path) -> Result<HashMap<PathBuf, LocationState>> {
-        let (lo, hi) = subtree_range(root);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT path, size, mtime_ns, photo_id IS NOT NULL FROM locations
-              WHERE path >= ?1 AND path < ?2",
-        )?;
-        let rows = stmt.query_map(params![lo, hi], |r| {
-            let path = from_bytes(r.get(0)?);
-            Ok(LocationState {
-                path: path.clone(),
-                size: r.get::<_, i64>(1)? as u64,
-                mtime_ns: r.get(2)?,
-                readable: r.get(3)?,
-            })
-        })?;
-        let mut map = HashMap::new();
-        for row in rows {
-            let row = row?;
-            map.insert(row.path.clone(), row);
-        }
-        Ok(map)
-    }
-
-    /// The location at exactly `path`, if known.
-    pub fn location(&self, path: &Path) -> Result<Option<LocationState>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT size, mtime_ns, photo_id IS NOT NULL FROM locations WHERE path = ?1",
-                [to_bytes(path)],
-                |r| {
-                    Ok(LocationState {
-                        path: path.to_path_buf(),
-                        size: r.get::<_, i64>(0)? as u64,
-                        mtime_ns: r.get(1)?,
-                        readable: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
-    }
-
-    /// A page of photos in capture order, keyset-paged by `(taken_ms, id)`.
-    pub fn photos_page(
-        &self,
-        after: Option<(i64, i64)>,
-        limit: u32,
-        newest_first: bool,
-    ) -> Result<Vec<PhotoRow>> {
-        let sql = match (after.is_some(), newest_first) {
-            (false, false) => "SELECT * FROM photos ORDER BY taken_ms, id LIMIT ?3",
-            (true, false) => {
-                "SELECT * FROM photos WHERE (taken_ms, id) > (?1, ?2) ORDER BY taken_ms, id LIMIT ?3"
-            }
-            (false, true) => "SELECT * FROM photos ORDER BY taken_ms DESC, id DESC LIMIT ?3",
-            (true, true) => {
-                "SELECT * FROM photos WHERE (taken_ms, id) < (?1, ?2)
-                  ORDER BY taken_ms DESC, id DESC LIMIT ?3"
-            }
-        };
-        let (t, i) = after.unwrap_or((0, 0));
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let mut photos: Vec<PhotoRow> = stmt
-            .query_map(params![t, i, limit], photo_from_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        self.attach_paths(&mut photos)?;
-        Ok(photos)
-    }
-
-    pub fn photo_by_sha256(&self, sha256: &str) -> Result<Option<PhotoRow>> {
-        let photo = self
-            .conn
-            .query_row(
-                "SELECT * FROM photos WHERE sha256 = ?1",
-                [sha256],
-                photo_from_row,
-            )
-            .optional()?;
-        let mut photos: Vec<PhotoRow> = photo.into_iter().collect();
-        self.attach_paths(&mut photos)?;
-        Ok(photos.pop())
-    }
-
-    pub fn photo_by_id(&self, id: i64) -> Result<Option<PhotoRow>> {
-        let photo = self
-            .conn
-            .query_row("SELECT * FROM photos WHERE id = ?1", [id], photo_from_row)
-            .optional()?;
-        let mut photos: Vec<PhotoRow> = photo.into_iter().collect();
-        self.attach_paths(&mut photos)?;
-        Ok(photos.pop())
-    }
-
-    fn attach_paths(&self, photos: &mut [PhotoRow]) -> Result<()> {
-        let mut paths = self
-            .conn
-            .prepare_cached("SELECT path FROM locations WHERE photo_id = ?1 ORDER BY path")?;
-        let mut cached = self
-            .conn
-            .prepare_cached("SELECT kind FROM renditions WHERE sha256 = ?1 ORDER BY kind")?;
-        for photo in photos.iter_mut() {
-            photo.paths = paths
-                .query_map([photo.id], |r| Ok(from_bytes(r.get(0)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            photo.renditions = cached
-                .query_map([&photo.sha256], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-        }
-        Ok(())
-    }
-
-    pub fn counts(&self) -> Result<CatalogCounts> {
-        Ok(self.conn.query_row(
-            "SELECT (SELECT count(*) FROM photos),
-                    (SELECT count(*) FROM locations),
-                    (SELECT count(*) FROM photos WHERE status = 'failed')
-                  + (SELECT count(*) FROM locations WHERE photo_id IS NULL)",
-            [],
-            |r| {
-                Ok(CatalogCounts {
-                    photos: r.get::<_, i64>(0)? as u64,
-                    locations: r.get::<_, i64>(1)? as u64,
-                    failed: r.get::<_, i64>(2)? as u64,
-                })
-            },
-        )?)
-    }
-
-    /// Files that could not be read, most recent first.
-    pub fn read_failures(&self, limit: u32) -> Result<Vec<ReadFailure>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT path, error, seen_ms FROM locations WHERE photo_id IS NULL
-              ORDER BY seen_ms DESC, id DESC LIMIT ?1",
-        )?;
-        let rows = stmt
-            .query_map([limit], |r| {
-                Ok(ReadFailure {
-                    path: from_bytes(r.get(0)?),
-                    reason: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                    seen_ms: r.get(2)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
-    }
-}
-
-fn photo_from_row(r: &Row<'_>) -> rusqlite::Result<PhotoRow> {
-    let status: String = r.get("status")?;
-    Ok(PhotoRow {
-        id: r.get("id")?,
-        sha256: r.get("sha256")?,
-        paths: Vec::new(),
-        captured_at: r.get("captured_at")?,
-        taken_ms: r.get("taken_ms")?,
-        camera_make: r.get("camera_make")?,
-        camera_model: r.get("camera_model")?,
-        camera_serial: r.get("camera_serial")?,
-        lens: r.get("lens")?,
-        width: r.get("width")?,
-        height: r.get("height")?,
-        orientation: r.get("orientation")?,
-        format: r.get("format")?,
-        size: r.get::<_, i64>("size")? as u64,
-        status: if status == "ok" {
-            PhotoStatus::Ok
-        } else {
-            PhotoStatus::Failed
-        },
-        error: r.get("error")?,
-        group_id: r.get("group_id")?,
-        imported_ms: r.get("imported_ms")?,
-        preview_error: r.get("preview_error")?,
-        renditions: Vec::new(),
-    })
 }
 
 /// Case-insensitive file stem, the RAW+JPEG pairing key ("IMG_0001").

@@ -74,7 +74,7 @@ mod tests {
     /// cache totals).
     #[test]
     fn v6_fills_in_the_tile_state_of_an_older_catalog() {
-        let mut conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::open_in_memory().unwrap();
         for sql in &MIGRATIONS[..5] {
             conn.execute_batch(sql).unwrap();
         }
@@ -91,7 +91,10 @@ mod tests {
                  VALUES ('a', 'thumb', 1, 1, 1, 0), ('b', 'preview', 1, 1, 1, 0);",
         )
         .unwrap();
-        migrate(&mut conn).unwrap();
+        // To v7: v8 makes match jobs per event (tests/studio/migration.rs).
+        for sql in &MIGRATIONS[5..7] {
+            conn.execute_batch(sql).unwrap();
+        }
         let state = |id: i64| {
             conn.query_row(
                 "SELECT thumbnail_job, match_job, push_job, thumbnail_cached, first_path

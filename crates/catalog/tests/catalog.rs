@@ -84,14 +84,25 @@ async fn same_bytes_at_a_second_path_add_a_location_not_a_photo() {
 async fn a_new_photo_and_its_jobs_commit_together() {
     let dir = tempfile::tempdir().unwrap();
     let cat = open(dir.path());
+    // A folder assigned to an event: its photos join it as they are recorded.
+    cat.write(|w| {
+        w.create_event("ev", "Ev", 80.0)?;
+        w.add_watched_folder(Path::new("/x"), false, Some("ev"))?;
+        Ok(())
+    })
+    .await
+    .unwrap();
     cat.write(|w| w.record_file(&photo("/x/1.jpg", "s1")))
         .await
         .unwrap();
     cat.write(|w| w.record_file(&photo("/x/2.jpg", "s1")))
         .await
         .unwrap();
-    for kind in [JobKind::Thumbnail, JobKind::Match] {
-        let status = cat.read(move |r| r.job_status(kind, "s1")).await.unwrap();
+    for (kind, subject) in [(JobKind::Thumbnail, "s1"), (JobKind::Match, "ev/s1")] {
+        let status = cat
+            .read(move |r| r.job_status(kind, subject))
+            .await
+            .unwrap();
         assert_eq!(status.map(|s| s.0), Some("pending".to_string()), "{kind:?}");
     }
     let stats = cat.read(|r| r.queue_stats(0)).await.unwrap();
@@ -287,7 +298,7 @@ async fn photos_page_is_keyset_ordered_by_capture_time() {
     let mut after = None;
     loop {
         let page = cat
-            .read(move |r| r.photos_page(after, 10, false))
+            .read(move |r| r.photos_page(after, 10, false, None))
             .await
             .unwrap();
         let Some(last) = page.last() else { break };
@@ -295,7 +306,10 @@ async fn photos_page_is_keyset_ordered_by_capture_time() {
         seen.extend(page.iter().map(|p| p.taken_ms));
     }
     assert_eq!(seen, (0..25).collect::<Vec<_>>());
-    let newest = cat.read(|r| r.photos_page(None, 3, true)).await.unwrap();
+    let newest = cat
+        .read(|r| r.photos_page(None, 3, true, None))
+        .await
+        .unwrap();
     assert_eq!(
         newest.iter().map(|p| p.taken_ms).collect::<Vec<_>>(),
         vec![24, 23, 22]
@@ -443,7 +457,7 @@ async fn reads_never_exhaust_the_pool_while_writes_go_on() {
     for _ in 0..400 {
         let cat = cat.clone();
         readers.push(tokio::spawn(async move {
-            cat.read(|r| r.photos_page(None, 500, true)).await
+            cat.read(|r| r.photos_page(None, 500, true, None)).await
         }));
     }
     for r in readers {
@@ -459,7 +473,7 @@ fn catalog_survives_reopen_and_refuses_a_newer_schema() {
     let path = dir.path().join("catalog.sqlite");
     {
         let cat = Catalog::open(&path).unwrap();
-        cat.write_blocking(|w| w.add_watched_folder(Path::new("/media/card"), true))
+        cat.write_blocking(|w| w.add_watched_folder(Path::new("/media/card"), true, None))
             .unwrap();
         cat.close();
     }

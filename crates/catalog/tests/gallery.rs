@@ -99,11 +99,32 @@ async fn tiles_page_by_keyset_in_either_order_and_filter() {
         .await
         .unwrap();
     assert_eq!(failed, 10);
+    // "Unmatched" counts the active event's members only: none without an event,
+    // then the 40 that join it.
     let unmatched = cat
         .read(|r| r.tile_count(&TileFilter::Unmatched))
         .await
         .unwrap();
-    assert_eq!(unmatched, 100);
+    assert_eq!(unmatched, 0);
+    let ids: Vec<i64> = cat
+        .read(|r| r.tiles(&TileFilter::All, TileSort::Captured, false, None, 40))
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    cat.write(move |w| {
+        w.create_event("ev", "Ev", 80.0)?;
+        w.set_active_event("ev")?;
+        w.join_event("ev", &ids)
+    })
+    .await
+    .unwrap();
+    let unmatched = cat
+        .read(|r| r.tile_count(&TileFilter::Unmatched))
+        .await
+        .unwrap();
+    assert_eq!(unmatched, 40);
     let nobody = cat
         .read(|r| r.tile_count(&TileFilter::Participant("p1".into())))
         .await
@@ -280,10 +301,15 @@ async fn the_cache_totals_follow_every_write_forget_and_eviction() {
 /// A tile's stage states, thumbnail flag and first location as the jobs, the
 /// cache index and the locations say (the correlated subqueries tiles were read
 /// with before schema v6 kept them on the photo row).
+/// The tile's state from the tables it summarises: match and push state are the
+/// active event's.
 const TILE_STATE_FROM_SOURCES: &str = "SELECT p.id,
     (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'thumbnail'),
-    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match'),
-    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push' ORDER BY j.id DESC LIMIT 1),
+    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match'
+        AND j.event_id IS (SELECT value FROM settings WHERE key = 'active_event')),
+    (SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push'
+        AND j.event_id IS (SELECT value FROM settings WHERE key = 'active_event')
+      ORDER BY j.id DESC LIMIT 1),
     EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = p.sha256 AND r.kind = 'thumb'),
     (SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.id LIMIT 1)
   FROM photos p ORDER BY p.id";
@@ -342,8 +368,12 @@ async fn assert_tiles_agree(cat: &Catalog, db: &Path, step: &str) {
     };
     let by_sources = [
         count("p.status = 'failed' OR EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.status = 'failed')"),
-        count("NOT EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match' AND j.status = 'done')"),
-        count("coalesce((SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push' ORDER BY j.id DESC LIMIT 1), '') <> 'done'"),
+        count("EXISTS (SELECT 1 FROM event_photos ep WHERE ep.photo_id = p.id AND ep.event_id = 'ev')
+               AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'match'
+                               AND j.event_id = 'ev' AND j.status = 'done')"),
+        count("EXISTS (SELECT 1 FROM event_photos ep WHERE ep.photo_id = p.id AND ep.event_id = 'ev')
+               AND coalesce((SELECT status FROM jobs j WHERE j.photo_id = p.id AND j.kind = 'push'
+                             AND j.event_id = 'ev' ORDER BY j.id DESC LIMIT 1), '') <> 'done'"),
     ];
     let filters = [
         TileFilter::Failed,
@@ -362,6 +392,15 @@ async fn a_tile_row_keeps_its_jobs_cache_and_first_location_in_step() {
     let db = dir.path().join("c.sqlite");
     let cat = catalog(dir.path(), 12).await;
     assert_tiles_agree(&cat, &db, "import").await;
+    // The photos join the active event: each gets its match job for it.
+    cat.write(|w| {
+        w.create_event("ev", "Ev", 80.0)?;
+        w.set_active_event("ev")?;
+        w.join_event_everything("ev")
+    })
+    .await
+    .unwrap();
+    assert_tiles_agree(&cat, &db, "joining the event").await;
     let sha = |i: i64| format!("{i:064x}");
     let id_of = |i: i64| {
         let s = sha(i);
@@ -446,8 +485,6 @@ async fn a_tile_row_keeps_its_jobs_cache_and_first_location_in_step() {
         signature: None,
     };
     cat.write(move |w| {
-        w.create_event("ev", "Ev", 80.0)?;
-        w.set_active_event("ev")?;
         w.upsert_participant("ev", "p1", "P One", None, true)?;
         w.record_photo_faces("ev", photo, &[face])?;
         w.record_matches("ev", &[], &[photo])

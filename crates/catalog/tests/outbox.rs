@@ -144,6 +144,7 @@ async fn a_photo_changed_after_its_push_counts_as_not_pushed_again() {
     cat.write(move |w| {
         w.create_event("ev", "Ev", 80.0)?;
         w.set_active_event("ev")?;
+        w.join_event("ev", &[photo])?;
         w.upsert_participant("ev", "p1", "P One", None, true)?;
         w.record_photo_faces("ev", photo, &[face])?;
         w.record_matches("ev", &[], &[photo])
