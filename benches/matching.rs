@@ -124,11 +124,11 @@ async fn run(s: &Scenario) {
     config.matching.workers = s.workers;
     config.matching.rekognition.limiter.max_concurrent = s.in_flight;
     let engine = Engine::open(config).await.expect("engine");
-    engine.import(vec![photos]).await.expect("import");
     engine
         .create_event(&ev("bench"), "Bench", None)
         .await
         .expect("event");
+    engine.import(vec![photos]).await.expect("import");
     for p in 0..s.participants {
         let selfie = tmp.path().join(format!("selfies/p{p:03}.jpg"));
         write(&selfie, &synth::selfie(p));

@@ -252,11 +252,16 @@ async fn live(
     );
 }
 
+/// Creates `event` with its participants; the photos catalogued so far join it.
 async fn setup_event(engine: &Engine, root: &Path, event: &str) {
     engine
         .create_event(&ev(event), event, None)
         .await
         .expect("event");
+    engine
+        .assign(&ev(event), findme_engine::Selection::All)
+        .await
+        .expect("photos join the event");
     for p in 0..PARTICIPANTS {
         let selfie = root.join(format!("selfies/p{p:02}.jpg"));
         std::fs::create_dir_all(selfie.parent().expect("parent")).expect("mkdir");

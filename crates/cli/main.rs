@@ -55,6 +55,8 @@ enum Command {
         /// thumbnails and previews.
         #[arg(long)]
         no_thumbnails: bool,
+        #[command(flatten)]
+        event: people::EventArgs,
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
@@ -73,10 +75,16 @@ enum Command {
         /// Seconds between full reconciliation scans.
         #[arg(long, default_value_t = 60.0)]
         reconcile_every: f64,
+        /// The event the PATHs' photos join.
+        #[command(flatten)]
+        event: people::EventArgs,
         paths: Vec<PathBuf>,
     },
     /// List catalogued photos.
     Photos {
+        /// Only this event's members (and their faces in it).
+        #[arg(long)]
+        event: Option<EventId>,
         #[arg(long)]
         json: bool,
     },
@@ -146,6 +154,8 @@ enum FoldersCommand {
     Add {
         #[arg(long)]
         poll: bool,
+        #[command(flatten)]
+        event: people::EventArgs,
         path: PathBuf,
     },
     Remove {
@@ -259,6 +269,7 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
             layout,
             json,
             no_thumbnails,
+            event,
             paths,
         } => {
             let report = match copy_to {
@@ -268,9 +279,9 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
                         backup: backup_to,
                         layout: Some(layout),
                     };
-                    engine.import_card(paths, copy).await?
+                    engine.import_card_into(paths, copy, event.choice()).await?
                 }
-                None => engine.import(paths).await?,
+                None => engine.import_into(paths, event.choice()).await?,
             };
             if !no_thumbnails {
                 engine
@@ -280,9 +291,13 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
             }
             output::import(&report, json)
         }
-        Command::Watch { poll, paths, .. } => {
+        Command::Watch {
+            poll, paths, event, ..
+        } => {
             for path in paths {
-                engine.add_watched_folder(path, poll).await?;
+                engine
+                    .add_watched_folder(path, poll, event.choice())
+                    .await?;
             }
             let folders = engine.watched_folders().await?;
             if folders.is_empty() {
@@ -303,14 +318,16 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
             eprintln!("stopping: finishing files in progress");
             Ok(())
         }
-        Command::Photos { json } => output::photos(&engine.all_photos().await?, json),
+        Command::Photos { event, json } => output::photos(&engine.event_photos(event).await?, json),
         Command::Stats { json } => output::stats(&engine.stats().await?, json),
         Command::Failures { json } => output::failures(&engine.failures().await?, json),
         Command::Folders(FoldersCommand::List { json }) => {
             output::folders(&engine.watched_folders().await?, json)
         }
-        Command::Folders(FoldersCommand::Add { poll, path }) => {
-            let folder = engine.add_watched_folder(path, poll).await?;
+        Command::Folders(FoldersCommand::Add { poll, event, path }) => {
+            let folder = engine
+                .add_watched_folder(path, poll, event.choice())
+                .await?;
             println!("watching {}", folder.path);
             Ok(())
         }
@@ -376,7 +393,7 @@ fn seconds(value: f64, flag: &str) -> Result<Duration> {
     })
 }
 
-fn parse_backend(name: &str) -> Result<MatchBackend, String> {
+pub(crate) fn parse_backend(name: &str) -> Result<MatchBackend, String> {
     MatchBackend::parse(name)
         .ok_or_else(|| format!("unknown backend {name:?}: use auto, local, rekognition or off"))
 }

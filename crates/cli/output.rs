@@ -25,6 +25,9 @@ pub fn import(report: &ImportReport, as_json: bool) -> Result<()> {
     for failure in &report.failures {
         println!("  failed: {}: {}", failure.path, failure.reason);
     }
+    if let Some(event) = &report.event {
+        println!("{} photos joined the event {event}", report.joined);
+    }
     if let Some(card) = &report.card {
         println!("copied {} photos to {}", card.copied, card.destination);
         if let Some(backup) = &card.backup {
@@ -114,7 +117,30 @@ pub fn folders(folders: &[WatchedFolderDto], as_json: bool) -> Result<()> {
     for f in folders {
         let state = if f.online { "online" } else { "offline" };
         let mode = if f.poll { ", polling" } else { "" };
-        println!("{} ({state}{mode})", f.path);
+        let event = match &f.event {
+            Some(event) => format!(", event {event}"),
+            None => String::new(),
+        };
+        println!("{} ({state}{mode}{event})", f.path);
+    }
+    Ok(())
+}
+
+/// `events assign`: `{"added":N,"already":N,"unknown":[…]}`.
+pub fn assignment(a: &findme_engine::Assignment, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(&serde_json::json!({
+            "added": a.added,
+            "already": a.already,
+            "unknown": a.unknown,
+        }));
+    }
+    println!(
+        "{} photos added ({} were already in the event)",
+        a.added, a.already
+    );
+    for sha in &a.unknown {
+        println!("  not in the catalog: {sha}");
     }
     Ok(())
 }

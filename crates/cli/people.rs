@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Subcommand;
-use findme_engine::{Engine, EventId, ParticipantId};
+use findme_engine::{
+    Engine, EventChoice, EventId, MatchBackend, ParticipantId, PhotoKey, Selection,
+};
 
 use crate::output;
 
@@ -19,8 +21,32 @@ pub enum EventsCommand {
         /// Minimum similarity (0-100) for a face to count as a participant.
         #[arg(long)]
         threshold: Option<f32>,
+        /// Which matcher matches this event: local (on this computer) or
+        /// rekognition (AWS). Default: the first one that indexes a face.
+        #[arg(long, value_parser = crate::parse_backend)]
+        backend: Option<MatchBackend>,
         #[arg(long)]
         json: bool,
+    },
+    /// Add photos of the catalog to an event: every one, those taken in a time
+    /// range, or the ones named by SHA-256. They are matched against it next.
+    Assign {
+        #[arg(long)]
+        event: EventId,
+        /// Every photo of the catalog.
+        #[arg(long, conflicts_with_all = ["taken_from", "photos"])]
+        all: bool,
+        /// Taken at or after this instant (RFC 3339, e.g. 2026-06-01T14:00:00+02:00).
+        #[arg(long, requires = "taken_to", conflicts_with = "photos")]
+        taken_from: Option<String>,
+        /// Taken at or before this instant (RFC 3339).
+        #[arg(long, requires = "taken_from")]
+        taken_to: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// SHA-256s of the photos (as `findme photos --json` lists them).
+        #[arg(value_name = "SHA256")]
+        photos: Vec<PhotoKey>,
     },
     List {
         #[arg(long)]
@@ -105,11 +131,40 @@ pub async fn events(engine: &Engine, command: EventsCommand) -> Result<()> {
             id,
             name,
             threshold,
+            backend,
             json,
         } => {
             let name = name.unwrap_or_else(|| id.to_string());
-            let event = engine.create_event(&id, &name, threshold).await?;
+            let mut event = engine.create_event(&id, &name, threshold).await?;
+            if let Some(backend) = backend {
+                event = engine.choose_backend(&id, backend).await?;
+            }
             output::events(std::slice::from_ref(&event), json)
+        }
+        EventsCommand::Assign {
+            event,
+            all,
+            taken_from,
+            taken_to,
+            json,
+            photos,
+        } => {
+            let selection = match (all, taken_from, taken_to) {
+                (true, _, _) => Selection::All,
+                (false, Some(from), Some(to)) => Selection::TakenBetween {
+                    from_ms: instant_ms(&from, "--taken-from")?,
+                    to_ms: instant_ms(&to, "--taken-to")?,
+                },
+                _ if !photos.is_empty() => Selection::Photos(photos),
+                _ => {
+                    return Err(findme_engine::EngineError::Invalid(
+                        "say which photos: --all, --taken-from/--taken-to, or their SHA-256s"
+                            .into(),
+                    )
+                    .into())
+                }
+            };
+            output::assignment(&engine.assign(&event, selection).await?, json)
         }
         EventsCommand::List { json } => output::events(&engine.events().await?, json),
         EventsCommand::Use { id } => Ok(engine.use_event(&id).await?),
@@ -163,6 +218,37 @@ pub async fn participants(engine: &Engine, command: ParticipantsCommand) -> Resu
         ParticipantsCommand::Consent { event, id, give } => {
             engine.set_consent(&event, &id, give).await?;
             Ok(())
+        }
+    }
+}
+
+/// Unix milliseconds of an RFC 3339 instant given to `flag`.
+fn instant_ms(text: &str, flag: &str) -> Result<i64> {
+    let at: jiff::Timestamp = text.parse().map_err(|e| {
+        findme_engine::EngineError::Invalid(format!(
+            "{flag} {text:?} is not an RFC 3339 instant (e.g. 2026-06-01T14:00:00+02:00): {e}"
+        ))
+    })?;
+    Ok(at.as_millisecond())
+}
+
+/// `--event E` / `--no-event` of the commands that bring photos in.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EventArgs {
+    /// The event the photos found join (default: the active event, if any).
+    #[arg(long, conflicts_with = "no_event")]
+    event: Option<EventId>,
+    /// Catalogue only: join no event.
+    #[arg(long)]
+    no_event: bool,
+}
+
+impl EventArgs {
+    pub fn choice(&self) -> EventChoice {
+        match (&self.event, self.no_event) {
+            (Some(event), _) => EventChoice::Event(event.clone()),
+            (None, true) => EventChoice::NoEvent,
+            (None, false) => EventChoice::Active,
         }
     }
 }

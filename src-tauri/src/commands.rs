@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 
 use findme_engine::{
-    ActivityDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventDto, EventId, FailureDto,
-    ImportReport, ParticipantDto, ParticipantId, PhotoDetailDto, Stats, SyncSettingsDto,
-    SyncSettingsInput, TileChanges, TilePage, TileQuery, WatchedFolderDto,
+    ActivityDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventChoice, EventDto, EventId,
+    FailureDto, ImportReport, ParticipantDto, ParticipantId, PhotoDetailDto, Stats,
+    SyncSettingsDto, SyncSettingsInput, TileChanges, TilePage, TileQuery, WatchedFolderDto,
 };
 use tauri::State;
 
@@ -136,14 +136,20 @@ pub async fn watched_folders(engine: State<'_, Engine>) -> CmdResult<Vec<Watched
     engine.watched_folders().await.map_err(ErrorDto::from)
 }
 
+/// Watches a folder; its photos join `event` (default: the active event).
 #[tauri::command]
 pub async fn add_watched_folder(
     engine: State<'_, Engine>,
     path: PathBuf,
     poll: bool,
+    event: Option<EventId>,
 ) -> CmdResult<WatchedFolderDto> {
     engine
-        .add_watched_folder(path, poll)
+        .add_watched_folder(
+            path,
+            poll,
+            event.map_or(EventChoice::Active, EventChoice::Event),
+        )
         .await
         .map_err(ErrorDto::from)
 }

@@ -31,6 +31,9 @@ fn kill_9_mid_import_loses_and_doubles_nothing() {
     }
     assert_eq!(hashes.len(), 1000);
 
+    // The card's photos join an event: each photo commits with its thumbnail
+    // job and its match job for the event, or not at all.
+    support::run_ok(support::findme(&data).args(["events", "create", "--id", "shoot"]));
     let seed: u64 = rand::rng().random();
     println!("kill points from seed {seed}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);

@@ -52,6 +52,7 @@ async fn gallery_reads_never_fail_while_an_import_writes() {
                         after: None,
                         limit: 200,
                         newest_first: task % 2 == 0,
+                        event: None,
                     })
                     .await
                     .expect("a gallery page read failed during import");
@@ -61,6 +62,7 @@ async fn gallery_reads_never_fail_while_an_import_writes() {
                             after: Some(next),
                             limit: 200,
                             newest_first: task % 2 == 0,
+                            event: None,
                         })
                         .await
                         .expect("a second page read failed during import");

@@ -103,11 +103,11 @@ async fn finds_participants_on_device_and_rematches_from_stored_signatures() {
     let (photos, data) = (tmp.path().join("photos"), tmp.path().join("data"));
     shoot(&photos);
     let engine = open_engine(&data).await;
-    engine.import(vec![photos.clone()]).await.unwrap();
     engine
         .create_event(&ev("gala"), "Gala", None)
         .await
         .unwrap();
+    engine.import(vec![photos.clone()]).await.unwrap();
     engine
         .add_participant(
             &ev("gala"),

@@ -62,8 +62,14 @@ fn shoot(dir: &Path, count: usize, seed: u64) -> BTreeMap<PathBuf, BTreeSet<usiz
     truth
 }
 
+/// Creates `event` with its participants; the photos catalogued so far join it
+/// (photos imported later join it too, as the active event).
 async fn register(engine: &Engine, dir: &Path, event: &str) {
     engine.create_event(&ev(event), "Gala", None).await.unwrap();
+    engine
+        .assign(&ev(event), findme_engine::Selection::All)
+        .await
+        .unwrap();
     for person in 0..PARTICIPANTS {
         let selfie = dir.join(format!("p{person:02}.jpg"));
         write(&selfie, &synth::selfie(person));
@@ -204,6 +210,10 @@ async fn the_event_threshold_decides_look_alikes() {
     for (event, threshold) in [("strict", 80.0), ("loose", 70.0)] {
         engine
             .create_event(&ev(event), event, Some(threshold))
+            .await
+            .unwrap();
+        engine
+            .assign(&ev(event), findme_engine::Selection::All)
             .await
             .unwrap();
         engine

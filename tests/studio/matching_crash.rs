@@ -83,15 +83,16 @@ async fn kill_9_mid_matching_loses_and_doubles_nothing() {
     for p in 0..PARTICIPANTS {
         std::fs::write(selfies.join(format!("p{p:02}.jpg")), synth::selfie(p)).unwrap();
     }
-    support::run_ok(
-        support::findme(&data)
-            .args(["import", "--no-thumbnails"])
-            .arg(&photos),
-    );
+    // The event first (its participants create it): the import's photos join it.
     support::run_ok(
         support::findme(&data)
             .args(["participants", "import", "--event", "gala"])
             .arg(&selfies),
+    );
+    support::run_ok(
+        support::findme(&data)
+            .args(["import", "--no-thumbnails", "--event", "gala"])
+            .arg(&photos),
     );
 
     let seed: u64 = rand::rng().random();

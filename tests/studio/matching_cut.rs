@@ -33,11 +33,11 @@ async fn a_guest_in_more_photos_than_a_search_returns_is_found_in_every_one() {
     let mut config = engine_config(&tmp.path().join("data"), &server, 3);
     config.matching.search_max = 3;
     let engine = Engine::open(config).await.expect("engine");
-    engine.import(vec![photos]).await.expect("import");
     engine
         .create_event(&ev("wedding"), "Wedding", None)
         .await
         .expect("event");
+    engine.import(vec![photos]).await.expect("import");
     for (id, person) in [("anna", 1), ("ben", 2)] {
         let selfie = tmp.path().join(format!("{id}.jpg"));
         write(&selfie, &synth::selfie(person));

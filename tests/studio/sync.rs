@@ -70,8 +70,8 @@ async fn matched_catalog_pushing_to(
         truth.insert(support::sha256_hex(&bytes), people);
     }
     let engine = engine_with_mock(&root.join("data"), mock, target).await;
-    engine.import(vec![photos]).await.unwrap();
     engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
+    engine.import(vec![photos]).await.unwrap();
     for person in 0..3 {
         let selfie = root.join(format!("selfies/p{person:02}.jpg"));
         write(&selfie, &synth::selfie(person));
@@ -340,11 +340,11 @@ async fn the_web_rendition_setting_sizes_what_guests_get() {
     let mut config = mock_config(&tmp.path().join("data"), &mock, None);
     config.web_rendition = WebRendition::clamped(1024, 60);
     let engine = Engine::open(config).await.unwrap();
+    engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
     engine
         .import(vec![tmp.path().join("photos")])
         .await
         .unwrap();
-    engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
     engine
         .add_participant(&ev(EVENT), &pid("p00"), "p00", Some(selfie), true)
         .await

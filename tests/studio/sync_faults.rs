@@ -273,8 +273,8 @@ async fn matched_catalog(
         truth.insert(support::sha256_hex(&bytes), people);
     }
     let engine = engine_with_mock(&root.join("data"), mock, target).await;
-    engine.import(vec![photos]).await.unwrap();
     engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
+    engine.import(vec![photos]).await.unwrap();
     std::fs::create_dir_all(root.join("selfies")).unwrap();
     for person in 0..3 {
         let id = format!("p{person:02}");

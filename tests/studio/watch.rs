@@ -5,7 +5,7 @@ use crate::support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use findme_engine::{Engine, EngineConfig, EngineNotice, Stats, WatchConfig};
+use findme_engine::{Engine, EngineConfig, EngineNotice, EventChoice, Stats, WatchConfig};
 use support::exif::Exif;
 
 /// Upper bound for any wait; hitting it fails the test with the last state seen.
@@ -69,7 +69,7 @@ async fn a_file_written_slowly_is_read_only_once_it_is_complete() {
     // No grace for incomplete files: only the stability window protects here.
     let engine = engine(&data, quick(2_000, 0)).await;
     engine
-        .add_watched_folder(watched.clone(), false)
+        .add_watched_folder(watched.clone(), false, EventChoice::NoEvent)
         .await
         .unwrap();
     engine.start_watching().await.unwrap();
@@ -116,7 +116,7 @@ async fn an_incomplete_jpeg_is_held_back_then_failed_then_replaced_when_it_compl
     let grace = Duration::from_millis(1_500);
     let engine = engine(&data, quick(100, grace.as_millis() as u64)).await;
     engine
-        .add_watched_folder(watched.clone(), false)
+        .add_watched_folder(watched.clone(), false, EventChoice::NoEvent)
         .await
         .unwrap();
     engine.start_watching().await.unwrap();
@@ -166,7 +166,7 @@ async fn a_folder_tree_that_appears_at_once_is_ingested_whole() {
     std::fs::create_dir_all(&watched).unwrap();
     let engine = engine(&data, quick(200, 10_000)).await;
     engine
-        .add_watched_folder(watched.clone(), false)
+        .add_watched_folder(watched.clone(), false, EventChoice::NoEvent)
         .await
         .unwrap();
     engine.start_watching().await.unwrap();
@@ -204,7 +204,7 @@ async fn rename_move_and_delete_keep_one_photo_per_content() {
     let bytes = support::write_jpeg(&a, 1, &camera_exif(1));
     let sha = support::sha256_hex(&bytes);
     engine
-        .add_watched_folder(watched.clone(), false)
+        .add_watched_folder(watched.clone(), false, EventChoice::NoEvent)
         .await
         .unwrap();
     engine.start_watching().await.unwrap();
@@ -250,7 +250,7 @@ async fn a_vanished_folder_goes_offline_and_forgets_nothing() {
     }
     let engine = engine(&data, quick(100, 10_000)).await;
     engine
-        .add_watched_folder(card.clone(), false)
+        .add_watched_folder(card.clone(), false, EventChoice::NoEvent)
         .await
         .unwrap();
     engine.start_watching().await.unwrap();
@@ -288,7 +288,7 @@ async fn polling_finds_files_and_watched_folders_survive_a_restart() {
     {
         let engine = engine(&data, quick(100, 10_000)).await;
         engine
-            .add_watched_folder(share.clone(), true)
+            .add_watched_folder(share.clone(), true, EventChoice::NoEvent)
             .await
             .unwrap();
         engine.shutdown().await;

@@ -171,7 +171,7 @@ export function installFakeShell(config) {
           queue: { ...q0 },
         };
       case 'watched_folders':
-        return [{ path: '/media/card/DCIM', poll: false, online: true }];
+        return [{ path: '/media/card/DCIM', poll: false, online: true, event: null }];
       case 'failures':
       case 'participants':
         return [];

@@ -157,7 +157,7 @@ describe('App', () => {
   });
 
   it('removes a watched folder', async () => {
-    const shell = fakeShell({ folders: [{ path: '/mnt/share', poll: true, online: false }] });
+    const shell = fakeShell({ folders: [{ path: '/mnt/share', poll: true, online: false, event: null }] });
     renderApp();
     const item = await screen.findByTestId('watched-folder');
     expect(item.textContent).toContain('offline');

@@ -46,6 +46,7 @@ pub(crate) fn photo_dto(row: PhotoRow, thumbs: &ThumbnailCache) -> PhotoDto {
         preview,
         // Filled in by the caller when an event is active.
         faces: Vec::new(),
+        events: Vec::new(),
         imported_at: jiff::Timestamp::from_millisecond(row.imported_ms)
             .map(|t| t.to_string())
             .unwrap_or_default(),
@@ -86,6 +87,8 @@ pub(crate) fn import_report(s: ImportSummary) -> ImportReport {
         failures: failures(s.failures),
         skipped: s.skipped,
         card: None,
+        event: None,
+        joined: 0,
     }
 }
 
@@ -123,6 +126,7 @@ pub(crate) fn stats(
         queue: queue_stats(queue),
         rekognition,
         sync,
+        events: Vec::new(),
     }
 }
 

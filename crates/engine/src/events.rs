@@ -8,7 +8,10 @@ use findme_catalog::{EventRow, ParticipantRow};
 use findme_keys::{EventId, ParticipantId};
 use findme_media::{classify_path, hash_file, Classification};
 
-use crate::{Engine, EngineError, EventDto, FailureDto, ParticipantDto, ParticipantImportReport};
+use crate::{
+    Engine, EngineError, EventDto, FailureDto, MatchBackend, ParticipantDto,
+    ParticipantImportReport,
+};
 
 /// Default similarity threshold (Rekognition's own default is 80).
 pub const DEFAULT_THRESHOLD: f32 = 80.0;
@@ -29,6 +32,37 @@ impl Engine {
             .await?;
         if self.catalog().read(|r| r.active_event()).await?.is_none() {
             self.use_event(id).await?;
+        }
+        self.event(id).await
+    }
+
+    /// Tie an event to the face matcher that will match it ("local" or
+    /// "rekognition"), before any face is indexed. An event already tied to the
+    /// other one stays with it (its face data lives there): a conflict.
+    pub async fn choose_backend(
+        &self,
+        id: &EventId,
+        backend: MatchBackend,
+    ) -> Result<EventDto, EngineError> {
+        let name = match backend {
+            MatchBackend::Local => "local",
+            MatchBackend::Rekognition => "rekognition",
+            MatchBackend::Auto | MatchBackend::Off => {
+                return Err(EngineError::Invalid(
+                    "an event is matched on this computer (local) or with AWS Rekognition (rekognition)".into(),
+                ))
+            }
+        };
+        self.event(id).await?;
+        let ev = id.to_string();
+        let tied = self
+            .catalog()
+            .write(move |w| w.claim_event_backend(&ev, name))
+            .await?;
+        if let Some(other) = tied.filter(|b| b != name) {
+            return Err(EngineError::Conflict(format!(
+                "the event {id} is already matched with {other}: its face data is there"
+            )));
         }
         self.event(id).await
     }

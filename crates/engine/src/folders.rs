@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
-use crate::{absolute, Engine, EngineError, EngineNotice, WatchedFolderDto};
+use crate::{absolute, Engine, EngineError, EngineNotice, EventChoice, WatchedFolderDto};
 
 impl Engine {
     /// Start the app's background work (idempotent): watch every persisted
@@ -23,11 +23,15 @@ impl Engine {
     }
 
     /// Persist a watched folder (it must exist now) and watch it if watching.
+    /// Its photos, those there now and those that arrive, join the event `choice`
+    /// names (resolved now: a folder follows its event, not the active one).
     pub async fn add_watched_folder(
         &self,
         path: PathBuf,
         poll: bool,
+        choice: EventChoice,
     ) -> Result<WatchedFolderDto, EngineError> {
+        let event = self.resolve(&choice).await?;
         let path = absolute(&path)?;
         if !path.is_dir() {
             return Err(EngineError::Invalid(format!(
@@ -35,11 +39,14 @@ impl Engine {
                 path.display()
             )));
         }
-        let stored = path.clone();
+        let (stored, ev) = (path.clone(), event.as_ref().map(|e| e.to_string()));
         self.inner
             .catalog
-            .write(move |w| w.add_watched_folder(&stored, poll))
+            .write(move |w| w.add_watched_folder(&stored, poll, ev.as_deref()))
             .await?;
+        if let Some(event) = &event {
+            self.join_under(event, std::slice::from_ref(&path)).await?;
+        }
         if self.inner.watching.load(Ordering::Acquire) {
             self.inner.watcher.add(path.clone(), poll).await;
         }
@@ -48,6 +55,7 @@ impl Engine {
             path: path.to_string_lossy().into_owned(),
             poll,
             online: true,
+            event: event.map(|e| e.to_string()),
         })
     }
 
@@ -85,6 +93,7 @@ impl Engine {
                     path: f.path.to_string_lossy().into_owned(),
                     poll: f.poll,
                     online,
+                    event: f.event,
                 }
             })
             .collect())

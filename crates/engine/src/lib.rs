@@ -12,6 +12,7 @@ mod folders;
 mod gallery;
 mod match_run;
 mod matching;
+mod membership;
 mod owner;
 mod photos;
 pub mod secrets;
@@ -22,6 +23,7 @@ mod workers;
 pub use face_eval::{evaluate_faces, FaceEvaluation};
 pub use findme_face_model::eval::{Distribution, Evaluation, Rates};
 pub use matching::{MatchBackend, MatchSettings};
+pub use membership::{Assignment, EventChoice, Selection};
 
 pub use config::{CopyOptions, DataDir, EngineConfig, APP_IDENTIFIER, DATA_DIR_VAR};
 pub use error::{EngineError, ErrorDto, ErrorKind};
@@ -154,9 +156,30 @@ impl Engine {
 
     /// Import files and folders in place (recursively); returns when done.
     pub async fn import(&self, paths: Vec<PathBuf>) -> Result<ImportReport, EngineError> {
+        self.import_into(paths, EventChoice::Active).await
+    }
+
+    /// [`Engine::import`], and the photos found (new, duplicate or unchanged)
+    /// join the event `choice` names.
+    pub async fn import_into(
+        &self,
+        paths: Vec<PathBuf>,
+        choice: EventChoice,
+    ) -> Result<ImportReport, EngineError> {
+        let event = self.resolve(&choice).await?;
         let roots = absolute_all(paths)?;
-        let summary = findme_ingest::import(&self.inner.ingestor, &roots).await?;
-        Ok(convert::import_report(summary))
+        let members_before = self.member_count(event.as_ref()).await?;
+        let ev = event.as_ref().map(|e| e.to_string());
+        let summary = findme_ingest::import(&self.inner.ingestor, &roots, ev).await?;
+        let mut report = convert::import_report(summary);
+        if let Some(event) = event {
+            // The files read joined as they were recorded; the unchanged ones
+            // (skipped by the quick re-scan) join here.
+            self.join_under(&event, &roots).await?;
+            report.joined = self.member_count(Some(&event)).await? - members_before;
+            report.event = Some(event.to_string());
+        }
+        Ok(report)
     }
 
     /// Copy photos from a card (or any folder) into the library, verify each copy,
@@ -166,6 +189,19 @@ impl Engine {
         sources: Vec<PathBuf>,
         copy: CopyOptions,
     ) -> Result<ImportReport, EngineError> {
+        self.import_card_into(sources, copy, EventChoice::Active)
+            .await
+    }
+
+    /// [`Engine::import_card`], and the card's photos join the event `choice` names.
+    pub async fn import_card_into(
+        &self,
+        sources: Vec<PathBuf>,
+        copy: CopyOptions,
+        choice: EventChoice,
+    ) -> Result<ImportReport, EngineError> {
+        let event = self.resolve(&choice).await?;
+        let members_before = self.member_count(event.as_ref()).await?;
         let sources = absolute_all(sources)?;
         let options = CardOptions {
             destination: absolute(&copy.destination)?,
@@ -173,9 +209,16 @@ impl Engine {
             layout: copy
                 .layout
                 .unwrap_or_else(|| findme_ingest::card::DEFAULT_LAYOUT.to_string()),
+            event: event.as_ref().map(|e| e.to_string()),
         };
         let summary = findme_ingest::import_card(&self.inner.ingestor, &sources, &options).await?;
-        Ok(convert::card_report(summary, &options))
+        let mut report = convert::card_report(summary, &options);
+        if let Some(event) = event {
+            report.joined = self.member_count(Some(&event)).await? - members_before;
+            report.event = Some(event.to_string());
+        }
+        self.inner.workers.wake();
+        Ok(report)
     }
 
     /// Run the job workers (thumbnails, matching when a face service is

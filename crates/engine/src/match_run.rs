@@ -18,6 +18,15 @@ impl Engine {
     pub async fn match_event(&self, event: Option<&EventId>) -> Result<MatchReport, EngineError> {
         let active = self.catalog().read(|r| r.active_event()).await?;
         let event = match (event, active) {
+            (_, Some(active))
+                if active.closed_ms.is_some()
+                    && event.is_none_or(|id| id == active.id.as_str()) =>
+            {
+                return Err(EngineError::Conflict(format!(
+                    "the event {} is closed: it matches nothing more",
+                    active.id
+                )))
+            }
             (Some(id), Some(active)) if id == active.id.as_str() => active.id,
             (Some(id), _) => {
                 self.use_event(id).await?;
@@ -53,8 +62,8 @@ impl Engine {
                 .catalog()
                 .read(move |r| {
                     Ok((
-                        r.unfinished_jobs(JobKind::Match)?,
-                        r.unfinished_jobs(JobKind::IndexParticipant)?,
+                        r.unfinished_match_jobs(&ev)?,
+                        r.unfinished_jobs_of(JobKind::IndexParticipant, &ev)?,
                         r.search_backlog(&ev)?,
                     ))
                 })

@@ -4,31 +4,41 @@
 use findme_catalog::QueueCounts;
 
 use crate::{
-    convert, now_ms, sync, Engine, EngineError, FailureDto, PhotoCursor, PhotoDto, PhotoPage,
-    PhotoQuery, Stats,
+    convert, now_ms, sync, Engine, EngineError, EventId, EventStats, FailureDto, PhotoCursor,
+    PhotoDto, PhotoPage, PhotoQuery, Stats,
 };
 
 impl Engine {
-    /// A keyset page of photos in capture order, each with its faces in the active
-    /// event.
+    /// A keyset page of photos in capture order, each with the events it belongs
+    /// to and its faces in `query.event` (all photos, and the active event's
+    /// faces, without one).
     pub async fn photos(&self, query: PhotoQuery) -> Result<PhotoPage, EngineError> {
         let limit = match query.limit {
             0 => 200,
             n => n.min(1000),
         };
         let after = query.after.map(|c| (c.taken_ms, c.id));
-        let (rows, faces) = self
+        let member_of = query.event.map(|e| e.to_string());
+        let (rows, faces, events) = self
             .inner
             .catalog
             .read(move |r| {
-                let rows = r.photos_page(after, limit, query.newest_first)?;
+                let rows = r.photos_page(after, limit, query.newest_first, member_of.as_deref())?;
                 let mut faces = Vec::with_capacity(rows.len());
-                if let Some(event) = r.active_event()? {
+                let faces_of = match member_of {
+                    Some(event) => Some(event),
+                    None => r.active_event()?.map(|e| e.id),
+                };
+                if let Some(event) = faces_of {
                     for row in &rows {
-                        faces.push(r.photo_faces(&event.id, row.id)?);
+                        faces.push(r.photo_faces(&event, row.id)?);
                     }
                 }
-                Ok((rows, faces))
+                let events = rows
+                    .iter()
+                    .map(|row| r.photo_events(row.id))
+                    .collect::<findme_catalog::Result<Vec<_>>>()?;
+                Ok((rows, faces, events))
             })
             .await?;
         let next = match rows.last() {
@@ -47,8 +57,10 @@ impl Engine {
                         .map(Some)
                         .chain(std::iter::repeat_with(|| None)),
                 )
-                .map(|(row, faces)| {
+                .zip(events)
+                .map(|((row, faces), events)| {
                     let mut dto = convert::photo_dto(row, &self.inner.thumbs);
+                    dto.events = events;
                     dto.faces = faces
                         .unwrap_or_default()
                         .into_iter()
@@ -63,6 +75,12 @@ impl Engine {
 
     /// Every photo, oldest capture first (the CLI's `photos --json`).
     pub async fn all_photos(&self) -> Result<Vec<PhotoDto>, EngineError> {
+        self.event_photos(None).await
+    }
+
+    /// Every photo of `event` (every photo without one), oldest capture first
+    /// (the CLI's `photos --json [--event E]`).
+    pub async fn event_photos(&self, event: Option<EventId>) -> Result<Vec<PhotoDto>, EngineError> {
         let mut all = Vec::new();
         let mut after = None;
         loop {
@@ -71,6 +89,7 @@ impl Engine {
                     after,
                     limit: 1000,
                     newest_first: false,
+                    event: event.clone(),
                 })
                 .await?;
             all.extend(page.photos);
@@ -95,7 +114,7 @@ impl Engine {
 
     pub async fn stats(&self) -> Result<Stats, EngineError> {
         let now = now_ms();
-        let (counts, kinds, rekognition, outbox) = self
+        let (counts, kinds, rekognition, outbox, events) = self
             .inner
             .catalog
             .read(move |r| {
@@ -104,10 +123,23 @@ impl Engine {
                     r.queue_stats(now)?,
                     convert::rekognition_stats(r)?,
                     sync::sync_stats(r, now)?,
+                    r.event_counts()?,
                 ))
             })
             .await?;
         let queue = QueueCounts::total(kinds.iter().map(|k| &k.counts));
-        Ok(convert::stats(counts, queue, rekognition, outbox))
+        let mut stats = convert::stats(counts, queue, rekognition, outbox);
+        stats.events = events
+            .into_iter()
+            .map(|e| EventStats {
+                id: e.event,
+                photos: e.photos,
+                indexed: e.indexed,
+                matched: e.matched,
+                matching: e.matching,
+                pushed: e.pushed,
+            })
+            .collect();
+        Ok(stats)
     }
 }

@@ -32,6 +32,8 @@ pub struct CardOptions {
     /// `{month}`, `{day}`, `{camera}`, `{name}` (original file name), `{stem}`,
     /// `{ext}`. Default `{date}/{name}`.
     pub layout: String,
+    /// The event the card's photos join (their verified library copies).
+    pub event: Option<String>,
 }
 
 /// The outcome of a card import.
@@ -97,7 +99,9 @@ pub async fn import_card(
                     } else {
                         summary.already_present += 1;
                     }
-                    let outcome = ingestor.record(placed.library).await?;
+                    let outcome = ingestor
+                        .record_into(placed.library, options.event.clone())
+                        .await?;
                     summary.import.count(placed.library_path, outcome);
                     if let Some(backup) = placed.backup {
                         ingestor.record(backup).await?;

@@ -50,9 +50,14 @@ impl ImportSummary {
 /// Files found by the walk that need reading, after the quick re-scan check.
 const WALK_QUEUE: usize = 512;
 
-/// Import every photo under `roots` (files or folders, recursively) in place.
-/// Files whose (path, size, mtime) match the catalog are skipped without reading.
-pub async fn import(ingestor: &Ingestor, roots: &[PathBuf]) -> Result<ImportSummary, CatalogError> {
+/// Import every photo under `roots` (files or folders, recursively) in place;
+/// each one read joins `event` as it is recorded. Files whose (path, size, mtime)
+/// match the catalog are skipped without reading (the caller joins those).
+pub async fn import(
+    ingestor: &Ingestor,
+    roots: &[PathBuf],
+    event: Option<String>,
+) -> Result<ImportSummary, CatalogError> {
     let mut known: HashMap<PathBuf, LocationState> = HashMap::new();
     for root in roots {
         let root = root.clone();
@@ -116,9 +121,9 @@ pub async fn import(ingestor: &Ingestor, roots: &[PathBuf]) -> Result<ImportSumm
     ingestor.emit(IngestEvent::Progress { done, total });
     let mut results = futures::stream::iter(to_read)
         .map(|(path, format)| {
-            let ingestor = ingestor.clone();
+            let (ingestor, event) = (ingestor.clone(), event.clone());
             async move {
-                let outcome = ingestor.ingest(path.clone(), format).await;
+                let outcome = ingestor.ingest(path.clone(), format, event).await;
                 (path, outcome)
             }
         })

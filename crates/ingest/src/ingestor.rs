@@ -94,6 +94,15 @@ impl Ingestor {
 
     /// Write what [`Ingestor::inspect`] found into the catalog.
     pub async fn record(&self, inspected: Inspected) -> Result<FileOutcome, CatalogError> {
+        self.record_into(inspected, None).await
+    }
+
+    /// [`Ingestor::record`], and the photo joins `event` in the same transaction.
+    pub async fn record_into(
+        &self,
+        inspected: Inspected,
+        event: Option<String>,
+    ) -> Result<FileOutcome, CatalogError> {
         let content = match inspected.result {
             InspectResult::Vanished => {
                 let path = inspected.path;
@@ -116,7 +125,10 @@ impl Ingestor {
             content,
         };
         let path = record.path.clone();
-        let outcome = self.catalog.write(move |w| w.record_file(&record)).await?;
+        let outcome = self
+            .catalog
+            .write(move |w| w.record_file_into(&record, event.as_deref()))
+            .await?;
         match &outcome {
             RecordOutcome::Imported { photo_id } => {
                 tracing::info!(path = %path.display(), photo_id, "imported")
@@ -136,10 +148,16 @@ impl Ingestor {
         })
     }
 
-    /// Inspect and record in one go (imports; the watcher uses the halves).
-    pub async fn ingest(&self, path: PathBuf, format: Format) -> Result<FileOutcome, CatalogError> {
+    /// Inspect and record in one go (imports; the watcher uses the halves); the
+    /// photo joins `event`.
+    pub async fn ingest(
+        &self,
+        path: PathBuf,
+        format: Format,
+        event: Option<String>,
+    ) -> Result<FileOutcome, CatalogError> {
         let inspected = self.inspect(path, format).await;
-        self.record(inspected).await
+        self.record_into(inspected, event).await
     }
 }
 

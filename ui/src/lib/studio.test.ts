@@ -15,7 +15,7 @@ function fakeApi(overrides: Partial<Api> = {}) {
     activity: vi.fn<Api['activity']>(async () => activity()),
     stats: vi.fn<Api['stats']>(async () => stats(1)),
     watchedFolders: vi.fn<Api['watchedFolders']>(async () => []),
-    addWatchedFolder: vi.fn<Api['addWatchedFolder']>(async (path, poll) => ({ path, poll, online: true })),
+    addWatchedFolder: vi.fn<Api['addWatchedFolder']>(async (path, poll) => ({ path, poll, online: true, event: null })),
     removeWatchedFolder: vi.fn<Api['removeWatchedFolder']>(async () => {}),
     importPaths: vi.fn<Api['importPaths']>(async () => report()),
     importCard: vi.fn<Api['importCard']>(async () => report()),
@@ -152,7 +152,7 @@ describe('Studio', () => {
       fakeApi({
         stats: vi.fn(async () => stats(0)),
         tiles: none,
-        watchedFolders: vi.fn(async () => [{ path: '/card', poll: false, online: true }]),
+        watchedFolders: vi.fn(async () => [{ path: '/card', poll: false, online: true, event: null }]),
       }),
     );
     await watching.start();
@@ -249,7 +249,7 @@ describe('Studio', () => {
       }),
     });
     const studio = new Studio(api);
-    studio.folders = [{ path: '/media/card', poll: false, online: true }];
+    studio.folders = [{ path: '/media/card', poll: false, online: true, event: null }];
     await studio.removeFolder('/media/card');
     expect(studio.folders).toEqual([]);
     expect(studio.toasts.at(-1)).toMatchObject({ kind: 'info', text: '/media/card was not watched any more' });
@@ -262,7 +262,7 @@ describe('Studio', () => {
       }),
     });
     const studio = new Studio(api);
-    studio.folders = [{ path: '/media/card', poll: false, online: true }];
+    studio.folders = [{ path: '/media/card', poll: false, online: true, event: null }];
     await studio.removeFolder('/media/card');
     expect(studio.folders).toHaveLength(1);
     expect(studio.toasts.at(-1)).toMatchObject({ kind: 'error', text: 'Could not stop watching /media/card: database is locked' });

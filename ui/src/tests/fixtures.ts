@@ -32,6 +32,7 @@ export function stats(photos: number, failed = 0, pending = 0): Stats {
     },
     rekognition: { calls: {}, throttled: 0 },
     sync: { pending: 0, pushed: 0, failed: 0 },
+    events: [],
   };
 }
 
@@ -56,6 +57,7 @@ export function photo(id: number, overrides: Partial<PhotoDto> = {}): PhotoDto {
     thumbnail: null,
     preview: null,
     faces: [],
+    events: [],
     ...overrides,
   };
 }
@@ -155,6 +157,8 @@ export function report(overrides: Partial<ImportReport> = {}): ImportReport {
     failed: 0,
     failures: [],
     skipped: 0,
+    event: null,
+    joined: 0,
     ...overrides,
   };
 }
@@ -311,7 +315,7 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
         case 'watched_folders':
           return backend.folders;
         case 'add_watched_folder': {
-          const folder = { path: String(args.path), poll: Boolean(args.poll), online: true };
+          const folder = { path: String(args.path), poll: Boolean(args.poll), online: true, event: null };
           backend.folders = [...backend.folders, folder];
           return folder;
         }

@@ -51,6 +51,9 @@ pub struct PhotoDto {
     pub preview: Option<String>,
     /// Faces found in the photo for the active event, with who they are.
     pub faces: Vec<PhotoFaceDto>,
+    /// The events the photo is a member of.
+    #[serde(default)]
+    pub events: Vec<String>,
 }
 
 /// Keyset cursor for paging photos in capture order: (capture instant in ms, id).
@@ -69,6 +72,9 @@ pub struct PhotoQuery {
     /// Newest capture first (the gallery's default) instead of oldest first.
     #[serde(default)]
     pub newest_first: bool,
+    /// Only this event's members (and their faces in it).
+    #[serde(default)]
+    pub event: Option<crate::EventId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +116,13 @@ pub struct ImportReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub card: Option<CardReport>,
+    /// The event the photos found joined (null: none).
+    #[serde(default)]
+    pub event: Option<String>,
+    /// Photos that joined it now (the others were members already).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub joined: u64,
 }
 
 /// The answer to "can I format this card now?".
@@ -173,6 +186,31 @@ pub struct Stats {
     /// The sync outbox: pushed, pending and failed changes, all events.
     #[serde(default)]
     pub sync: SyncStats,
+    /// Each event's counts, over its members only.
+    #[serde(default)]
+    pub events: Vec<EventStats>,
+}
+
+/// One event's counts in `findme stats`: over its members only.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct EventStats {
+    pub id: String,
+    /// Photos that belong to the event.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub photos: u64,
+    /// Of them, indexed (faces found) for the event.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub indexed: u64,
+    /// Of them, with at least one participant found.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub matched: u64,
+    /// Of them, still waiting for (or in) their match job.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub matching: u64,
+    /// Of them, acknowledged by the event server.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub pushed: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -183,6 +221,9 @@ pub struct WatchedFolderDto {
     pub poll: bool,
     /// False while the folder is missing (card removed, share unmounted).
     pub online: bool,
+    /// The event its photos join (null: catalogue only).
+    #[serde(default)]
+    pub event: Option<String>,
 }
 
 /// Something the UI should know about. Bursts are coalesced by the receiver.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use findme_catalog::{Catalog, EventRow};
-use findme_jobs::JobError;
+use findme_jobs::{ClaimedJob, JobError};
 use findme_media::{render, Format, RenderError, RenditionRequest};
 use tokio::sync::Notify;
 
@@ -76,18 +76,22 @@ impl<M: FaceMatcher> Matching<M> {
         })
     }
 
-    /// The event photos are matched against now, or a pause with what to do.
-    pub(crate) async fn active_event(&self) -> Result<EventRow, JobError> {
-        match self.catalog.read(|r| r.active_event()).await {
-            Ok(Some(event)) if event.collection_state == "closed" => Err(JobError::Pause(format!(
-                "the event \"{}\" is closed: choose another event or create a new one",
-                event.name
-            ))),
-            Ok(Some(event)) => Ok(event),
-            Ok(None) => Err(JobError::Pause(
-                "no event to match against: create one (findme events create) or connect to the event server".into(),
+    /// The event a match job works for; None when it is closed (the job has
+    /// nothing more to do: a closed event matches nothing).
+    pub(crate) async fn job_event(&self, job: &ClaimedJob) -> Result<Option<EventRow>, JobError> {
+        let Some(id) = job.event.clone() else {
+            return Err(JobError::Fail("the job names no event".into()));
+        };
+        match self.catalog.read(move |r| r.event(&id)).await {
+            Ok(Some(event)) if event.collection_state == "closed" => Ok(None),
+            Ok(Some(event)) => Ok(Some(event)),
+            Ok(None) => Err(JobError::Fail(
+                "its event is no longer in the catalog".into(),
             )),
-            Err(e) => Err(JobError::Retry { reason: e.to_string(), after: None }),
+            Err(e) => Err(JobError::Retry {
+                reason: e.to_string(),
+                after: None,
+            }),
         }
     }
 

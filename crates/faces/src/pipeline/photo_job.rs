@@ -1,4 +1,6 @@
-//! The `match` job: index every face of one photo into the active event's index.
+//! The `match` job: index every face of one photo into its event's index. The
+//! job names its event (subject `<event>/<sha256>`): a photo is matched against
+//! the events it is a member of, never against whichever event is active.
 
 use std::sync::Arc;
 
@@ -8,7 +10,7 @@ use findme_media::Format;
 use super::{job_error, Matching};
 use crate::{photo_tag, FaceMatcher, MatcherError};
 
-/// Handles `match` jobs (subject = the photo's SHA-256).
+/// Handles `match` jobs (subject `<event>/<sha256>`).
 pub struct MatchJobs<M> {
     matching: Arc<Matching<M>>,
 }
@@ -22,16 +24,32 @@ impl<M: FaceMatcher> MatchJobs<M> {
 impl<M: FaceMatcher> JobHandler for MatchJobs<M> {
     async fn run(&self, job: &ClaimedJob) -> Result<(), JobError> {
         let m = &self.matching;
-        let event = m.active_event().await?;
+        let Some(event) = m.job_event(job).await? else {
+            return Ok(()); // closed: it matches nothing more
+        };
+        // Another event's backend: this process cannot match it, and must not
+        // stop matching the events it can. It waits for a process that runs it.
+        let backend = m.matcher.backend();
+        if let Some(other) = event.backend.as_deref().filter(|b| *b != backend) {
+            return Err(JobError::Defer {
+                reason: super::other_backend(&event, other, backend).to_string(),
+                after: std::time::Duration::from_secs(300),
+            });
+        }
         let Some(photo_id) = job.photo_id else {
             return Err(JobError::Fail(
                 "the photo is no longer in the catalog".into(),
             ));
         };
-        let (ev, sha) = (event.id.clone(), job.subject.clone());
+        let sha = job
+            .subject
+            .rsplit_once('/')
+            .map_or(job.subject.as_str(), |(_, sha)| sha)
+            .to_string();
+        let (ev, key) = (event.id.clone(), sha.clone());
         let (indexed, sources) = m
             .catalog
-            .read(move |r| Ok((r.photo_indexed(&ev, photo_id)?, r.sources_of(&sha)?)))
+            .read(move |r| Ok((r.photo_indexed(&ev, photo_id)?, r.sources_of(&key)?)))
             .await
             .map_err(|e| JobError::Retry {
                 reason: e.to_string(),
@@ -47,7 +65,7 @@ impl<M: FaceMatcher> JobHandler for MatchJobs<M> {
         };
         let format = Format::from_name(&format)
             .ok_or_else(|| JobError::Fail(format!("unknown format {format}")))?;
-        let result = self.index(&event, job, format, paths).await;
+        let result = self.index(&event, job, &sha, format, paths).await;
         m.save_counters().await;
         let faces = result?;
         let ev = event.id.clone();
@@ -68,12 +86,13 @@ impl<M: FaceMatcher> MatchJobs<M> {
         &self,
         event: &findme_catalog::EventRow,
         job: &ClaimedJob,
+        sha: &str,
         format: Format,
         paths: Vec<std::path::PathBuf>,
     ) -> Result<Vec<findme_catalog::NewFace>, JobError> {
         let m = &self.matching;
         m.ensure_collection(event).await.map_err(job_error)?;
-        let tag = photo_tag(&job.subject);
+        let tag = photo_tag(sha);
         // An earlier attempt may have indexed the faces and lost the answer
         // (crash, timeout): adopt them rather than index twice.
         let mut faces = Vec::new();

@@ -1,7 +1,8 @@
-//! The search coordinator: one task that looks at the active event's backlog,
-//! asks the planner what to run, runs it with bounded concurrency, and records
-//! the matches. Searches change nothing in the collection, so an interrupted run
-//! is simply run again.
+//! The search coordinator: one task that looks at each open event's backlog in
+//! turn, asks the planner what to run there, runs it with bounded concurrency, and
+//! records the matches. Each event is searched in its own collection only, with
+//! its own participants. Searches change nothing in the collection, so an
+//! interrupted run is simply run again.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -158,33 +159,35 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
         }
     }
 
-    /// One planning round. Ok(true) when it ran a plan.
+    /// One planning round over every open event this backend matches (an event
+    /// tied to the other backend is left to a process that runs it). Ok(true)
+    /// when it ran a plan somewhere.
     pub async fn step(&self) -> Result<bool, MatcherError> {
         let m = &self.matching;
         let catalog_err = |e: findme_catalog::CatalogError| MatcherError::Other(e.to_string());
-        let Some(event) = m
-            .catalog
-            .read(|r| r.active_event())
-            .await
-            .map_err(catalog_err)?
-            .filter(|e| e.collection_state != "closed")
-        else {
-            return Ok(false);
-        };
         let backend = m.matcher.backend();
-        if let Some(other) = event.backend.as_deref().filter(|b| *b != backend) {
-            return Err(super::other_backend(&event, other, backend));
+        let events = m.catalog.read(|r| r.events()).await.map_err(catalog_err)?;
+        let mut ran = false;
+        for event in events {
+            if event.collection_state == "closed"
+                || event.backend.as_deref().is_some_and(|b| b != backend)
+            {
+                continue;
+            }
+            ran |= self.step_event(event).await?;
         }
+        Ok(ran)
+    }
+
+    /// One planning round in one event. Ok(true) when it ran a plan.
+    async fn step_event(&self, event: EventRow) -> Result<bool, MatcherError> {
+        let m = &self.matching;
+        let catalog_err = |e: findme_catalog::CatalogError| MatcherError::Other(e.to_string());
         let ev = event.id.clone();
         let now = now_ms();
         let (b, indexing) = m
             .catalog
-            .read(move |r| {
-                Ok((
-                    r.search_backlog(&ev)?,
-                    r.unfinished_jobs(findme_catalog::JobKind::Match)?,
-                ))
-            })
+            .read(move |r| Ok((r.search_backlog(&ev)?, r.unfinished_match_jobs(&ev)?)))
             .await
             .map_err(catalog_err)?;
         let backlog = Backlog {

@@ -12,4 +12,12 @@ export type ImportReport = { scanned: number, imported: number, duplicates: numb
 /**
  * Present for card imports (`--copy-to`).
  */
-card?: CardReport, };
+card?: CardReport, 
+/**
+ * The event the photos found joined (null: none).
+ */
+event: string | null, 
+/**
+ * Photos that joined it now (the others were members already).
+ */
+joined: number, };

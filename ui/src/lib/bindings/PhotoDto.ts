@@ -50,4 +50,8 @@ preview: string | null,
 /**
  * Faces found in the photo for the active event, with who they are.
  */
-faces: Array<PhotoFaceDto>, };
+faces: Array<PhotoFaceDto>, 
+/**
+ * The events the photo is a member of.
+ */
+events: Array<string>, };

@@ -8,4 +8,8 @@ poll: boolean,
 /**
  * False while the folder is missing (card removed, share unmounted).
  */
-online: boolean, };
+online: boolean, 
+/**
+ * The event its photos join (null: catalogue only).
+ */
+event: string | null, };

@@ -1,0 +1,170 @@
+//! Which event photos join, and how. Every way in (an import, a card, a watched
+//! folder, a selection) names an [`EventChoice`]; joining queues the photo's match
+//! job for that event and nothing else. See docs/decisions.md, "Events".
+
+use std::path::PathBuf;
+
+use findme_catalog::Joined;
+use findme_keys::{EventId, PhotoKey};
+
+use crate::{Engine, EngineError};
+
+/// Which event the photos of an import, a card or a watched folder join.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum EventChoice {
+    /// The active event at the time (none if there is none).
+    #[default]
+    Active,
+    Event(EventId),
+    /// Catalogue only.
+    NoEvent,
+}
+
+/// Which photos an assignment takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every photo of the catalog.
+    All,
+    /// Taken from `from_ms` to `to_ms` (inclusive, Unix milliseconds).
+    TakenBetween {
+        from_ms: i64,
+        to_ms: i64,
+    },
+    Photos(Vec<PhotoKey>),
+}
+
+/// What an assignment did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assignment {
+    /// Photos that joined now.
+    pub added: u64,
+    /// Photos that were members already.
+    pub already: u64,
+    /// Keys the catalog does not know.
+    pub unknown: Vec<String>,
+}
+
+impl From<Joined> for Assignment {
+    fn from(joined: Joined) -> Assignment {
+        Assignment {
+            added: joined.added,
+            already: joined.already,
+            unknown: Vec::new(),
+        }
+    }
+}
+
+/// A catalog refusal to take photos into an event (none such, closed) is the
+/// photographer's to fix.
+fn refused(e: findme_catalog::CatalogError) -> EngineError {
+    match e {
+        findme_catalog::CatalogError::Invalid(reason) if reason.starts_with("no event") => {
+            EngineError::NotFound(reason)
+        }
+        findme_catalog::CatalogError::Invalid(reason) => EngineError::Conflict(reason),
+        other => EngineError::Catalog(other),
+    }
+}
+
+impl Engine {
+    /// The event `choice` names now (None: no event).
+    pub(crate) async fn resolve(
+        &self,
+        choice: &EventChoice,
+    ) -> Result<Option<EventId>, EngineError> {
+        match choice {
+            EventChoice::NoEvent => Ok(None),
+            EventChoice::Event(id) => {
+                if self.event(id).await?.closed {
+                    return Err(EngineError::Conflict(format!(
+                        "the event {id} is closed: it takes no more photos"
+                    )));
+                }
+                Ok(Some(id.clone()))
+            }
+            // A closed active event takes no more photos: they are catalogued only.
+            EventChoice::Active => match self.catalog().read(|r| r.active_event()).await? {
+                Some(event) if event.closed_ms.is_none() => Ok(Some(EventId::parse(&event.id)?)),
+                _ => Ok(None),
+            },
+        }
+    }
+
+    /// How many photos are members of `event` (0 without one).
+    pub(crate) async fn member_count(&self, event: Option<&EventId>) -> Result<u64, EngineError> {
+        let Some(event) = event else { return Ok(0) };
+        let ev = event.to_string();
+        Ok(self
+            .catalog()
+            .read(move |r| r.event_member_count(&ev))
+            .await?)
+    }
+
+    /// Photos join `event` (their match jobs for it are queued).
+    pub async fn assign(
+        &self,
+        event: &EventId,
+        selection: Selection,
+    ) -> Result<Assignment, EngineError> {
+        let ev = event.to_string();
+        let assignment = match selection {
+            Selection::All => self
+                .catalog()
+                .write(move |w| w.join_event_everything(&ev))
+                .await
+                .map_err(refused)?
+                .into(),
+            Selection::TakenBetween { from_ms, to_ms } => self
+                .catalog()
+                .write(move |w| w.join_event_taken(&ev, from_ms, to_ms))
+                .await
+                .map_err(refused)?
+                .into(),
+            Selection::Photos(keys) => {
+                let shas: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                let (joined, unknown) = self
+                    .catalog()
+                    .write(move |w| w.join_event_by_sha(&ev, &shas))
+                    .await
+                    .map_err(refused)?;
+                Assignment {
+                    unknown,
+                    ..joined.into()
+                }
+            }
+        };
+        self.joined(assignment.added);
+        Ok(assignment)
+    }
+
+    /// Every photo at or under these roots joins `event`.
+    pub(crate) async fn join_under(
+        &self,
+        event: &EventId,
+        roots: &[PathBuf],
+    ) -> Result<Joined, EngineError> {
+        let (ev, roots) = (event.to_string(), roots.to_vec());
+        let joined = self
+            .catalog()
+            .write(move |w| {
+                let mut all = Joined::default();
+                for root in &roots {
+                    let j = w.join_event_under(&ev, root)?;
+                    all.added += j.added;
+                    all.already += j.already;
+                }
+                Ok(all)
+            })
+            .await
+            .map_err(refused)?;
+        self.joined(joined.added);
+        Ok(joined)
+    }
+
+    /// New members mean new match jobs.
+    fn joined(&self, added: u64) {
+        if added > 0 {
+            self.inner.workers.wake();
+        }
+    }
+}
