@@ -133,6 +133,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Biometric data and selfie files waiting to be deleted.
+    #[command(subcommand)]
+    Deletions(DeletionsCommand),
     /// Check the on-device face model on labelled photos (DIR/<person>/<photo>):
     /// true and false match rates at the threshold, and the score distributions.
     EvalFaces {
@@ -140,6 +143,16 @@ enum Command {
         /// Cosine similarity threshold (default: the matcher's).
         #[arg(long)]
         threshold: Option<f32>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeletionsCommand {
+    /// Carry out every pending deletion this process can (all events, each
+    /// through the backend that holds the data), then report what is left.
+    Run {
         #[arg(long)]
         json: bool,
     },
@@ -334,6 +347,9 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
         Command::Folders(FoldersCommand::Remove { path }) => {
             engine.remove_watched_folder(path).await?;
             Ok(())
+        }
+        Command::Deletions(DeletionsCommand::Run { json }) => {
+            output::deletion_report(&engine.run_deletions().await?, json)
         }
         Command::Events(command) => people::events(engine, command).await,
         Command::Participants(command) => people::participants(engine, command).await,

@@ -78,6 +78,18 @@ pub fn stats(stats: &Stats, as_json: bool) -> Result<()> {
         "sync: {} pushed, {} pending, {} failed",
         s.pushed, s.pending, s.failed
     );
+    let d = &stats.deletions;
+    if d.pending + d.failed > 0 {
+        println!(
+            "deletions: {} pending, {} failed{}",
+            d.pending,
+            d.failed,
+            d.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
+    }
     Ok(())
 }
 
@@ -142,6 +154,30 @@ pub fn assignment(a: &findme_engine::Assignment, as_json: bool) -> Result<()> {
     for sha in &a.unknown {
         println!("  not in the catalog: {sha}");
     }
+    Ok(())
+}
+
+/// `events unassign`: `{"removed":N,"unknown":[…]}`.
+pub fn unassignment(u: &findme_engine::Unassignment, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(&serde_json::json!({ "removed": u.removed, "unknown": u.unknown }));
+    }
+    println!("{} photos removed from the event", u.removed);
+    for sha in &u.unknown {
+        println!("  not in the catalog: {sha}");
+    }
+    Ok(())
+}
+
+/// `deletions run`: `{"done":N,"pending":N,"failed":N}`.
+pub fn deletion_report(report: &findme_engine::DeletionReport, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(report);
+    }
+    println!(
+        "deletions: {} done, {} pending, {} failed",
+        report.done, report.pending, report.failed
+    );
     Ok(())
 }
 

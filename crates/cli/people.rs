@@ -18,7 +18,8 @@ pub enum EventsCommand {
         id: EventId,
         #[arg(long)]
         name: Option<String>,
-        /// Minimum similarity (0-100) for a face to count as a participant.
+        /// The similarity a face needs to count as a participant, in the
+        /// matcher's scale: 0-1 (cosine) with --backend local, else 0-100.
         #[arg(long)]
         threshold: Option<f32>,
         /// Which matcher matches this event: local (on this computer) or
@@ -48,6 +49,17 @@ pub enum EventsCommand {
         #[arg(value_name = "SHA256")]
         photos: Vec<PhotoKey>,
     },
+    /// Remove photos from an event: its faces of them (here and in its
+    /// Rekognition collection) and its matches go, and its server withdraws them.
+    Unassign {
+        #[arg(long)]
+        event: EventId,
+        #[arg(long)]
+        json: bool,
+        /// SHA-256s of the photos.
+        #[arg(value_name = "SHA256", required = true)]
+        photos: Vec<PhotoKey>,
+    },
     List {
         #[arg(long)]
         json: bool,
@@ -63,8 +75,9 @@ pub enum EventsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Close an event: its face collection is deleted and nothing more is matched
-    /// against it (matches found so far stay). Closed events cannot be reopened.
+    /// Close an event: nothing more is matched against it; its face data and
+    /// selfies are deleted (matches found so far stay). Closed events cannot be
+    /// reopened.
     Close {
         id: EventId,
         #[arg(long)]
@@ -135,10 +148,9 @@ pub async fn events(engine: &Engine, command: EventsCommand) -> Result<()> {
             json,
         } => {
             let name = name.unwrap_or_else(|| id.to_string());
-            let mut event = engine.create_event(&id, &name, threshold).await?;
-            if let Some(backend) = backend {
-                event = engine.choose_backend(&id, backend).await?;
-            }
+            let event = engine
+                .create_event_with(&id, &name, backend, threshold)
+                .await?;
             output::events(std::slice::from_ref(&event), json)
         }
         EventsCommand::Assign {
@@ -166,6 +178,11 @@ pub async fn events(engine: &Engine, command: EventsCommand) -> Result<()> {
             };
             output::assignment(&engine.assign(&event, selection).await?, json)
         }
+        EventsCommand::Unassign {
+            event,
+            json,
+            photos,
+        } => output::unassignment(&engine.unassign(&event, photos).await?, json),
         EventsCommand::List { json } => output::events(&engine.events().await?, json),
         EventsCommand::Use { id } => Ok(engine.use_event(&id).await?),
         EventsCommand::Threshold {

@@ -253,7 +253,8 @@ async fn photos_join_an_event_by_selection_and_only_then_are_matched() {
 }
 
 /// The CLI contract of events: `import --no-event`, `events create --backend`,
-/// `events assign --taken-from/--taken-to` and SHA-256s, `photos --event`.
+/// `events assign --taken-from/--taken-to` and SHA-256s, `photos --event`,
+/// `events unassign`, `deletions run`.
 #[test]
 fn the_cli_assigns_photos_by_time_range_and_by_key() {
     use support::exif::Exif;
@@ -354,4 +355,22 @@ fn the_cli_assigns_photos_by_time_range_and_by_key() {
         "{}",
         String::from_utf8_lossy(&unknown.stderr)
     );
+
+    // `events unassign` and `deletions run`: a photo leaves, nothing is owed
+    // (on-device data goes with its rows).
+    let removed = run_json(
+        findme(&data)
+            .args(["events", "unassign", "--event", "noon", "--json"])
+            .args([&shas[2], &shas[0]]),
+    );
+    assert_eq!(removed, serde_json::json!({"removed": 1, "unknown": []}));
+    let members = run_json(findme(&data).args(["photos", "--event", "noon", "--json"]));
+    assert_eq!(members.as_array().map(Vec::len), Some(1), "{members}");
+    let deletions = run_json(findme(&data).args(["deletions", "run", "--json"]));
+    assert_eq!(
+        deletions,
+        serde_json::json!({"done": 0, "pending": 0, "failed": 0})
+    );
+    let stats = run_json(findme(&data).args(["stats", "--json"]));
+    assert_eq!(stats["deletions"]["pending"], 0, "{stats}");
 }

@@ -9,6 +9,7 @@ mod support;
 mod card_import;
 mod config_env;
 mod crash;
+mod deletions;
 mod engine_load;
 mod eval_faces_cli;
 mod events;

@@ -190,6 +190,15 @@ async fn registered_guests_are_pulled_matched_and_see_exactly_their_photos() {
         .collect();
     assert!(!ids.iter().any(|(id, _)| id == "guest1"), "{ids:?}");
     assert!(ids.contains(&("guest2".into(), false)), "{ids:?}");
+    // Their selfies leave the data folder.
+    engine.run_deletions().await.unwrap();
+    let selfies = std::fs::read_dir(tmp.path().join("data/selfies"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        selfies, 1,
+        "the removed and the withdrawn guest's selfies are deleted"
+    );
     // The server's copies of the photos lost those guests' faces.
     let photographer = EventClient::new(&venue.base, token()).unwrap();
     for sha in truth["guest1"].union(&truth["guest2"]) {

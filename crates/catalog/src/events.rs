@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use crate::deletions::DeletionTarget;
 use crate::face_vectors::Signature;
 use crate::jobs::{insert_job, JobKind};
 use crate::paths::{from_bytes, to_bytes};
@@ -28,6 +29,13 @@ pub struct EventRow {
     pub backend: Option<String>,
     /// Cosine similarity (0-1) at which the on-device matcher accepts a match.
     pub local_threshold: f32,
+}
+
+/// A participant's face id and selfie file (path, SHA-256).
+#[derive(Debug, Default)]
+struct Held {
+    face_id: Option<String>,
+    selfie: Option<(PathBuf, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +86,7 @@ impl Writer<'_> {
     /// the photographer closed the event cannot reopen it.
     pub fn set_collection_state(&self, event: &str, state: &str) -> Result<()> {
         if state == "closed" {
-            self.forget_event_signatures(event)?;
+            self.close_event_data(event)?;
         }
         self.conn.execute(
             "UPDATE events SET collection_state = ?2,
@@ -112,6 +120,11 @@ impl Writer<'_> {
             Some((sha, path)) => (Some(sha.to_string()), Some(to_bytes(path))),
             None => (None, None),
         };
+        // What a new selfie replaces (its face and file go).
+        let replaced = match (&before, &sha) {
+            (Some((Some(old), _, _)), Some(new)) if old != new => Some(self.held_by(event, id)?),
+            _ => None,
+        };
         self.conn.execute(
             "INSERT INTO participants (event_id, id, display_name, selfie_sha256, selfie_path, consent, updated_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -126,6 +139,12 @@ impl Writer<'_> {
             (None, _) => true,
             _ => false,
         };
+        if selfie_changed && before.is_some() {
+            if let Some(old) = replaced {
+                self.retire_face(event, id, old.face_id, "selfie replaced")?;
+                self.retire_selfie_file(event, old.selfie, "selfie replaced")?;
+            }
+        }
         let consent_changed = before
             .as_ref()
             .is_some_and(|b| b.1 != consent || b.2.is_some());
@@ -137,6 +156,7 @@ impl Writer<'_> {
         }
         if !consent {
             self.drop_matches_of(event, id)?;
+            self.retire_participant(event, id, "consent withdrawn")?;
         }
         if selfie_changed || consent_changed {
             self.requeue_participant(event, id)?;
@@ -156,6 +176,13 @@ impl Writer<'_> {
             return Ok(false);
         }
         self.drop_matches_of(event, id)?;
+        self.retire_participant(event, id, "participant removed")?;
+        // A tombstone (no name, selfie or face) keeps the id, so an on-device
+        // search cache sees the face leave; adding the id again revives it.
+        self.conn.execute(
+            "UPDATE participants SET display_name = '' WHERE event_id = ?1 AND id = ?2",
+            params![event, id],
+        )?;
         crate::outbox::insert_outbox(
             self.conn,
             event,
@@ -211,6 +238,22 @@ impl Writer<'_> {
         signature: Option<&Signature>,
         error: Option<&str>,
     ) -> Result<()> {
+        let wanted: bool = self
+            .conn
+            .query_row(
+                "SELECT removed_ms IS NULL AND consent = 1 AND selfie_sha256 IS NOT NULL
+                   FROM participants WHERE event_id = ?1 AND id = ?2",
+                params![event, id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false);
+        if !wanted {
+            // Withdrawn or removed while the selfie was being indexed: the face
+            // that was just made goes at once.
+            let faces = face_id.map(|f| vec![f.to_string()]).unwrap_or_default();
+            return self.queue_face_deletion(event, faces, Some(id), "consent withdrawn");
+        }
         self.conn.execute(
             "UPDATE participants SET face_id = ?3, index_error = ?4, updated_ms = ?5,
                     embedding = ?6, model_version = ?7
@@ -228,17 +271,102 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// The participant's face is gone from the collection; drop a removed row.
-    pub fn forget_participant_face(&self, event: &str, id: &str) -> Result<()> {
+    /// What a participant holds now: their face id and selfie file.
+    fn held_by(&self, event: &str, id: &str) -> Result<Held> {
+        let held = self
+            .conn
+            .query_row(
+                "SELECT face_id, selfie_path, selfie_sha256 FROM participants
+                  WHERE event_id = ?1 AND id = ?2",
+                params![event, id],
+                |r| {
+                    let path: Option<Vec<u8>> = r.get(1)?;
+                    let sha: Option<String> = r.get(2)?;
+                    Ok(Held {
+                        face_id: r.get(0)?,
+                        selfie: path.zip(sha).map(|(p, s)| (from_bytes(p), s)),
+                    })
+                },
+            )
+            .optional()?;
+        Ok(held.unwrap_or_default())
+    }
+
+    /// Consent withdrawn or participant removed: their face, signature and
+    /// selfie go (the ones held elsewhere through durable deletion work).
+    fn retire_participant(&self, event: &str, id: &str, reason: &str) -> Result<()> {
+        let held = self.held_by(event, id)?;
+        self.retire_face(event, id, held.face_id, reason)?;
+        self.retire_selfie_file(event, held.selfie, reason)?;
+        self.conn.execute(
+            "UPDATE participants SET selfie_path = NULL, selfie_sha256 = NULL
+              WHERE event_id = ?1 AND id = ?2",
+            params![event, id],
+        )?;
+        Ok(())
+    }
+
+    fn retire_face(&self, event: &str, id: &str, face: Option<String>, reason: &str) -> Result<()> {
+        if let Some(face) = face {
+            self.queue_face_deletion(event, vec![face], Some(id), reason)?;
+        }
         self.conn.execute(
             "UPDATE participants SET face_id = NULL, searched_ms = NULL, embedding = NULL,
                     model_version = NULL, updated_ms = ?3
               WHERE event_id = ?1 AND id = ?2",
             params![event, id, self.now_ms],
         )?;
+        Ok(())
+    }
+
+    fn retire_selfie_file(
+        &self,
+        event: &str,
+        selfie: Option<(PathBuf, String)>,
+        reason: &str,
+    ) -> Result<()> {
+        match selfie {
+            Some((path, sha)) => self.queue_selfie_deletion(event, &path, &sha, reason),
+            None => Ok(()),
+        }
+    }
+
+    /// The event closes: its index goes (a Rekognition collection through
+    /// deletion work; on-device signatures now), and so do its selfies. The
+    /// matches found stay.
+    fn close_event_data(&self, event: &str) -> Result<()> {
+        let open: Option<(String, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT collection_id, backend FROM events WHERE id = ?1 AND closed_ms IS NULL",
+                [event],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((collection, backend)) = open else {
+            return Ok(()); // closed already
+        };
+        if backend.as_deref() == Some("rekognition") {
+            let target = DeletionTarget::Collection { collection };
+            self.queue_deletion(event, &target, "event closed")?;
+        }
+        self.forget_event_signatures(event)?;
+        let selfies: Vec<(Vec<u8>, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT selfie_path, selfie_sha256 FROM participants
+                  WHERE event_id = ?1 AND selfie_path IS NOT NULL AND selfie_sha256 IS NOT NULL",
+            )?
+            .query_map([event], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (path, sha) in selfies {
+            self.queue_selfie_deletion(event, &from_bytes(path), &sha, "event closed")?;
+        }
         self.conn.execute(
-            "DELETE FROM participants WHERE event_id = ?1 AND id = ?2 AND removed_ms IS NOT NULL",
-            params![event, id],
+            "UPDATE participants SET selfie_path = NULL, selfie_sha256 = NULL, face_id = NULL,
+                    updated_ms = ?2
+              WHERE event_id = ?1",
+            params![event, self.now_ms],
         )?;
         Ok(())
     }

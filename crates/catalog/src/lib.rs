@@ -15,6 +15,7 @@
 //! - **Atomic hand-offs.** A new photo and the jobs later stages need are written
 //!   in the same transaction, so a crash cannot leave a photo without its jobs.
 
+mod deletions;
 mod error;
 mod events;
 mod face_vectors;
@@ -25,6 +26,7 @@ mod jobs;
 mod matching;
 mod membership;
 mod migration_v8;
+mod migration_v9;
 mod migrations;
 mod outbox;
 mod paths;
@@ -38,6 +40,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use deletions::{DeletionHolder, DeletionRow, DeletionTarget, DeletionTotals, DELETIONS_DONE};
 pub use error::CatalogError;
 pub use events::{EventRow, ParticipantRow};
 pub use face_vectors::{PhotoSignature, SelfieSignature, Signature};

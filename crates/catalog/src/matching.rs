@@ -75,6 +75,12 @@ impl Writer<'_> {
         photo_id: i64,
         faces: &[NewFace],
     ) -> Result<bool> {
+        if !self.member(event, photo_id)? {
+            // Removed from the event while its faces were indexed: they go.
+            let ids = faces.iter().filter_map(|f| f.face_id.clone()).collect();
+            self.queue_face_deletion(event, ids, None, "photo removed from the event")?;
+            return Ok(false);
+        }
         let n = self.conn.execute(
             "INSERT INTO photo_matching (event_id, photo_id, indexed_ms, faces, searched_ms)
              VALUES (?1, ?2, ?3, ?4, CASE WHEN ?4 = 0 THEN ?3 END)

@@ -124,6 +124,12 @@ impl Writer<'_> {
     /// The photos of these SHA-256s join `event`; returns also the hashes the
     /// catalog does not know.
     pub fn join_event_by_sha(&self, event: &str, shas: &[String]) -> Result<(Joined, Vec<String>)> {
+        let (ids, unknown) = self.ids_of(shas)?;
+        Ok((self.join_all(event, ids)?, unknown))
+    }
+
+    /// The catalog's ids of these SHA-256s, and the hashes it does not know.
+    fn ids_of(&self, shas: &[String]) -> Result<(Vec<i64>, Vec<String>)> {
         let mut ids = Vec::new();
         let mut unknown = Vec::new();
         for sha in shas {
@@ -138,7 +144,7 @@ impl Writer<'_> {
                 None => unknown.push(sha.clone()),
             }
         }
-        Ok((self.join_all(event, ids)?, unknown))
+        Ok((ids, unknown))
     }
 
     /// Every photo with a file at `root` or under it joins `event` (an import or
@@ -167,6 +173,109 @@ impl Writer<'_> {
     pub fn join_event_everything(&self, event: &str) -> Result<Joined> {
         let ids = self.photo_ids("SELECT id FROM photos ORDER BY id", [])?;
         self.join_all(event, ids)
+    }
+}
+
+impl Writer<'_> {
+    /// These photos leave `event`: what the event derived from them goes (its
+    /// faces, here and, through deletion work, in a Rekognition collection; its
+    /// matches; pending match and push work), and a photo the event's server may
+    /// hold is withdrawn from it. Nothing else about the photo changes. Returns
+    /// how many were members.
+    pub fn leave_event(&self, event: &str, photo_ids: &[i64]) -> Result<u64> {
+        let mut left = 0;
+        for &photo in photo_ids {
+            let n = self.conn.execute(
+                "DELETE FROM event_photos WHERE event_id = ?1 AND photo_id = ?2",
+                params![event, photo],
+            )?;
+            if n == 0 {
+                continue;
+            }
+            left += 1;
+            let faces: Vec<String> = self
+                .conn
+                .prepare_cached(
+                    "DELETE FROM photo_faces WHERE event_id = ?1 AND photo_id = ?2
+                     RETURNING face_id",
+                )?
+                .query_map(params![event, photo], |r| r.get::<_, Option<String>>(0))?
+                .filter_map(|f| f.transpose())
+                .collect::<rusqlite::Result<_>>()?;
+            self.queue_face_deletion(event, faces, None, "photo removed from the event")?;
+            for table in ["matches", "photo_matching"] {
+                self.conn.execute(
+                    &format!("DELETE FROM {table} WHERE event_id = ?1 AND photo_id = ?2"),
+                    params![event, photo],
+                )?;
+            }
+            self.conn.execute(
+                "DELETE FROM jobs WHERE event_id = ?1 AND photo_id = ?2 AND kind = 'match'
+                    AND status <> 'running'",
+                params![event, photo],
+            )?;
+            self.withdraw_photo(event, photo)?;
+        }
+        Ok(left)
+    }
+
+    /// Drop the photo's outbox rows of `event` (and their waiting pushes); if the
+    /// event's server may have it (a row was ever queued), queue its withdrawal.
+    fn withdraw_photo(&self, event: &str, photo: i64) -> Result<()> {
+        let subject = photo.to_string();
+        let rows: Vec<i64> = self
+            .conn
+            .prepare_cached(
+                "DELETE FROM outbox WHERE event_id = ?1 AND kind = 'photo' AND subject = ?2
+                 RETURNING id",
+            )?
+            .query_map(params![event, subject], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        for id in &rows {
+            self.conn.execute(
+                "DELETE FROM jobs WHERE kind = 'push' AND subject = ?1 AND status <> 'running'",
+                [id.to_string()],
+            )?;
+        }
+        let sha: Option<String> = self
+            .conn
+            .query_row("SELECT sha256 FROM photos WHERE id = ?1", [photo], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(sha) = sha {
+            crate::outbox::insert_outbox(
+                self.conn,
+                event,
+                "photo_withdrawn",
+                &sha,
+                Some(photo),
+                self.now_ms,
+            )?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn member(&self, event: &str, photo_id: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM event_photos WHERE event_id = ?1 AND photo_id = ?2",
+                params![event, photo_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// The photos of these SHA-256s leave `event`; returns how many were
+    /// members and the hashes the catalog does not know.
+    pub fn leave_event_by_sha(&self, event: &str, shas: &[String]) -> Result<(u64, Vec<String>)> {
+        let (ids, unknown) = self.ids_of(shas)?;
+        Ok((self.leave_event(event, &ids)?, unknown))
     }
 }
 

@@ -392,4 +392,6 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "#,
     // v8: the event is the unit of work (migration_v8.rs).
     crate::migration_v8::V8,
+    // v9: durable deletion work (migration_v9.rs).
+    crate::migration_v9::V9,
 ];

@@ -132,4 +132,83 @@ mod tests {
             .unwrap();
         assert_eq!(totals, (2, 2));
     }
+
+    /// v9 turns what a v8 catalog still owed into deletion work: the Rekognition
+    /// faces of withdrawn and removed participants, the collections of closed
+    /// Rekognition events, and the selfie files of all of them.
+    #[test]
+    fn v9_turns_what_a_v8_catalog_owed_into_deletion_work() {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..8] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO events (id, name, collection_id, created_ms, backend, closed_ms) VALUES
+                 ('gala', 'Gala', 'findme-gala', 0, 'rekognition', NULL),
+                 ('old', 'Old', 'findme-old', 0, 'rekognition', 5),
+                 ('here', 'Here', 'findme-here', 0, 'local', NULL);
+             INSERT INTO participants (event_id, id, display_name, selfie_sha256, selfie_path,
+                                       consent, face_id, removed_ms, updated_ms) VALUES
+                 ('gala', 'ann', 'Ann', 's1', x'2f31', 1, 'F-ann', NULL, 1),
+                 ('gala', 'ben', 'Ben', 's2', x'2f32', 0, 'F-ben', NULL, 1),
+                 ('gala', 'cy', 'Cy', 's3', x'2f33', 1, 'F-cy', 9, 1),
+                 ('here', 'dee', 'Dee', 's4', x'2f34', 0, 'p-dee', NULL, 1),
+                 ('old', 'eve', 'Eve', 's5', x'2f35', 1, NULL, NULL, 1);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[8]).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT event_id, target, coalesce(face_ids, ''), coalesce(person, ''),
+                        coalesce(sha256, ''), reason
+                   FROM deletions ORDER BY event_id, target, person, sha256",
+            )
+            .unwrap();
+        let rows: Vec<[String; 6]> = stmt
+            .query_map([], |r| {
+                Ok([
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ])
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let row = |e: &str, t: &str, f: &str, p: &str, s: &str, why: &str| {
+            [e, t, f, p, s, why].map(str::to_string)
+        };
+        assert_eq!(
+            rows,
+            [
+                row("gala", "faces", "F-ben", "ben", "", "consent withdrawn"),
+                row("gala", "faces", "F-cy", "cy", "", "participant removed"),
+                row("gala", "selfie", "", "", "s2", "consent withdrawn"),
+                row("gala", "selfie", "", "", "s3", "participant removed"),
+                row("here", "selfie", "", "", "s4", "consent withdrawn"),
+                row("old", "collection", "", "", "", "event closed"),
+                row("old", "selfie", "", "", "s5", "event closed"),
+            ]
+        );
+        let kept: (Option<String>, Option<String>) = conn
+            .query_row(
+                "SELECT face_id, selfie_sha256 FROM participants WHERE id = 'ann'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, (Some("F-ann".into()), Some("s1".into())));
+        let owed: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM participants
+                  WHERE id <> 'ann' AND (face_id IS NOT NULL OR selfie_path IS NOT NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(owed, 0, "what is owed lives in deletions only");
+    }
 }

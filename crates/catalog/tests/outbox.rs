@@ -64,6 +64,7 @@ async fn a_newer_change_replaces_the_pending_row_and_the_old_one_cannot_be_marke
     let first = cat
         .write(move |w| {
             w.create_event("ev", "Ev", 80.0)?;
+            w.join_event("ev", &[photo])?;
             w.upsert_participant("ev", "p1", "P One", None, true)?;
             w.record_photo_faces("ev", photo, &[face])?;
             // Searched, nobody found: the photo must be pushed (without faces).

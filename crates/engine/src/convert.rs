@@ -127,6 +127,7 @@ pub(crate) fn stats(
         rekognition,
         sync,
         events: Vec::new(),
+        deletions: DeletionStats::default(),
     }
 }
 
@@ -183,5 +184,19 @@ pub(crate) fn rekognition_stats(
             .iter()
             .map(|(_, n)| n)
             .sum(),
+    })
+}
+
+/// What is still to be deleted (`stats.deletions`, the activity panel).
+pub(crate) fn deletion_stats(
+    r: &findme_catalog::Reader<'_>,
+) -> findme_catalog::Result<DeletionStats> {
+    let t = r.deletion_totals()?;
+    Ok(DeletionStats {
+        pending: t.pending,
+        failed: t.failed,
+        rekognition_faces: t.rekognition_faces,
+        rekognition_collections: t.rekognition_collections,
+        reason: t.last_error,
     })
 }

@@ -115,7 +115,7 @@ impl Engine {
     /// Queue counters per job kind and the thumbnail cache's numbers.
     pub async fn activity(&self) -> Result<ActivityDto, EngineError> {
         let now = crate::now_ms();
-        let (kinds, (files, bytes), rekognition, sync) = self
+        let (kinds, (files, bytes), rekognition, sync, deletions) = self
             .catalog()
             .read(move |r| {
                 Ok((
@@ -123,6 +123,7 @@ impl Engine {
                     r.rendition_totals()?,
                     crate::convert::rekognition_stats(r)?,
                     crate::sync::sync_stats(r, now)?,
+                    crate::convert::deletion_stats(r)?,
                 ))
             })
             .await?;
@@ -157,6 +158,7 @@ impl Engine {
             rekognition,
             matcher: self.inner.matcher.map(String::from),
             sync,
+            deletions,
         })
     }
 

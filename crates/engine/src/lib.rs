@@ -5,6 +5,7 @@
 pub mod api;
 mod config;
 mod convert;
+mod deletions;
 mod error;
 mod events;
 mod face_eval;
@@ -14,6 +15,7 @@ mod match_run;
 mod matching;
 mod membership;
 mod owner;
+mod participants;
 mod photos;
 pub mod secrets;
 mod sync;
@@ -23,7 +25,7 @@ mod workers;
 pub use face_eval::{evaluate_faces, FaceEvaluation};
 pub use findme_face_model::eval::{Distribution, Evaluation, Rates};
 pub use matching::{MatchBackend, MatchSettings};
-pub use membership::{Assignment, EventChoice, Selection};
+pub use membership::{Assignment, EventChoice, Selection, Unassignment};
 
 pub use config::{CopyOptions, DataDir, EngineConfig, APP_IDENTIFIER, DATA_DIR_VAR};
 pub use error::{EngineError, ErrorDto, ErrorKind};
@@ -110,7 +112,10 @@ impl Engine {
             owner.clone(),
             config.thumbnail_workers,
             notices.clone(),
-            matching::starter(&config.matching).await,
+            workers::FaceSetup {
+                starter: matching::starter(&config.matching).await,
+                deletions: deletions::DeletionRunner::new(catalog.clone(), config.matching.aws()),
+            },
             workers::SyncSetup {
                 target: sync_target.clone(),
                 selfie_dir: data.selfies(),

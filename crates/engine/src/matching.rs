@@ -74,6 +74,14 @@ impl MatchSettings {
         }
     }
 
+    /// The AWS Rekognition configuration, when this process may call AWS (it
+    /// matches with Rekognition, or an AWS configuration is visible): what
+    /// deleting an event's faces from Rekognition needs, whatever matches.
+    pub fn aws(&self) -> Option<findme_faces::rekognition::RekognitionConfig> {
+        (self.aws_configured || self.resolved() == MatchBackend::Rekognition)
+            .then(|| self.rekognition.clone())
+    }
+
     /// The backend `Auto` stands for here.
     pub fn resolved(&self) -> MatchBackend {
         match self.backend {
@@ -94,13 +102,10 @@ pub(crate) trait MatchingControl: Send + Sync {
     fn resume(&self);
     fn pool_status(&self, kind: JobKind) -> Option<PoolStatus>;
     fn search_status(&self) -> SearchStatus;
-    /// Delete an event's face index (the event was closed).
-    fn close_collection(&self, collection: String) -> BoxFuture<'_, Result<(), String>>;
     fn shutdown(&self) -> BoxFuture<'_>;
 }
 
 struct Running<M> {
-    matching: Arc<Matching<M>>,
     match_pool: WorkerPool,
     participant_pool: WorkerPool,
     coordinator: Arc<SearchCoordinator<M>>,
@@ -142,11 +147,10 @@ pub(crate) fn start<M: FaceMatcher>(
         pool(settings.workers.max(1)),
         Some(observer),
     );
-    let coordinator = SearchCoordinator::new(matching.clone());
+    let coordinator = SearchCoordinator::new(matching);
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(coordinator.clone().run(stopped));
     Box::new(Running {
-        matching,
         match_pool,
         participant_pool,
         coordinator,
@@ -178,15 +182,6 @@ impl<M: FaceMatcher> MatchingControl for Running<M> {
 
     fn search_status(&self) -> SearchStatus {
         self.coordinator.status()
-    }
-
-    fn close_collection(&self, collection: String) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.matching
-                .close_collection(&collection)
-                .await
-                .map_err(|e| e.to_string())
-        })
     }
 
     fn shutdown(&self) -> BoxFuture<'_> {

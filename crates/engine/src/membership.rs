@@ -44,6 +44,15 @@ pub struct Assignment {
     pub unknown: Vec<String>,
 }
 
+/// What removing photos from an event did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unassignment {
+    /// Photos that were members and left.
+    pub removed: u64,
+    /// Keys the catalog does not know.
+    pub unknown: Vec<String>,
+}
+
 impl From<Joined> for Assignment {
     fn from(joined: Joined) -> Assignment {
         Assignment {
@@ -135,6 +144,27 @@ impl Engine {
         };
         self.joined(assignment.added);
         Ok(assignment)
+    }
+
+    /// Photos leave `event`: what the event derived from them goes (its faces,
+    /// here and in its Rekognition collection, its matches) and the event's
+    /// server is told to withdraw them. Nothing else about the photos changes.
+    pub async fn unassign(
+        &self,
+        event: &EventId,
+        photos: Vec<PhotoKey>,
+    ) -> Result<Unassignment, EngineError> {
+        self.event(event).await?;
+        let ev = event.to_string();
+        let shas: Vec<String> = photos.iter().map(|k| k.to_string()).collect();
+        let (removed, unknown) = self
+            .catalog()
+            .write(move |w| w.leave_event_by_sha(&ev, &shas))
+            .await?;
+        if removed > 0 {
+            self.inner.workers.wake();
+        }
+        Ok(Unassignment { removed, unknown })
     }
 
     /// Every photo at or under these roots joins `event`.

@@ -114,7 +114,7 @@ impl Engine {
 
     pub async fn stats(&self) -> Result<Stats, EngineError> {
         let now = now_ms();
-        let (counts, kinds, rekognition, outbox, events) = self
+        let (counts, kinds, rekognition, outbox, events, deletions) = self
             .inner
             .catalog
             .read(move |r| {
@@ -124,6 +124,7 @@ impl Engine {
                     convert::rekognition_stats(r)?,
                     sync::sync_stats(r, now)?,
                     r.event_counts()?,
+                    convert::deletion_stats(r)?,
                 ))
             })
             .await?;
@@ -140,6 +141,7 @@ impl Engine {
                 pushed: e.pushed,
             })
             .collect();
+        stats.deletions = deletions;
         Ok(stats)
     }
 }

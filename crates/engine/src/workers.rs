@@ -11,6 +11,7 @@ use findme_sync::{EventClient, RosterPoller, WebRendition, ROSTER_EVERY};
 use findme_thumbs::{ThumbnailCache, ThumbnailJobs};
 use tokio::sync::broadcast;
 
+use crate::deletions::DeletionRunner;
 use crate::matching::MatchingControl;
 use crate::sync::SyncTarget;
 use crate::EngineNotice;
@@ -18,6 +19,14 @@ use crate::EngineNotice;
 /// Starts the matching stages over the backend chosen at open.
 pub(crate) type MatchingStarter =
     Box<dyn Fn(Catalog, &str, findme_jobs::Observer) -> Box<dyn MatchingControl> + Send + Sync>;
+
+/// What the face stages start from.
+pub(crate) struct FaceSetup {
+    /// How to start matching (None: no face service; match jobs wait).
+    pub starter: Option<MatchingStarter>,
+    /// Carries out biometric deletions, whatever matches.
+    pub deletions: DeletionRunner,
+}
 
 /// What the background sync starts from.
 pub(crate) struct SyncSetup {
@@ -58,6 +67,9 @@ struct Inner {
     web: WebRendition,
     /// `start` ran: a sync target set later starts at once.
     started: std::sync::atomic::AtomicBool,
+    /// Carries out biometric deletions (in the background once started).
+    deletions: Arc<DeletionRunner>,
+    deletions_started: std::sync::Once,
 }
 
 impl Workers {
@@ -67,7 +79,7 @@ impl Workers {
         owner: String,
         thumbnail_workers: usize,
         notices: broadcast::Sender<EngineNotice>,
-        matching_starter: Option<MatchingStarter>,
+        faces: FaceSetup,
         sync: SyncSetup,
     ) -> Workers {
         Workers {
@@ -78,13 +90,15 @@ impl Workers {
                 thumbnail_workers,
                 notices,
                 thumbnail: Mutex::new(None),
-                matching_starter,
+                matching_starter: faces.starter,
                 matching: Mutex::new(None),
                 sync_target: Mutex::new(sync.target),
                 sync: Mutex::new(None),
                 selfie_dir: sync.selfie_dir,
                 web: sync.web,
                 started: Default::default(),
+                deletions: Arc::new(faces.deletions),
+                deletions_started: std::sync::Once::new(),
             }),
         }
     }
@@ -102,6 +116,9 @@ impl Workers {
     pub(crate) fn start(&self) {
         self.start_thumbnails();
         self.start_matching();
+        self.inner
+            .deletions_started
+            .call_once(|| self.inner.deletions.start());
         self.inner
             .started
             .store(true, std::sync::atomic::Ordering::Release);
@@ -265,8 +282,13 @@ impl Workers {
         self.inner.thumbnail.lock().ok().and_then(|p| p.clone())
     }
 
+    pub(crate) fn deletions(&self) -> &DeletionRunner {
+        &self.inner.deletions
+    }
+
     /// New jobs may be waiting.
     pub(crate) fn wake(&self) {
+        self.inner.deletions.wake();
         if let Some(pool) = self.thumbnail_pool() {
             pool.wake();
         }
@@ -295,6 +317,7 @@ impl Workers {
     }
 
     pub(crate) async fn shutdown(&self) {
+        self.inner.deletions.stop();
         let pool = self.inner.thumbnail.lock().ok().and_then(|mut p| p.take());
         if let Some(pool) = pool {
             pool.shutdown().await;

@@ -40,3 +40,37 @@ describe('ActivityPanel sync block', () => {
     expect(screen.queryByTestId('sync-stats')).toBeNull();
   });
 });
+
+describe('ActivityPanel deletions block', () => {
+  it('says what waits to be deleted from AWS and why', () => {
+    render(ActivityPanel, {
+      activity: activity({
+        deletions: {
+          pending: 2,
+          failed: 0,
+          rekognition_faces: 4,
+          rekognition_collections: 1,
+          reason: 'AWS sign-in needed: set up the AWS account the event was matched with',
+        },
+      }),
+    });
+    expect(screen.getByTestId('deletion-what').textContent).toBe('4 faces and 1 collection in AWS Rekognition');
+    expect(screen.getByTestId('deletion-reason').textContent).toContain('AWS sign-in needed');
+    expect(screen.getByTestId('deletion-stats').querySelector('.badge')).toBeNull();
+  });
+
+  it('counts failed tries', () => {
+    render(ActivityPanel, {
+      activity: activity({
+        deletions: { pending: 0, failed: 1, rekognition_faces: 1, rekognition_collections: 0, reason: 'throttled' },
+      }),
+    });
+    expect(screen.getByTestId('deletion-stats').textContent).toContain('1 failed');
+    expect(screen.getByTestId('deletion-what').textContent).toBe('1 face in AWS Rekognition');
+  });
+
+  it('has no deletions block when nothing waits', () => {
+    render(ActivityPanel, { activity: activity() });
+    expect(screen.queryByTestId('deletion-stats')).toBeNull();
+  });
+});

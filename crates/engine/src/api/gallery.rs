@@ -220,4 +220,7 @@ pub struct ActivityDto {
     /// Push totals, bytes per photo and import-to-guest-visible latency.
     #[serde(default)]
     pub sync: super::SyncStats,
+    /// Biometric data and selfie files still to be deleted.
+    #[serde(default)]
+    pub deletions: super::DeletionStats,
 }

@@ -44,7 +44,9 @@ pub struct ParticipantDto {
 
 /// `findme participants import`: who was added, and which files were not usable.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ParticipantImportReport {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub added: u64,
     pub skipped: Vec<super::FailureDto>,
 }
@@ -86,4 +88,61 @@ pub struct MatchReport {
     pub failed: u64,
     pub calls: BTreeMap<String, u64>,
     pub throttled: u64,
+}
+
+/// Biometric data and selfie files still to be deleted (`stats.deletions`).
+/// Nothing here is ever dropped unfinished: a deletion stays until the holder
+/// of the data (AWS Rekognition, this computer's data folder) confirmed it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct DeletionStats {
+    /// Not tried yet, or waiting for what this process lacks (AWS sign-in).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub pending: u64,
+    /// The last try failed; FindMe tries again later.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub failed: u64,
+    /// Faces among them waiting to leave AWS Rekognition.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    #[serde(default)]
+    pub rekognition_faces: u64,
+    /// Collections among them (closed events) waiting to leave AWS Rekognition.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    #[serde(default)]
+    pub rekognition_collections: u64,
+    /// What the newest unfinished one waits for or failed on, for the
+    /// photographer ("AWS sign-in needed: …").
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `findme deletions run --json`: deletions carried out now, and what is left.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct DeletionReport {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub done: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub pending: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub failed: u64,
+}
+
+/// The matcher an event is created with in the app: on this computer or with
+/// AWS Rekognition (`"local"`, `"rekognition"`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum EventMatcher {
+    Local,
+    Rekognition,
+}
+
+impl From<EventMatcher> for crate::MatchBackend {
+    fn from(m: EventMatcher) -> crate::MatchBackend {
+        match m {
+            EventMatcher::Local => crate::MatchBackend::Local,
+            EventMatcher::Rekognition => crate::MatchBackend::Rekognition,
+        }
+    }
 }

@@ -189,6 +189,9 @@ pub struct Stats {
     /// Each event's counts, over its members only.
     #[serde(default)]
     pub events: Vec<EventStats>,
+    /// Biometric data and selfie files still to be deleted, all events.
+    #[serde(default)]
+    pub deletions: DeletionStats,
 }
 
 /// One event's counts in `findme stats`: over its members only.

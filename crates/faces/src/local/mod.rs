@@ -239,7 +239,7 @@ impl FaceMatcher for LocalMatcher {
         Ok(Vec::new())
     }
 
-    /// The catalog drops the stored signature itself (forget_participant_face);
+    /// The catalog drops the stored signature itself (when consent is withdrawn);
     /// this only updates the search cache at once.
     async fn delete_faces(
         &self,

@@ -120,13 +120,6 @@ impl<M: FaceMatcher> Matching<M> {
         Ok(())
     }
 
-    /// Delete a closed event's face index (idempotent), counting the call.
-    pub async fn close_collection(&self, collection: &str) -> Result<(), MatcherError> {
-        let result = self.matcher.close_event(collection).await;
-        self.save_counters().await;
-        result
-    }
-
     /// Go on at the call rate the last run had learnt (catalog setting
     /// `<backend>.pace`), so a restart mid-event does not climb from the
     /// starting rate again. A rate learnt on another account or region is

@@ -1,7 +1,7 @@
-//! The `index-participant` job (subject `<event>/<participant>`): make the
-//! collection agree with the catalog about one participant. With consent and a
-//! selfie, their face is indexed exactly once; removed or without consent, their
-//! face is deleted from the collection.
+//! The `index-participant` job (subject `<event>/<participant>`): with consent
+//! and a selfie, the participant's face is indexed exactly once. Deleting a face
+//! (removed, consent withdrawn) is not this job's: the catalog records it as
+//! durable deletion work for the backend that holds it.
 
 use std::sync::Arc;
 
@@ -63,32 +63,10 @@ impl<M: FaceMatcher> ParticipantJobs<M> {
         let m = &self.matching;
         let (ev, pid) = (event.id.clone(), p.id.clone());
         if p.removed || !p.consent {
-            // Never indexed without consent; withdrawn consent deletes the face
-            // (after the person, if the search coordinator enrolled them: a face
-            // that belongs to a person cannot be deleted).
-            if let Some(face) = &p.face_id {
-                let collection = &event.collection_id;
-                match m
-                    .matcher
-                    .forget_person(collection, &selfie_tag(&p.id))
-                    .await
-                {
-                    Ok(()) | Err(MatcherError::MissingIndex(_)) => {}
-                    Err(e) => return Err(job_error(e)),
-                }
-                match m
-                    .matcher
-                    .delete_faces(collection, std::slice::from_ref(face))
-                    .await
-                {
-                    Ok(()) | Err(MatcherError::MissingIndex(_)) => {}
-                    Err(e) => return Err(job_error(e)),
-                }
-            }
-            m.catalog
-                .write(move |w| w.forget_participant_face(&ev, &pid))
-                .await
-                .map_err(retry)?;
+            // Never indexed without consent. The catalog turned a withdrawn or
+            // removed participant's face into deletion work in the same
+            // transaction (the engine's deletion runner does it with the
+            // backend that holds it), so nothing is left to do here.
             return Ok(());
         }
         if p.face_id.is_some() {
