@@ -10,8 +10,9 @@ use std::path::PathBuf;
 
 use findme_engine::{
     ActivityDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventChoice, EventDto, EventId,
-    FailureDto, ImportReport, ParticipantDto, ParticipantId, PhotoDetailDto, Stats,
-    SyncSettingsDto, SyncSettingsInput, TileChanges, TilePage, TileQuery, WatchedFolderDto,
+    EventMatcher, FailureDto, ImportReport, ParticipantDto, ParticipantId, ParticipantImportReport,
+    PhotoDetailDto, Stats, SyncSettingsDto, SyncSettingsInput, TileChanges, TilePage, TileQuery,
+    WatchedFolderDto,
 };
 use tauri::State;
 
@@ -52,16 +53,18 @@ pub async fn events(engine: State<'_, Engine>) -> CmdResult<Vec<EventDto>> {
     engine.events().await.map_err(ErrorDto::from)
 }
 
-/// Creates an event (or returns the existing one); the first one becomes active.
+/// Creates an event (or returns the existing one) tied to `backend` if given,
+/// with the threshold in that matcher's scale; the first one becomes active.
 #[tauri::command]
 pub async fn create_event(
     engine: State<'_, Engine>,
     id: EventId,
     name: String,
     threshold: Option<f32>,
+    backend: Option<EventMatcher>,
 ) -> CmdResult<EventDto> {
     engine
-        .create_event(&id, &name, threshold)
+        .create_event_with(&id, &name, backend.map(Into::into), threshold)
         .await
         .map_err(ErrorDto::from)
 }
@@ -98,6 +101,36 @@ pub async fn event_participants(
     event: EventId,
 ) -> CmdResult<Vec<ParticipantDto>> {
     engine.participants(&event).await.map_err(ErrorDto::from)
+}
+
+/// Adds a participant (consent given) with a selfie file; without an id one
+/// is made from the name.
+#[tauri::command]
+pub async fn add_participant(
+    engine: State<'_, Engine>,
+    event: EventId,
+    id: Option<ParticipantId>,
+    name: String,
+    selfie: PathBuf,
+) -> CmdResult<ParticipantDto> {
+    engine
+        .add_participant_named(&event, id, &name, selfie)
+        .await
+        .map_err(ErrorDto::from)
+}
+
+/// Adds every photo of `dir` as a selfie (file stem = id; `names`: CSV `id,name`).
+#[tauri::command]
+pub async fn import_participants(
+    engine: State<'_, Engine>,
+    event: EventId,
+    dir: PathBuf,
+    names: Option<PathBuf>,
+) -> CmdResult<ParticipantImportReport> {
+    engine
+        .import_participants(&event, &dir, names.as_deref())
+        .await
+        .map_err(ErrorDto::from)
 }
 
 #[tauri::command]

@@ -72,7 +72,8 @@ describe('EventsPanel', () => {
     const ask = screen.getByRole('alertdialog');
     expect(ask.textContent).toContain('Close the event “Gala”?');
     expect(ask.textContent).toContain(CLOSE_WARNING);
-    expect(CLOSE_WARNING).toMatch(/face collection at the face service/);
+    expect(CLOSE_WARNING).toMatch(/face collection at AWS Rekognition/);
+    expect(CLOSE_WARNING).toMatch(/selfies/);
     expect(CLOSE_WARNING).toMatch(/nothing more is matched/);
     expect(CLOSE_WARNING).toMatch(/matches found so far stay/);
     expect(CLOSE_WARNING).toMatch(/cannot be reopened/);
@@ -116,12 +117,12 @@ describe('EventsPanel', () => {
     await waitFor(() => expect(screen.getAllByTestId('participant-row')).toHaveLength(2));
     const panel = screen.getByTestId('events-panel');
     const close = screen.getByTestId('events-close');
-    const lastRemove = screen.getByRole('button', { name: 'Remove Ben…' });
-    lastRemove.focus();
+    const last = screen.getByTestId('participants-names');
+    last.focus();
     await fireEvent.keyDown(panel, { key: 'Tab' });
     expect(document.activeElement).toBe(close);
     await fireEvent.keyDown(panel, { key: 'Tab', shiftKey: true });
-    expect(document.activeElement).toBe(lastRemove);
+    expect(document.activeElement).toBe(last);
   });
 
   it('uses another event: the mark moves and its participants are shown', async () => {
@@ -132,10 +133,11 @@ describe('EventsPanel', () => {
     expect(api.useEvent).toHaveBeenCalledWith('gala');
     expect(row('event-row', 'wedding').getAttribute('aria-current')).toBeNull();
     expect(changed).toHaveBeenCalledTimes(1);
-    // Gala has nobody yet: the empty state says how to add participants.
+    // Gala has nobody yet: the empty state says how to add participants, here.
     const empty = await screen.findByTestId('participants-empty');
-    expect(empty.textContent).toContain('findme participants add --event gala');
-    expect(empty.textContent).toContain('findme participants import --event gala');
+    expect(empty.textContent).toContain('No participants in Gala yet');
+    expect(empty.textContent).not.toContain('findme');
+    expect(screen.getByTestId('participant-form')).toBeTruthy();
   });
 
   it('toggles consent with the right arguments and updates the row', async () => {
@@ -196,13 +198,61 @@ describe('EventsPanel', () => {
     await eventRows(3);
     await fireEvent.input(screen.getByTestId('new-event-id'), { target: { value: 'party' } });
     await fireEvent.input(screen.getByTestId('new-event-name'), { target: { value: 'Summer party' } });
+    await fireEvent.click(screen.getByTestId('new-event-rekognition'));
     await fireEvent.input(screen.getByTestId('new-event-threshold'), { target: { value: '75' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Create event' }));
     await eventRows(4);
-    expect(api.createEvent).toHaveBeenCalledWith('party', 'Summer party', 75);
+    expect(api.createEvent).toHaveBeenCalledWith('party', 'Summer party', 75, 'rekognition');
     expect(row('event-row', 'party').textContent).toContain('Summer party');
     await waitFor(() => expect((screen.getByTestId('new-event-id') as HTMLInputElement).value).toBe(''));
     expect((screen.getByTestId('new-event-threshold') as HTMLInputElement).value).toBe('');
+  });
+
+  it('creates an event matched on this computer by default, its threshold in that scale', async () => {
+    const { api, events } = setup();
+    await eventRows(3);
+    expect((screen.getByTestId('new-event-local') as HTMLInputElement).checked).toBe(true);
+    expect(screen.getByTestId('new-event-threshold').getAttribute('placeholder')).toBe('0.40');
+    await fireEvent.input(screen.getByTestId('new-event-id'), { target: { value: 'race' } });
+    await fireEvent.input(screen.getByTestId('new-event-threshold'), { target: { value: '75' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Create event' }));
+    await waitFor(() => expect(events.error).toContain('from 0 to 1'));
+    expect(api.createEvent).not.toHaveBeenCalled();
+    await fireEvent.input(screen.getByTestId('new-event-threshold'), { target: { value: '0.5' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Create event' }));
+    await eventRows(4);
+    expect(api.createEvent).toHaveBeenCalledExactlyOnceWith('race', 'race', 0.5, 'local');
+    expect(within(row('event-row', 'race')).getByTestId('event-matcher').textContent).toBe('On this computer');
+  });
+
+  it('adds a participant with a picked selfie, and imports a folder of selfies', async () => {
+    const api = fakeApi(state());
+    const events = new Events(api, vi.fn());
+    const pickers = {
+      selfie: vi.fn(async () => '/home/me/selfies/Carla.JPG'),
+      folder: vi.fn(async () => '/home/me/guests'),
+      names: vi.fn(async () => '/home/me/guests.csv'),
+    };
+    render(EventsPanel, { props: { events, onClose: vi.fn(), pickers } });
+    await waitFor(() => expect(screen.getAllByTestId('participant-row')).toHaveLength(2));
+    // Without a selfie the form says what is missing and sends nothing.
+    await fireEvent.input(screen.getByTestId('participant-name'), { target: { value: 'Carla Díaz' } });
+    await fireEvent.click(screen.getByTestId('participant-add'));
+    await waitFor(() => expect(screen.getByTestId('events-error').textContent).toContain('Choose a selfie of Carla Díaz'));
+    expect(api.addParticipant).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByTestId('participant-selfie'));
+    await waitFor(() => expect(screen.getByTestId('participant-selfie').textContent?.trim()).toBe('Carla.JPG'));
+    await fireEvent.click(screen.getByTestId('participant-add'));
+    await waitFor(() => expect(screen.getAllByTestId('participant-row')).toHaveLength(3));
+    expect(api.addParticipant).toHaveBeenCalledExactlyOnceWith('wedding', null, 'Carla Díaz', '/home/me/selfies/Carla.JPG');
+    await waitFor(() => expect((screen.getByTestId('participant-name') as HTMLInputElement).value).toBe(''));
+
+    await fireEvent.click(screen.getByTestId('participants-names'));
+    await waitFor(() => expect(screen.getByTestId('participants-names').textContent).toContain('guests.csv'));
+    await fireEvent.click(screen.getByTestId('participants-import'));
+    await waitFor(() => expect(screen.getByTestId('participants-imported').textContent).toContain('1 participant added'));
+    expect(screen.getByTestId('participants-imported').textContent).toContain('notes.txt: not a photo');
+    expect(api.importParticipants).toHaveBeenCalledExactlyOnceWith('wedding', '/home/me/guests', '/home/me/guests.csv');
   });
 
   it('shows command errors in plain words', async () => {

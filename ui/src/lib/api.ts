@@ -8,9 +8,11 @@ import type { EngineNotice } from './bindings/EngineNotice';
 import type { ErrorDto } from './bindings/ErrorDto';
 import type { ErrorKind } from './bindings/ErrorKind';
 import type { EventDto } from './bindings/EventDto';
+import type { EventMatcher } from './bindings/EventMatcher';
 import type { FailureDto } from './bindings/FailureDto';
 import type { ImportReport } from './bindings/ImportReport';
 import type { ParticipantDto } from './bindings/ParticipantDto';
+import type { ParticipantImportReport } from './bindings/ParticipantImportReport';
 import type { PhotoDetailDto } from './bindings/PhotoDetailDto';
 import type { RenditionKind } from './bindings/RenditionKind';
 import type { ConnectionTestDto } from './bindings/ConnectionTestDto';
@@ -151,11 +153,18 @@ export function events(): Promise<EventDto[]> {
 }
 
 /**
- * Creates an event; `threshold` null means the engine's default (80). An existing id
- * is answered with the existing event. The first event created becomes the active one.
+ * Creates an event matched by `backend` (null: the first matcher that indexes a
+ * face), with `threshold` in that matcher's scale (on this computer 0-1, AWS 0-100;
+ * null: the default). An existing id is answered with the existing event. The first
+ * event created becomes the active one.
  */
-export function createEvent(id: string, name: string, threshold: number | null): Promise<EventDto> {
-  return call<EventDto>('create_event', { id, name, threshold });
+export function createEvent(
+  id: string,
+  name: string,
+  threshold: number | null,
+  backend: EventMatcher | null = null,
+): Promise<EventDto> {
+  return call<EventDto>('create_event', { id, name, threshold, backend });
 }
 
 /** Makes `id` the active event: photos are matched against it. */
@@ -181,7 +190,20 @@ export function eventParticipants(event: string): Promise<ParticipantDto[]> {
   return call<ParticipantDto[]>('event_participants', { event });
 }
 
-/** Removes a participant: their matches go now, their face leaves the collection. */
+/**
+ * Adds a participant with consent and a selfie file (copied into the data folder);
+ * `id` null: one is made from the name.
+ */
+export function addParticipant(event: string, id: string | null, name: string, selfie: string): Promise<ParticipantDto> {
+  return call<ParticipantDto>('add_participant', { event, id, name, selfie });
+}
+
+/** Adds every photo of `dir` as a selfie (file stem = id; `names`: a CSV of `id,name`). */
+export function importParticipants(event: string, dir: string, names: string | null): Promise<ParticipantImportReport> {
+  return call<ParticipantImportReport>('import_participants', { event, dir, names });
+}
+
+/** Removes a participant: their matches, face and selfie go. */
 export async function removeParticipant(event: string, id: string): Promise<void> {
   await call<null>('remove_participant', { event, id });
 }
@@ -243,6 +265,8 @@ export const api = {
   closeEvent,
   setLocalThreshold,
   eventParticipants,
+  addParticipant,
+  importParticipants,
   removeParticipant,
   setConsent,
   syncSettings,

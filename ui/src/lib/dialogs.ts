@@ -11,3 +11,23 @@ export async function pickFolders(title: string): Promise<string[]> {
 export async function pickFolder(title: string): Promise<string | null> {
   return open({ directory: true, multiple: false, title });
 }
+
+/** Lets the photographer choose one selfie (JPEG or PNG); null when cancelled. */
+export async function pickSelfie(): Promise<string | null> {
+  return open({
+    directory: false,
+    multiple: false,
+    title: 'Choose the selfie',
+    filters: [{ name: 'Photos', extensions: ['jpg', 'jpeg', 'png', 'JPG', 'JPEG', 'PNG'] }],
+  });
+}
+
+/** Lets the photographer choose a CSV of `id,name` lines; null when cancelled. */
+export async function pickNamesCsv(): Promise<string | null> {
+  return open({
+    directory: false,
+    multiple: false,
+    title: 'Choose the names (CSV: id,name)',
+    filters: [{ name: 'CSV', extensions: ['csv', 'txt'] }],
+  });
+}

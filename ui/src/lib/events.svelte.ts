@@ -4,6 +4,7 @@
 // participant filter and the tiles).
 import { errorMessage, isKind, type Api } from './api';
 import type { EventDto } from './bindings/EventDto';
+import type { EventMatcher } from './bindings/EventMatcher';
 import type { ParticipantDto } from './bindings/ParticipantDto';
 
 export type EventsApi = Pick<
@@ -14,9 +15,14 @@ export type EventsApi = Pick<
   | 'closeEvent'
   | 'setLocalThreshold'
   | 'eventParticipants'
+  | 'addParticipant'
+  | 'importParticipants'
   | 'removeParticipant'
   | 'setConsent'
 >;
+
+/** Who matches a new event: on this computer (the default: no account) or AWS. */
+export type Matcher = EventMatcher;
 
 /** Who matches an event's faces, in the photographer's words. */
 export function matcherLabel(backend: string | null): string {
@@ -46,8 +52,29 @@ export type Confirmation =
 
 /** The words of the close confirmation (the engine's contract, said plainly). */
 export const CLOSE_WARNING =
-  "Closing deletes this event's face collection at the face service, and nothing more is matched against it. " +
+  "Closing deletes this event's face data (on this computer, and its face collection at AWS Rekognition if it " +
+  "was matched there) and its participants' selfies, and nothing more is matched against it. " +
   'The matches found so far stay. A closed event cannot be reopened.';
+
+/** The words of the remove confirmation. */
+export const REMOVE_WARNING =
+  "Their matches are removed now; their face (here, or at AWS Rekognition) and their selfie are deleted. " +
+  'To add them again, add them with a new selfie.';
+
+/** A threshold typed for `matcher`, checked in that matcher's own scale. */
+export function parseThreshold(matcher: Matcher, text: string): number | null | string {
+  const t = text.trim();
+  if (t === '') return null;
+  const value = Number(t);
+  if (matcher === 'local') {
+    return Number.isFinite(value) && value >= 0 && value <= 1
+      ? value
+      : 'The on-device threshold is a number from 0 to 1 (leave it empty for 0.40; higher is stricter).';
+  }
+  return Number.isFinite(value) && value >= 0 && value <= 100
+    ? value
+    : 'The similarity threshold is a number from 0 to 100 (leave it empty for 80).';
+}
 
 /**
  * The engine's id rule (crates/keys: `EventId`), which is also the event server's,
@@ -66,6 +93,8 @@ export class Events {
   /** The last error, in words for the photographer (cleared by the next success). */
   error = $state<string | null>(null);
   confirmation = $state<Confirmation | null>(null);
+  /** What the last selfie-folder import did (shown under the participants). */
+  imported = $state<{ added: number; skipped: string[] } | null>(null);
   /** Events whose face collection could not be deleted: closing again retries. */
   closeFailed = $state<string[]>([]);
 
@@ -112,10 +141,11 @@ export class Events {
   }
 
   /**
-   * Creates an event from what was typed (`threshold` blank: the default). Returns
-   * true when it was created, so the form can be cleared.
+   * Creates an event from what was typed, matched by `matcher`, with the threshold
+   * in that matcher's scale (blank: the default). Returns true when it was created,
+   * so the form can be cleared.
    */
-  async create(id: string, name: string, threshold: string): Promise<boolean> {
+  async create(id: string, name: string, threshold: string, matcher: Matcher = 'local'): Promise<boolean> {
     const eventId = id.trim();
     const eventName = name.trim() || eventId;
     if (!ID_PATTERN.test(eventId)) {
@@ -124,20 +154,17 @@ export class Events {
         : 'Type an id for the event first (letters, digits, "-" or "_").';
       return false;
     }
-    let similarity: number | null = null;
-    if (threshold.trim() !== '') {
-      similarity = Number(threshold.trim());
-      if (!Number.isFinite(similarity) || similarity < 0 || similarity > 100) {
-        this.error = 'The similarity threshold is a number from 0 to 100 (leave it empty for 80).';
-        return false;
-      }
+    const similarity = parseThreshold(matcher, threshold);
+    if (typeof similarity === 'string') {
+      this.error = similarity;
+      return false;
     }
     if (this.list.some((e) => e.id === eventId)) {
       this.error = `There already is an event "${eventId}".`;
       return false;
     }
     return this.#run(`Could not create the event "${eventId}"`, async () => {
-      await this.#api.createEvent(eventId, eventName, similarity);
+      await this.#api.createEvent(eventId, eventName, similarity, matcher);
     });
   }
 
@@ -155,6 +182,50 @@ export class Events {
     }
     return this.#run(`Could not change the threshold of "${id}"`, async () => {
       await this.#api.setLocalThreshold(id, value);
+    });
+  }
+
+  /**
+   * Adds a participant of the active event with a selfie file (`id` blank: made from
+   * the name). Returns true when added, so the form can be cleared.
+   */
+  async addParticipant(name: string, id: string, selfie: string | null): Promise<boolean> {
+    const event = this.active;
+    const who = name.trim();
+    const pid = id.trim();
+    if (!event) {
+      this.error = 'Create an event or use one first.';
+      return false;
+    }
+    if (!who) {
+      this.error = 'Type the participant’s name first.';
+      return false;
+    }
+    if (pid && !ID_PATTERN.test(pid)) {
+      this.error = `The id "${pid}" may only use letters, digits, '-' and '_' (at most 64); or leave it empty.`;
+      return false;
+    }
+    if (!selfie) {
+      this.error = `Choose a selfie of ${who} (a JPEG or PNG showing one face).`;
+      return false;
+    }
+    return this.#run(`Could not add ${who}`, async () => {
+      await this.#api.addParticipant(event.id, pid || null, who, selfie);
+    });
+  }
+
+  /** Adds every photo of `dir` as a selfie of the active event; says what was skipped. */
+  async importParticipants(dir: string, names: string | null): Promise<boolean> {
+    const event = this.active;
+    if (!event) {
+      this.error = 'Create an event or use one first.';
+      return false;
+    }
+    this.imported = null;
+    return this.#run(`Could not import the selfies of ${dir}`, async () => {
+      const report = await this.#api.importParticipants(event.id, dir, names);
+      const skipped = report.skipped.map((f) => `${f.path}: ${f.reason}`);
+      this.imported = { added: report.added, skipped };
     });
   }
 

@@ -42,18 +42,31 @@ describe('Events', () => {
     const changed = vi.fn();
     const events = new Events(api, changed);
     await events.load();
-    expect(await events.create(' wedding-2026 ', ' Wedding of A & B ', ' 85.5 ')).toBe(true);
-    expect(api.createEvent).toHaveBeenCalledWith('wedding-2026', 'Wedding of A & B', 85.5);
-    expect(events.list).toEqual([event('wedding-2026', { name: 'Wedding of A & B', threshold: 85.5, active: true })]);
+    expect(await events.create(' wedding-2026 ', ' Wedding of A & B ', ' 85.5 ', 'rekognition')).toBe(true);
+    expect(api.createEvent).toHaveBeenCalledWith('wedding-2026', 'Wedding of A & B', 85.5, 'rekognition');
+    expect(events.list).toEqual([
+      event('wedding-2026', { name: 'Wedding of A & B', threshold: 85.5, active: true, backend: 'rekognition' }),
+    ]);
     expect(changed).toHaveBeenCalledTimes(1);
     expect(events.busy).toBe(false);
+  });
+
+  it.each([
+    ['1.5', 'from 0 to 1'],
+    ['75', 'from 0 to 1'],
+  ])('an event matched on this computer takes its threshold from 0 to 1, not %j', async (threshold, message) => {
+    const api = fakeApi({ events: [], participants: {} });
+    const events = new Events(api);
+    expect(await events.create('race', '', threshold, 'local')).toBe(false);
+    expect(events.error).toContain(message);
+    expect(api.createEvent).not.toHaveBeenCalled();
   });
 
   it('creates with the default threshold and the id as name when those are left empty', async () => {
     const api = fakeApi({ events: [], participants: {} });
     const events = new Events(api);
     expect(await events.create('gala', '', '')).toBe(true);
-    expect(api.createEvent).toHaveBeenCalledWith('gala', 'gala', null);
+    expect(api.createEvent).toHaveBeenCalledWith('gala', 'gala', null, 'local');
   });
 
   it.each([
@@ -70,7 +83,7 @@ describe('Events', () => {
     const changed = vi.fn();
     const events = new Events(api, changed);
     await events.load();
-    expect(await events.create(id, 'Name', threshold)).toBe(false);
+    expect(await events.create(id, 'Name', threshold, 'rekognition')).toBe(false);
     expect(events.error).toContain(message);
     expect(api.createEvent).not.toHaveBeenCalled();
     expect(changed).not.toHaveBeenCalled();

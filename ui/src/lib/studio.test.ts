@@ -33,6 +33,12 @@ function fakeApi(overrides: Partial<Api> = {}) {
       throw new Error('not in these tests');
     }),
     eventParticipants: vi.fn<Api['eventParticipants']>(async () => []),
+    addParticipant: vi.fn<Api['addParticipant']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    importParticipants: vi.fn<Api['importParticipants']>(async () => {
+      throw new Error('not in these tests');
+    }),
     removeParticipant: vi.fn<Api['removeParticipant']>(async () => {}),
     setConsent: vi.fn<Api['setConsent']>(async () => {
       throw new Error('not in these tests');

@@ -4,8 +4,10 @@ import { vi } from 'vitest';
 import type { Api } from '../lib/api';
 import type { ActivityDto } from '../lib/bindings/ActivityDto';
 import type { EventDto } from '../lib/bindings/EventDto';
+import type { EventMatcher } from '../lib/bindings/EventMatcher';
 import type { ImportReport } from '../lib/bindings/ImportReport';
 import type { ParticipantDto } from '../lib/bindings/ParticipantDto';
+import type { ParticipantImportReport } from '../lib/bindings/ParticipantImportReport';
 import type { PhotoDetailDto } from '../lib/bindings/PhotoDetailDto';
 import type { PhotoDto } from '../lib/bindings/PhotoDto';
 import type { QueueStats } from '../lib/bindings/QueueStats';
@@ -33,6 +35,7 @@ export function stats(photos: number, failed = 0, pending = 0): Stats {
     rekognition: { calls: {}, throttled: 0 },
     sync: { pending: 0, pushed: 0, failed: 0 },
     events: [],
+    deletions: { pending: 0, failed: 0, rekognition_faces: 0, rekognition_collections: 0, reason: null },
   };
 }
 
@@ -122,6 +125,7 @@ export function activity(overrides: Partial<ActivityDto> = {}): ActivityDto {
     cache: { files: 0, bytes: 0, limit_bytes: 5_000_000_000, hits: 0, misses: 0 },
     matcher: 'rekognition',
     sync: { pending: 0, pushed: 0, failed: 0 },
+    deletions: { pending: 0, failed: 0, rekognition_faces: 0, rekognition_collections: 0, reason: null },
     ...overrides,
   };
 }
@@ -192,12 +196,36 @@ export function eventsEngine(state: EventsBackend) {
   };
   return {
     events: (): EventDto[] => state.events.map((e) => ({ ...e })),
-    createEvent: (id: string, name: string, threshold: number | null): EventDto => {
+    createEvent: (id: string, name: string, threshold: number | null, backend: EventMatcher | null = null): EventDto => {
       if (!state.events.some((e) => e.id === id)) {
         const first = !state.events.some((e) => e.active);
-        state.events.push(event(id, { name, threshold: threshold ?? 80, active: first }));
+        const local = backend === 'local';
+        state.events.push(
+          event(id, {
+            name,
+            backend,
+            threshold: !local && threshold !== null ? threshold : 80,
+            local_threshold: local && threshold !== null ? threshold : 0.4,
+            active: first,
+          }),
+        );
       }
       return { ...find(id) };
+    },
+    addParticipant: (eventId: string, id: string | null, name: string, selfie: string): ParticipantDto => {
+      find(eventId);
+      if (!selfie) throw 'no selfie';
+      const pid = id ?? name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+      const list = (state.participants[eventId] ??= []);
+      const added = participant(pid, { name, indexed: false });
+      state.participants[eventId] = [...list.filter((p) => p.id !== pid), added];
+      return { ...added };
+    },
+    importParticipants: (eventId: string, dir: string, names: string | null): ParticipantImportReport => {
+      find(eventId);
+      const list = (state.participants[eventId] ??= []);
+      list.push(participant('dora', { name: names ? 'Dora M' : 'dora', indexed: false }));
+      return { added: 1, skipped: [{ path: `${dir}/notes.txt`, reason: 'not a photo' }] };
     },
     useEvent: (id: string): null => {
       if (find(id).closed) throw `the event ${id} is closed: create a new event`;
@@ -233,7 +261,11 @@ export function fakeEventsApi(state: EventsBackend, overrides: Partial<EventsApi
   const engine = eventsEngine(state);
   return {
     events: vi.fn<Api['events']>(async () => engine.events()),
-    createEvent: vi.fn<Api['createEvent']>(async (id, name, threshold) => engine.createEvent(id, name, threshold)),
+    createEvent: vi.fn<Api['createEvent']>(async (id, name, threshold, backend) =>
+      engine.createEvent(id, name, threshold, backend ?? null),
+    ),
+    addParticipant: vi.fn<Api['addParticipant']>(async (e, id, name, selfie) => engine.addParticipant(e, id, name, selfie)),
+    importParticipants: vi.fn<Api['importParticipants']>(async (e, dir, names) => engine.importParticipants(e, dir, names)),
     useEvent: vi.fn<Api['useEvent']>(async (id) => {
       engine.useEvent(id);
     }),
@@ -328,7 +360,21 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
         case 'events':
           return engine.events();
         case 'create_event':
-          return engine.createEvent(String(args.id), String(args.name), args.threshold as number | null);
+          return engine.createEvent(
+            String(args.id),
+            String(args.name),
+            args.threshold as number | null,
+            (args.backend ?? null) as EventMatcher | null,
+          );
+        case 'add_participant':
+          return engine.addParticipant(
+            String(args.event),
+            (args.id ?? null) as string | null,
+            String(args.name),
+            String(args.selfie),
+          );
+        case 'import_participants':
+          return engine.importParticipants(String(args.event), String(args.dir), (args.names ?? null) as string | null);
         case 'use_event':
           return engine.useEvent(String(args.id));
         case 'close_event':
