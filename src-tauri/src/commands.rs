@@ -9,10 +9,10 @@
 use std::path::PathBuf;
 
 use findme_engine::{
-    ActivityDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventChoice, EventDto, EventId,
-    EventMatcher, FailureDto, ImportReport, ParticipantDto, ParticipantId, ParticipantImportReport,
-    PhotoDetailDto, Stats, SyncSettingsDto, SyncSettingsInput, TileChanges, TilePage, TileQuery,
-    WatchedFolderDto,
+    ActivityDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventChoice, EventChoiceDto,
+    EventDto, EventId, EventMatcher, FailureDto, ImportReport, ParticipantDto, ParticipantId,
+    ParticipantImportReport, PhotoDetailDto, Stats, SyncSettingsDto, SyncSettingsInput,
+    TileChanges, TilePage, TileQuery, WatchedFolderDto,
 };
 use tauri::State;
 
@@ -175,14 +175,11 @@ pub async fn add_watched_folder(
     engine: State<'_, Engine>,
     path: PathBuf,
     poll: bool,
-    event: Option<EventId>,
+    event: Option<EventChoiceDto>,
 ) -> CmdResult<WatchedFolderDto> {
+    let choice = event.map_or(EventChoice::Active, Into::into);
     engine
-        .add_watched_folder(
-            path,
-            poll,
-            event.map_or(EventChoice::Active, EventChoice::Event),
-        )
+        .add_watched_folder(path, poll, choice)
         .await
         .map_err(ErrorDto::from)
 }
@@ -200,8 +197,13 @@ pub async fn remove_watched_folder(engine: State<'_, Engine>, path: PathBuf) -> 
 pub async fn import_paths(
     engine: State<'_, Engine>,
     paths: Vec<PathBuf>,
+    event: Option<EventChoiceDto>,
 ) -> CmdResult<ImportReport> {
-    engine.import(paths).await.map_err(ErrorDto::from)
+    let choice = event.map_or(EventChoice::Active, Into::into);
+    engine
+        .import_into(paths, choice)
+        .await
+        .map_err(ErrorDto::from)
 }
 
 #[tauri::command]
@@ -210,14 +212,16 @@ pub async fn import_card(
     sources: Vec<PathBuf>,
     destination: PathBuf,
     backup: Option<PathBuf>,
+    event: Option<EventChoiceDto>,
 ) -> CmdResult<ImportReport> {
     let copy = CopyOptions {
         destination,
         backup,
         layout: None, // the engine's default library layout
     };
+    let choice = event.map_or(EventChoice::Active, Into::into);
     engine
-        .import_card(sources, copy)
+        .import_card_into(sources, copy, choice)
         .await
         .map_err(ErrorDto::from)
 }

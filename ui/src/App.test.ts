@@ -134,7 +134,7 @@ describe('App', () => {
     await fireEvent.click(screen.getByTestId('watch-folder-button'));
     await waitFor(() =>
       expect(commands(shell, 'add_watched_folder').map((c) => c.args)).toEqual([
-        { path: '/media/card/DCIM', poll: true },
+        { path: '/media/card/DCIM', poll: true, event: { kind: 'active' } },
       ]),
     );
     const item = await screen.findByTestId('watched-folder');
@@ -143,6 +143,37 @@ describe('App', () => {
     expect(item.textContent).toContain('poll');
     expect(screen.queryByTestId('empty-state')).toBeNull();
     expect((screen.getByTestId('folder-path-input') as HTMLInputElement).value).toBe('');
+  });
+
+  it('says which event a watched folder\'s photos join, and lets the photographer choose', async () => {
+    const shell = fakeShell({
+      matching: {
+        events: [event('wedding', { name: 'Smith wedding', active: true }), event('gala', { name: 'Gala' })],
+        participants: {},
+      },
+    });
+    renderApp();
+    await screen.findByTestId('empty-state');
+    const choice = screen.getByTestId('folder-event-choice') as HTMLSelectElement;
+    await waitFor(() => expect(choice.options[0]?.textContent).toBe('Smith wedding (the active event)'));
+    expect([...choice.options].map((o) => o.textContent)).toEqual([
+      'Smith wedding (the active event)',
+      'Gala',
+      'No event: just catalogue',
+    ]);
+    await fireEvent.change(choice, { target: { value: 'none' } });
+    await fireEvent.input(screen.getByTestId('folder-path-input'), { target: { value: '/home/me/Pictures' } });
+    await fireEvent.click(screen.getByTestId('watch-folder-button'));
+    await fireEvent.change(choice, { target: { value: 'event:gala' } });
+    await fireEvent.input(screen.getByTestId('folder-path-input'), { target: { value: '/tether' } });
+    await fireEvent.click(screen.getByTestId('watch-folder-button'));
+    await waitFor(() => expect(commands(shell, 'add_watched_folder')).toHaveLength(2));
+    expect(commands(shell, 'add_watched_folder').map((c) => c.args.event)).toEqual([
+      { kind: 'none' },
+      { kind: 'event', id: 'gala' },
+    ]);
+    await waitFor(() => expect(screen.getAllByTestId('watched-folder')).toHaveLength(2));
+    expect(screen.getAllByTestId('folder-event').map((b) => b.textContent?.trim())).toEqual(['no event', 'Gala']);
   });
 
   it('watches folders chosen in the native picker', async () => {
@@ -182,7 +213,7 @@ describe('App', () => {
     await emit('tauri://drag-drop', { paths: ['/Users/me/shoot', '/Users/me/extra.jpg'], position });
     await waitFor(() =>
       expect(commands(shell, 'import_paths').map((c) => c.args)).toEqual([
-        { paths: ['/Users/me/shoot', '/Users/me/extra.jpg'] },
+        { paths: ['/Users/me/shoot', '/Users/me/extra.jpg'], event: { kind: 'active' } },
       ]),
     );
     expect(screen.queryByTestId('drop-overlay')).toBeNull();
@@ -252,7 +283,12 @@ describe('App', () => {
     expect(verdict.textContent).toContain('Do not format: 1 file on the card is not copied.');
     expect(screen.getByTestId('not-copied').textContent).toContain('MVI_0001.MOV');
     expect(commands(shell, 'import_card').map((c) => c.args)).toEqual([
-      { sources: ['/media/EOS_DIGITAL'], destination: '/photos/2026-06-01', backup: '/backup/2026-06-01' },
+      {
+        sources: ['/media/EOS_DIGITAL'],
+        destination: '/photos/2026-06-01',
+        backup: '/backup/2026-06-01',
+        event: { kind: 'active' },
+      },
     ]);
   });
 

@@ -41,6 +41,22 @@ export function queueStalled(q: QueueActivity): boolean {
   return q.paused !== null || (q.workers === 0 && q.stats.workers_active === 0 && q.stats.running === 0);
 }
 
+/**
+ * Why a queue with work has no worker in this app, and what the photographer can
+ * do about it (never just "no worker": that says nothing to act on).
+ */
+export function idleNote(kind: string): string {
+  switch (kind) {
+    case 'push':
+      return 'waiting: no event server is set up (Event server… sends them)';
+    case 'match':
+    case 'index-participant':
+      return 'waiting: face matching is off in this app (restart it without FINDME_MATCH_BACKEND=off)';
+    default:
+      return 'waiting: starting';
+  }
+}
+
 /** Tracks one queue's current run: counts relative to when it became busy. */
 class QueueRun {
   readonly meter = new RateMeter();
@@ -59,7 +75,7 @@ class QueueRun {
     const item = { key: q.kind, label: QUEUE_LABELS[q.kind] ?? q.kind, done, total };
     if (queueStalled(q)) {
       this.meter.reset();
-      return { ...item, rate: null, eta: null, note: q.paused ? `paused: ${q.paused}` : 'waiting: no worker runs it' };
+      return { ...item, rate: null, eta: null, note: q.paused ? `paused: ${q.paused}` : idleNote(q.kind) };
     }
     this.meter.add(now, done);
     return { ...item, rate: this.meter.rate(), eta: this.meter.eta(total - done) };

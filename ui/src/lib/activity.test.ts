@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { activity, queueStats } from '../tests/fixtures';
-import { Activity, POLL_BUSY_MS } from './activity.svelte';
+import { Activity, POLL_BUSY_MS, idleNote } from './activity.svelte';
 import type { Api } from './api';
 import type { ActivityDto } from './bindings/ActivityDto';
 
@@ -65,9 +65,11 @@ describe('Activity', () => {
     ]);
     await a.start();
     expect(a.progress.map((p) => [p.key, p.done, p.total, p.note])).toEqual([
-      ['match', 0, 5, 'waiting: no worker runs it'],
+      ['match', 0, 5, 'waiting: face matching is off in this app (restart it without FINDME_MATCH_BACKEND=off)'],
       ['push', 0, 2, 'paused: No event server is set up.'],
     ]);
+    for (const kind of ['thumbnail', 'match', 'push']) expect(idleNote(kind)).not.toContain('no worker');
+    expect(idleNote('push')).toContain('Event server…');
     await vi.advanceTimersByTimeAsync(10 * POLL_BUSY_MS);
     expect(fn).toHaveBeenCalledTimes(1);
     a.stop();

@@ -7,6 +7,7 @@ import type { ActivityDto } from './bindings/ActivityDto';
 import type { EngineNotice } from './bindings/EngineNotice';
 import type { ErrorDto } from './bindings/ErrorDto';
 import type { ErrorKind } from './bindings/ErrorKind';
+import type { EventChoiceDto } from './bindings/EventChoiceDto';
 import type { EventDto } from './bindings/EventDto';
 import type { EventMatcher } from './bindings/EventMatcher';
 import type { FailureDto } from './bindings/FailureDto';
@@ -111,17 +112,25 @@ export function watchedFolders(): Promise<WatchedFolderDto[]> {
   return call<WatchedFolderDto[]>('watched_folders');
 }
 
-export function addWatchedFolder(path: string, poll: boolean): Promise<WatchedFolderDto> {
-  return call<WatchedFolderDto>('add_watched_folder', { path, poll });
+/** The photos brought in join the active event unless the photographer chose otherwise. */
+export const ACTIVE_EVENT: EventChoiceDto = { kind: 'active' };
+
+/** Watches a folder; its photos (those there now and every later one) join `event`. */
+export function addWatchedFolder(
+  path: string,
+  poll: boolean,
+  event: EventChoiceDto = ACTIVE_EVENT,
+): Promise<WatchedFolderDto> {
+  return call<WatchedFolderDto>('add_watched_folder', { path, poll, event });
 }
 
 export async function removeWatchedFolder(path: string): Promise<void> {
   await call<null>('remove_watched_folder', { path });
 }
 
-/** Imports dropped files and folders in place (recursively). */
-export function importPaths(paths: string[]): Promise<ImportReport> {
-  return call<ImportReport>('import_paths', { paths });
+/** Imports dropped files and folders in place (recursively); the photos join `event`. */
+export function importPaths(paths: string[], event: EventChoiceDto = ACTIVE_EVENT): Promise<ImportReport> {
+  return call<ImportReport>('import_paths', { paths, event });
 }
 
 /** Copies a card into the library (and the backup), verifies, and reports. */
@@ -129,8 +138,9 @@ export function importCard(
   sources: string[],
   destination: string,
   backup: string | null,
+  event: EventChoiceDto = ACTIVE_EVENT,
 ): Promise<ImportReport> {
-  return call<ImportReport>('import_card', { sources, destination, backup });
+  return call<ImportReport>('import_card', { sources, destination, backup, event });
 }
 
 export function failures(): Promise<FailureDto[]> {

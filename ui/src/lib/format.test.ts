@@ -31,6 +31,10 @@ describe('format', () => {
     expect(summarizeReport(report({ imported: 1, duplicates: 1 }))).toBe('1 imported, 1 duplicate');
     expect(summarizeReport(report({ unchanged: 4, skipped: 2 }))).toBe('0 imported, 4 unchanged, 2 skipped');
     expect(plural(2, 'photo')).toBe('2 photos');
+    // Photos that joined an event say which one.
+    expect(summarizeReport(report({ imported: 12, event: 'wedding', joined: 12 }))).toBe(
+      '12 imported · 12 photos added to wedding',
+    );
   });
 
   it('formats waits in seconds, minutes and hours', () => {

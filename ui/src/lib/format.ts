@@ -36,7 +36,9 @@ export function summarizeReport(report: ImportReport): string {
   if (report.unchanged > 0) parts.push(`${report.unchanged} unchanged`);
   if (report.skipped > 0) parts.push(`${report.skipped} skipped`);
   if (report.failed > 0) parts.push(`${report.failed} failed`);
-  return parts.join(', ');
+  const summary = parts.join(', ');
+  // Which event the photos joined (none named: they were only catalogued).
+  return report.event ? `${summary} · ${plural(report.joined, 'photo')} added to ${report.event}` : summary;
 }
 
 export function plural(count: number, noun: string): string {

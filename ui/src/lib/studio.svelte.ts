@@ -2,7 +2,8 @@
 // photographer is told (toasts, progress). Components read it and call its actions;
 // it talks to the shell only through `Api`, so tests hand it a fake.
 import { Activity } from './activity.svelte';
-import { api as tauriApi, errorMessage, isKind, type Api } from './api';
+import { ACTIVE_EVENT, api as tauriApi, errorMessage, isKind, type Api } from './api';
+import type { EventChoiceDto } from './bindings/EventChoiceDto';
 import type { EngineNotice } from './bindings/EngineNotice';
 import type { FailureDto } from './bindings/FailureDto';
 import type { ParticipantDto } from './bindings/ParticipantDto';
@@ -139,15 +140,17 @@ export class Studio {
     }
   }
 
-  async addFolder(path: string, poll: boolean): Promise<boolean> {
+  /** Watches a folder; its photos join `event` (default: the active event). */
+  async addFolder(path: string, poll: boolean, event: EventChoiceDto = ACTIVE_EVENT): Promise<boolean> {
     const trimmed = path.trim();
     if (trimmed.length === 0) {
       this.notify('error', 'Type or paste the path of a folder first.');
       return false;
     }
     try {
-      const folder = await this.#api.addWatchedFolder(trimmed, poll);
-      this.notify('success', `Watching ${folder.path}`);
+      const folder = await this.#api.addWatchedFolder(trimmed, poll, event);
+      const joins = folder.event ? `its photos join ${folder.event}` : 'its photos are catalogued only';
+      this.notify('success', `Watching ${folder.path}: ${joins}`);
       this.#refresh.request('folders', 'photos', 'tiles');
       return true;
     } catch (err) {
@@ -156,8 +159,8 @@ export class Studio {
     }
   }
 
-  async addFolders(paths: string[], poll: boolean): Promise<void> {
-    for (const path of paths) await this.addFolder(path, poll);
+  async addFolders(paths: string[], poll: boolean, event: EventChoiceDto = ACTIVE_EVENT): Promise<void> {
+    for (const path of paths) await this.addFolder(path, poll, event);
   }
 
   async removeFolder(path: string): Promise<void> {
@@ -202,10 +205,11 @@ export class Studio {
     sources: string[],
     destination: string,
     backup: string | null,
+    event: EventChoiceDto = ACTIVE_EVENT,
   ): Promise<ImportReport | null> {
     this.busy = true;
     try {
-      const report = await this.#api.importCard(sources, destination, backup);
+      const report = await this.#api.importCard(sources, destination, backup, event);
       this.cardReport = report;
       this.#refresh.request('photos', 'tiles');
       return report;

@@ -232,7 +232,7 @@ describe('Studio', () => {
     expect(studio.toasts.at(-1)?.kind).toBe('error');
 
     expect(await studio.addFolder('  /media/card/DCIM ', true)).toBe(true);
-    expect(api.addWatchedFolder).toHaveBeenCalledWith('/media/card/DCIM', true);
+    expect(api.addWatchedFolder).toHaveBeenCalledWith('/media/card/DCIM', true, { kind: 'active' });
     await studio.flushRefresh();
     expect(api.watchedFolders).toHaveBeenCalled();
   });
@@ -301,7 +301,7 @@ describe('Studio', () => {
     const api = fakeApi({ importCard: vi.fn(async () => card) });
     const studio = new Studio(api);
     await studio.importCard(['/media/EOS_DIGITAL'], '/photos', null);
-    expect(api.importCard).toHaveBeenCalledWith(['/media/EOS_DIGITAL'], '/photos', null);
+    expect(api.importCard).toHaveBeenCalledWith(['/media/EOS_DIGITAL'], '/photos', null, { kind: 'active' });
     expect(studio.cardReport).toEqual(card);
     studio.dismissCardReport();
     expect(studio.cardReport).toBeNull();

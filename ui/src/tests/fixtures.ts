@@ -3,6 +3,7 @@ import { mockConvertFileSrc, mockIPC, mockWindows } from '@tauri-apps/api/mocks'
 import { vi } from 'vitest';
 import type { Api } from '../lib/api';
 import type { ActivityDto } from '../lib/bindings/ActivityDto';
+import type { EventChoiceDto } from '../lib/bindings/EventChoiceDto';
 import type { EventDto } from '../lib/bindings/EventDto';
 import type { EventMatcher } from '../lib/bindings/EventMatcher';
 import type { ImportReport } from '../lib/bindings/ImportReport';
@@ -347,7 +348,10 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
         case 'watched_folders':
           return backend.folders;
         case 'add_watched_folder': {
-          const folder = { path: String(args.path), poll: Boolean(args.poll), online: true, event: null };
+          const choice = (args.event ?? { kind: 'active' }) as EventChoiceDto;
+          const active = backend.matching.events.find((e) => e.active && !e.closed)?.id ?? null;
+          const joins = choice.kind === 'event' ? choice.id : choice.kind === 'active' ? active : null;
+          const folder = { path: String(args.path), poll: Boolean(args.poll), online: true, event: joins };
           backend.folders = [...backend.folders, folder];
           return folder;
         }

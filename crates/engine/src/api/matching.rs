@@ -146,3 +146,29 @@ impl From<EventMatcher> for crate::MatchBackend {
         }
     }
 }
+
+/// Which event the photos of a watched folder, a card or a drop join, as the
+/// app says it: `{"kind":"active"}` (the active event when they arrive; none if
+/// there is none), `{"kind":"event","id":"gala"}`, `{"kind":"none"}` (catalogue
+/// only).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventChoiceDto {
+    Active,
+    Event {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        id: findme_keys::EventId,
+    },
+    None,
+}
+
+impl From<EventChoiceDto> for crate::EventChoice {
+    fn from(choice: EventChoiceDto) -> crate::EventChoice {
+        match choice {
+            EventChoiceDto::Active => crate::EventChoice::Active,
+            EventChoiceDto::Event { id } => crate::EventChoice::Event(id),
+            EventChoiceDto::None => crate::EventChoice::NoEvent,
+        }
+    }
+}
