@@ -27,6 +27,8 @@ macro_rules! app_commands {
             close_event,
             set_local_threshold,
             event_participants,
+            assign_photos,
+            unassign_photos,
             add_participant,
             import_participants,
             remove_participant,

@@ -9,10 +9,11 @@
 use std::path::PathBuf;
 
 use findme_engine::{
-    ActivityDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventChoice, EventChoiceDto,
-    EventDto, EventId, EventMatcher, FailureDto, ImportReport, ParticipantDto, ParticipantId,
-    ParticipantImportReport, PhotoDetailDto, Stats, SyncSettingsDto, SyncSettingsInput,
-    TileChanges, TilePage, TileQuery, WatchedFolderDto,
+    ActivityDto, AssignmentDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventChoice,
+    EventChoiceDto, EventDto, EventId, EventMatcher, FailureDto, ImportReport, ParticipantDto,
+    ParticipantId, ParticipantImportReport, PhotoDetailDto, PhotoKey, Selection, Stats,
+    SyncSettingsDto, SyncSettingsInput, TileChanges, TilePage, TileQuery, UnassignmentDto,
+    WatchedFolderDto,
 };
 use tauri::State;
 
@@ -101,6 +102,36 @@ pub async fn event_participants(
     event: EventId,
 ) -> CmdResult<Vec<ParticipantDto>> {
     engine.participants(&event).await.map_err(ErrorDto::from)
+}
+
+/// Adds the selected photos to an event (they are matched against it next).
+#[tauri::command]
+pub async fn assign_photos(
+    engine: State<'_, Engine>,
+    event: EventId,
+    photos: Vec<PhotoKey>,
+) -> CmdResult<AssignmentDto> {
+    let selection = Selection::Photos(photos);
+    engine
+        .assign(&event, selection)
+        .await
+        .map(Into::into)
+        .map_err(ErrorDto::from)
+}
+
+/// Removes the selected photos from an event: its faces, matches and server
+/// copies of them go.
+#[tauri::command]
+pub async fn unassign_photos(
+    engine: State<'_, Engine>,
+    event: EventId,
+    photos: Vec<PhotoKey>,
+) -> CmdResult<UnassignmentDto> {
+    engine
+        .unassign(&event, photos)
+        .await
+        .map(Into::into)
+        .map_err(ErrorDto::from)
 }
 
 /// Adds a participant (consent given) with a selfie file; without an id one

@@ -92,6 +92,50 @@ describe('App', () => {
     expect(detail.dataset.id).toBe('2');
   });
 
+  it('picks photos with Ctrl-click, Shift-click and Ctrl-A, and adds them to or removes them from an event', async () => {
+    const shell = fakeShell({
+      stats: stats(5),
+      tiles: tiles(5),
+      matching: {
+        events: [event('wedding', { name: 'Smith wedding', active: true }), event('gala', { name: 'Gala' })],
+        participants: {},
+      },
+    });
+    renderApp();
+    await waitFor(() => expect(screen.getAllByTestId('tile')).toHaveLength(5));
+    const at = (i: number) => screen.getAllByTestId('tile')[i] as HTMLElement;
+    const sha = (i: number) => tile(Number(at(i).dataset.id)).sha256;
+    expect(screen.queryByTestId('selection-bar')).toBeNull();
+    await fireEvent.click(at(0), { ctrlKey: true });
+    await fireEvent.click(at(3), { ctrlKey: true });
+    // Picking opens nothing; the tiles say they are picked.
+    expect(screen.queryByTestId('photo-detail')).toBeNull();
+    expect(screen.getByTestId('selection-count').textContent).toBe('2 selected');
+    expect(at(3).dataset.selected).toBe('true');
+    expect(at(1).dataset.selected).toBe('false');
+    const choice = (await screen.findByTestId('selection-event')) as HTMLSelectElement;
+    await waitFor(() => expect(choice.selectedOptions[0]?.textContent).toBe('Smith wedding'));
+    await fireEvent.change(choice, { target: { value: 'gala' } });
+    await fireEvent.click(screen.getByTestId('selection-add'));
+    await waitFor(() => expect(commands(shell, 'assign_photos')).toHaveLength(1));
+    expect(commands(shell, 'assign_photos')[0]?.args).toEqual({ event: 'gala', photos: [sha(0), sha(3)] });
+    await waitFor(() => expect(screen.queryByTestId('selection-bar')).toBeNull());
+    expect(await screen.findByText('2 photos added to Gala')).toBeTruthy();
+
+    // A range from the last picked tile, then everything loaded.
+    await fireEvent.click(at(1), { ctrlKey: true });
+    await fireEvent.click(at(3), { shiftKey: true });
+    expect(screen.getByTestId('selection-count').textContent).toBe('3 selected');
+    await fireEvent.keyDown(screen.getByTestId('gallery'), { key: 'a', ctrlKey: true });
+    expect(screen.getByTestId('selection-count').textContent).toBe('5 selected');
+    await fireEvent.click(screen.getByTestId('selection-remove'));
+    await waitFor(() => expect(commands(shell, 'unassign_photos')).toHaveLength(1));
+    // The bar remembers the event last chosen.
+    expect(commands(shell, 'unassign_photos')[0]?.args).toMatchObject({ event: 'gala' });
+    expect((commands(shell, 'unassign_photos')[0]?.args.photos as string[]).length).toBe(5);
+    expect(await screen.findByText(/5 photos removed from Gala: their faces and matches there are deleted/)).toBeTruthy();
+  });
+
   it('reloads the tiles with the chosen filter and says when nothing matches', async () => {
     const shell = fakeShell({ stats: stats(2), tiles: [tile(1), tile(2, { push: 'done' })] });
     renderApp();

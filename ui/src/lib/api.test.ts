@@ -56,6 +56,8 @@ describe('api wrapper', () => {
     ['close_event', () => api.closeEvent('gala'), { id: 'gala' }],
     ['set_local_threshold', () => api.setLocalThreshold('gala', 0.45), { id: 'gala', threshold: 0.45 }],
     ['event_participants', () => api.eventParticipants('gala'), { event: 'gala' }],
+    ['assign_photos', () => api.assignPhotos('gala', ['ab', 'cd']), { event: 'gala', photos: ['ab', 'cd'] }],
+    ['unassign_photos', () => api.unassignPhotos('gala', ['ab']), { event: 'gala', photos: ['ab'] }],
     [
       'add_participant',
       () => api.addParticipant('gala', null, 'Anna K', '/s/anna.jpg'),

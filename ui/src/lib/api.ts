@@ -4,6 +4,7 @@
 import { convertFileSrc, invoke as ipc, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { ActivityDto } from './bindings/ActivityDto';
+import type { AssignmentDto } from './bindings/AssignmentDto';
 import type { EngineNotice } from './bindings/EngineNotice';
 import type { ErrorDto } from './bindings/ErrorDto';
 import type { ErrorKind } from './bindings/ErrorKind';
@@ -23,6 +24,7 @@ import type { SyncSettingsInput } from './bindings/SyncSettingsInput';
 import type { TileChanges } from './bindings/TileChanges';
 import type { TilePage } from './bindings/TilePage';
 import type { TileQuery } from './bindings/TileQuery';
+import type { UnassignmentDto } from './bindings/UnassignmentDto';
 import type { WatchedFolderDto } from './bindings/WatchedFolderDto';
 
 /** Name of the Tauri event carrying the engine's coalesced notices (src-tauri/src/notices.rs). */
@@ -200,6 +202,16 @@ export function eventParticipants(event: string): Promise<ParticipantDto[]> {
   return call<ParticipantDto[]>('event_participants', { event });
 }
 
+/** Adds photos (by SHA-256) to an event: they are matched against it next. */
+export function assignPhotos(event: string, photos: string[]): Promise<AssignmentDto> {
+  return call<AssignmentDto>('assign_photos', { event, photos });
+}
+
+/** Removes photos from an event: its faces, matches and server copies of them go. */
+export function unassignPhotos(event: string, photos: string[]): Promise<UnassignmentDto> {
+  return call<UnassignmentDto>('unassign_photos', { event, photos });
+}
+
 /**
  * Adds a participant with consent and a selfie file (copied into the data folder);
  * `id` null: one is made from the name.
@@ -275,6 +287,8 @@ export const api = {
   closeEvent,
   setLocalThreshold,
   eventParticipants,
+  assignPhotos,
+  unassignPhotos,
   addParticipant,
   importParticipants,
   removeParticipant,

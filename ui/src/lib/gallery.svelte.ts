@@ -7,6 +7,7 @@ import type { TileChanges } from './bindings/TileChanges';
 import type { TileCursor } from './bindings/TileCursor';
 import type { TileQuery } from './bindings/TileQuery';
 import { firstThumbPainted, markOnce } from './perf';
+import { PhotoSelection } from './selection.svelte';
 import { DEFAULT_VIEW, TileStore, type MergeResult, type View } from './tiles';
 
 /** The first page is small so the first paint does not wait for a big answer. */
@@ -42,6 +43,8 @@ export class Gallery {
   generation = $state(0);
 
   readonly store = new TileStore();
+  /** Photos picked for "Add to event…" / "Remove from event" (cleared by a new view). */
+  readonly selection = new PhotoSelection();
   readonly #api: Api;
   #generation = 0;
   /** Change sequence to ask `tile_changes` from; null until the first page. */
@@ -81,6 +84,7 @@ export class Gallery {
   /** Changes the sort or filter and reloads from the first page. */
   setView(view: Partial<View>): Promise<void> {
     this.view = { ...this.view, ...view };
+    this.selection.clear();
     return this.reload();
   }
 

@@ -10,7 +10,7 @@ import type { ParticipantDto } from './bindings/ParticipantDto';
 import type { ImportReport } from './bindings/ImportReport';
 import type { Stats } from './bindings/Stats';
 import type { WatchedFolderDto } from './bindings/WatchedFolderDto';
-import { summarizeReport } from './format';
+import { plural, summarizeReport } from './format';
 import { Gallery } from './gallery.svelte';
 import { markOnce } from './perf';
 import { throttle, type Throttled } from './throttle';
@@ -178,6 +178,37 @@ export class Studio {
         return;
       }
       this.notify('error', `Could not stop watching ${path}: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Adds photos to an event from the gallery's selection; true when done. */
+  async assignPhotos(event: string, name: string, keys: string[]): Promise<boolean> {
+    try {
+      const done = await this.#api.assignPhotos(event, keys);
+      const already = done.already > 0 ? ` (${done.already} ${done.already === 1 ? 'was' : 'were'} in it already)` : '';
+      this.notify('success', `${plural(done.added, 'photo')} added to ${name}${already}`);
+      this.#refresh.request('photos', 'tiles');
+      return true;
+    } catch (err) {
+      this.notify('error', `Could not add the photos to ${name}: ${errorMessage(err)}`);
+      return false;
+    }
+  }
+
+  /**
+   * Removes photos from an event: that event's faces (here and at AWS) and matches of
+   * them go, and its server withdraws them. True when done.
+   */
+  async unassignPhotos(event: string, name: string, keys: string[]): Promise<boolean> {
+    try {
+      const done = await this.#api.unassignPhotos(event, keys);
+      const note = done.removed > 0 ? ': their faces and matches there are deleted, and its server withdraws them' : '';
+      this.notify('success', `${plural(done.removed, 'photo')} removed from ${name}${note}`);
+      this.#refresh.request('photos', 'tiles');
+      return true;
+    } catch (err) {
+      this.notify('error', `Could not remove the photos from ${name}: ${errorMessage(err)}`);
+      return false;
     }
   }
 

@@ -33,6 +33,8 @@ function fakeApi(overrides: Partial<Api> = {}) {
       throw new Error('not in these tests');
     }),
     eventParticipants: vi.fn<Api['eventParticipants']>(async () => []),
+    assignPhotos: vi.fn<Api['assignPhotos']>(async (_e, photos) => ({ added: photos.length, already: 0, unknown: [] })),
+    unassignPhotos: vi.fn<Api['unassignPhotos']>(async (_e, photos) => ({ removed: photos.length, unknown: [] })),
     addParticipant: vi.fn<Api['addParticipant']>(async () => {
       throw new Error('not in these tests');
     }),

@@ -358,6 +358,10 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
         case 'remove_watched_folder':
           backend.folders = backend.folders.filter((f) => f.path !== args.path);
           return null;
+        case 'assign_photos':
+          return { added: (args.photos as string[]).length, already: 0, unknown: [] };
+        case 'unassign_photos':
+          return { removed: (args.photos as string[]).length, unknown: [] };
         case 'import_paths':
         case 'import_card':
           return backend.importReport;

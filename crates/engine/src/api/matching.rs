@@ -172,3 +172,47 @@ impl From<EventChoiceDto> for crate::EventChoice {
         }
     }
 }
+
+/// Photos added to an event from the gallery (`events assign` says the same).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct AssignmentDto {
+    /// Joined now.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub added: u64,
+    /// Members already.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub already: u64,
+    /// Keys the catalog does not know.
+    pub unknown: Vec<String>,
+}
+
+impl From<crate::Assignment> for AssignmentDto {
+    fn from(a: crate::Assignment) -> AssignmentDto {
+        AssignmentDto {
+            added: a.added,
+            already: a.already,
+            unknown: a.unknown,
+        }
+    }
+}
+
+/// Photos removed from an event from the gallery (`events unassign`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct UnassignmentDto {
+    /// Were members and left.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub removed: u64,
+    /// Keys the catalog does not know.
+    pub unknown: Vec<String>,
+}
+
+impl From<crate::Unassignment> for UnassignmentDto {
+    fn from(u: crate::Unassignment) -> UnassignmentDto {
+        UnassignmentDto {
+            removed: u.removed,
+            unknown: u.unknown,
+        }
+    }
+}
