@@ -73,6 +73,21 @@ async fn two_events_in_one_catalog_never_cross() {
         .await
         .unwrap();
     assert_eq!((report.imported, report.joined), (4, 4), "{report:?}");
+    // What the app's Undo would take out again: exactly the photos that joined.
+    let joined: BTreeSet<String> = report.joined_photos.iter().cloned().collect();
+    assert_eq!(joined, wedding_card);
+    let again = engine
+        .import_into(
+            vec![root.join("wedding")],
+            EventChoice::Event(ev("wedding")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.joined, again.joined_photos.len()),
+        (0, 0),
+        "{again:?}"
+    );
     let report = engine
         .import_into(vec![root.join("gala")], EventChoice::Event(ev("gala")))
         .await

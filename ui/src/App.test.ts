@@ -266,6 +266,27 @@ describe('App', () => {
         expect.stringContaining('12 imported, 3 duplicates, 1 failed'),
       ),
     );
+    // Nothing joined an event: nothing to undo.
+    expect(screen.queryByTestId('toast-action')).toBeNull();
+  });
+
+  it('says how many dropped photos joined the active event, with an Undo that takes them out again', async () => {
+    const shell = fakeShell({
+      importReport: report({ scanned: 2, imported: 2, event: 'wedding', joined: 2, joined_photos: ['aa', 'bb'] }),
+    });
+    renderApp();
+    await screen.findByTestId('empty-state');
+    await waitFor(() => expect(shell.calls.length).toBeGreaterThan(0));
+    await emit('tauri://drag-drop', { paths: ['/Users/me/shoot'], position: { x: 10, y: 10 } });
+    const toast = await waitFor(() => {
+      const found = screen.getAllByTestId('toast').find((t) => t.textContent?.includes('2 photos added to wedding'));
+      expect(found).toBeTruthy();
+      return found as HTMLElement;
+    });
+    await fireEvent.click(within(toast).getByTestId('toast-action'));
+    await waitFor(() => expect(commands(shell, 'unassign_photos')).toHaveLength(1));
+    expect(commands(shell, 'unassign_photos')[0]?.args).toEqual({ event: 'wedding', photos: ['aa', 'bb'] });
+    expect(await screen.findByText(/2 photos removed from wedding/)).toBeTruthy();
   });
 
   it('merges live changes when the engine reports them, and shows import progress', async () => {

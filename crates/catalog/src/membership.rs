@@ -337,6 +337,39 @@ impl Reader<'_> {
         Ok(events)
     }
 
+    /// SHA-256s of the members of `event` that joined at or after `since_ms`
+    /// and have a file at or under one of `roots`: what an import just added
+    /// (and what its Undo removes again).
+    pub fn joined_under_since(
+        &self,
+        event: &str,
+        since_ms: i64,
+        roots: &[&Path],
+    ) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.sha256 FROM event_photos ep JOIN photos p ON p.id = ep.photo_id
+              WHERE ep.event_id = ?1 AND ep.added_ms >= ?2
+                AND EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = p.id
+                              AND (l.path = ?3 OR (l.path >= ?4 AND l.path < ?5)))
+              ORDER BY p.id",
+        )?;
+        let mut keys = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for root in roots {
+            let (lo, hi) = subtree_range(root);
+            let rows = stmt.query_map(params![event, since_ms, to_bytes(root), lo, hi], |r| {
+                r.get::<_, String>(0)
+            })?;
+            for key in rows {
+                let key = key?;
+                if seen.insert(key.clone()) {
+                    keys.push(key);
+                }
+            }
+        }
+        Ok(keys)
+    }
+
     /// How many photos are members of `event`.
     pub fn event_member_count(&self, event: &str) -> Result<u64> {
         let n: i64 = self.conn.query_row(

@@ -89,6 +89,7 @@ pub(crate) fn import_report(s: ImportSummary) -> ImportReport {
         card: None,
         event: None,
         joined: 0,
+        joined_photos: Vec::new(),
     }
 }
 

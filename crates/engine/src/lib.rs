@@ -174,6 +174,7 @@ impl Engine {
         let event = self.resolve(&choice).await?;
         let roots = absolute_all(paths)?;
         let members_before = self.member_count(event.as_ref()).await?;
+        let started_ms = now_ms();
         let ev = event.as_ref().map(|e| e.to_string());
         let summary = findme_ingest::import(&self.inner.ingestor, &roots, ev).await?;
         let mut report = convert::import_report(summary);
@@ -182,6 +183,9 @@ impl Engine {
             // (skipped by the quick re-scan) join here.
             self.join_under(&event, &roots).await?;
             report.joined = self.member_count(Some(&event)).await? - members_before;
+            if report.joined > 0 {
+                report.joined_photos = self.joined_since(&event, started_ms, &roots).await?;
+            }
             report.event = Some(event.to_string());
         }
         Ok(report)

@@ -191,6 +191,23 @@ impl Engine {
         Ok(joined)
     }
 
+    /// The photos at or under `roots` that joined `event` since `since_ms`.
+    pub(crate) async fn joined_since(
+        &self,
+        event: &EventId,
+        since_ms: i64,
+        roots: &[PathBuf],
+    ) -> Result<Vec<String>, EngineError> {
+        let (ev, roots) = (event.to_string(), roots.to_vec());
+        Ok(self
+            .catalog()
+            .read(move |r| {
+                let roots: Vec<&std::path::Path> = roots.iter().map(PathBuf::as_path).collect();
+                r.joined_under_since(&ev, since_ms, &roots)
+            })
+            .await?)
+    }
+
     /// New members mean new match jobs.
     fn joined(&self, added: u64) {
         if added > 0 {

@@ -19,12 +19,20 @@ import { throttle, type Throttled } from './throttle';
 export const REFRESH_INTERVAL_MS = 300;
 const TOAST_MS = 6000;
 const ERROR_TOAST_MS = 12000;
+/** A toast with an action (Undo) stays long enough to reach for it. */
+export const ACTION_TOAST_MS = 15000;
 
 export type ToastKind = 'info' | 'success' | 'error';
+/** A button in a toast ("Undo"); the toast closes when it is used. */
+export interface ToastAction {
+  label: string;
+  run: () => Promise<unknown> | void;
+}
 export interface Toast {
   id: number;
   kind: ToastKind;
   text: string;
+  action?: ToastAction;
 }
 
 /** What a coalesced re-fetch covers: counters and problems, the tiles, the folders. */
@@ -219,7 +227,14 @@ export class Studio {
     this.notify('info', `Importing ${paths.length === 1 ? '1 item' : `${paths.length} items`}…`);
     try {
       const report = await this.#api.importPaths(paths);
-      this.notify(report.failed > 0 ? 'error' : 'success', summarizeReport(report));
+      const event = report.event;
+      const joined = report.joined_photos;
+      // The drop joined the active event: one click takes the photos out again.
+      const undo =
+        event && joined.length > 0
+          ? { label: 'Undo', run: () => this.unassignPhotos(event, event, joined) }
+          : undefined;
+      this.notify(report.failed > 0 ? 'error' : 'success', summarizeReport(report), undo);
       this.#refresh.request('photos', 'tiles');
       return report;
     } catch (err) {
@@ -257,10 +272,11 @@ export class Studio {
     this.cardReport = null;
   }
 
-  notify(kind: ToastKind, text: string): void {
+  notify(kind: ToastKind, text: string, action?: ToastAction): void {
     const id = this.#nextToast++;
-    this.toasts = [...this.toasts, { id, kind, text }];
-    setTimeout(() => this.dismiss(id), kind === 'error' ? ERROR_TOAST_MS : TOAST_MS);
+    this.toasts = [...this.toasts, action ? { id, kind, text, action } : { id, kind, text }];
+    const ms = action ? ACTION_TOAST_MS : kind === 'error' ? ERROR_TOAST_MS : TOAST_MS;
+    setTimeout(() => this.dismiss(id), ms);
   }
 
   dismiss(id: number): void {

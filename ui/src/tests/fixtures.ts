@@ -164,6 +164,7 @@ export function report(overrides: Partial<ImportReport> = {}): ImportReport {
     skipped: 0,
     event: null,
     joined: 0,
+    joined_photos: [],
     ...overrides,
   };
 }

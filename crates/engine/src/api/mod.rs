@@ -123,6 +123,10 @@ pub struct ImportReport {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub joined: u64,
+    /// SHA-256s of the photos that joined it now (what the app's Undo removes
+    /// from the event again); empty without an event.
+    #[serde(default)]
+    pub joined_photos: Vec<String>,
 }
 
 /// The answer to "can I format this card now?".

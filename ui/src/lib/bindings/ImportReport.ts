@@ -20,4 +20,9 @@ event: string | null,
 /**
  * Photos that joined it now (the others were members already).
  */
-joined: number, };
+joined: number, 
+/**
+ * SHA-256s of the photos that joined it now (what the app's Undo removes
+ * from the event again); empty without an event.
+ */
+joined_photos: Array<string>, };
