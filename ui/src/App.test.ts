@@ -394,7 +394,8 @@ describe('App', () => {
     renderApp();
     const filter = screen.getByTestId('filter-participant') as HTMLSelectElement;
     await waitFor(() => expect(within(filter).getAllByRole('option').map((o) => o.textContent)).toEqual(['Anyone', 'Anna K']));
-    expect(commands(shell, 'events')).toHaveLength(0); // nothing asked until the panel opens
+    // Read at start: the folder and card forms name the events photos can join.
+    await waitFor(() => expect(commands(shell, 'events').length).toBeGreaterThan(0));
 
     const open = screen.getByTestId('open-events');
     open.focus();
@@ -411,6 +412,26 @@ describe('App', () => {
     await waitFor(() => expect(screen.queryByTestId('events-panel')).toBeNull());
     expect(document.activeElement).toBe(open);
     expect(open.getAttribute('aria-expanded')).toBe('false');
+  });
+
+  it('takes a selfie, or a folder of selfies, dropped while the events panel is open', async () => {
+    const shell = fakeShell({
+      matching: { events: [event('wedding', { name: 'Wedding', active: true })], participants: { wedding: [] } },
+    });
+    renderApp();
+    await fireEvent.click(screen.getByTestId('open-events'));
+    const panel = await screen.findByRole('dialog', { name: 'Events' });
+    await within(panel).findByTestId('participant-form');
+    const position = { x: 10, y: 10 };
+    await emit('tauri://drag-enter', { paths: ['/Users/me/anna.jpg'], position });
+    expect((await screen.findByTestId('drop-overlay')).textContent).toContain('Drop a selfie');
+    await emit('tauri://drag-drop', { paths: ['/Users/me/anna.jpg'], position });
+    await waitFor(() => expect(within(panel).getByTestId('participant-selfie').textContent?.trim()).toBe('anna.jpg'));
+    await emit('tauri://drag-drop', { paths: ['/Users/me/guests'], position });
+    await waitFor(() => expect(commands(shell, 'import_participants')).toHaveLength(1));
+    expect(commands(shell, 'import_participants')[0]?.args).toEqual({ event: 'wedding', dir: '/Users/me/guests', names: null });
+    // Nothing dropped on the panel was imported into the catalog.
+    expect(commands(shell, 'import_paths')).toHaveLength(0);
   });
 
   it('opens the event server settings from the header and closes them with Esc', async () => {

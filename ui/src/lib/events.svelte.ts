@@ -93,6 +93,8 @@ export class Events {
   /** The last error, in words for the photographer (cleared by the next success). */
   error = $state<string | null>(null);
   confirmation = $state<Confirmation | null>(null);
+  /** A selfie dropped onto the panel, for the participant form to take. */
+  droppedSelfie = $state<string | null>(null);
   /** What the last selfie-folder import did (shown under the participants). */
   imported = $state<{ added: number; skipped: string[] } | null>(null);
   /** Events whose face collection could not be deleted: closing again retries. */
@@ -227,6 +229,24 @@ export class Events {
       const skipped = report.skipped.map((f) => `${f.path}: ${f.reason}`);
       this.imported = { added: report.added, skipped };
     });
+  }
+
+  /**
+   * Something dropped on the window while the panel is open: one photo is the
+   * selfie for the form; a folder is imported as a folder of selfies.
+   */
+  async dropped(paths: string[]): Promise<void> {
+    const [first] = paths;
+    if (!first || paths.length > 1) {
+      this.error = 'Drop one selfie (a JPEG or PNG), or one folder of selfies.';
+      return;
+    }
+    if (/\.(jpe?g|png)$/i.test(first)) {
+      this.error = null;
+      this.droppedSelfie = first;
+      return;
+    }
+    await this.importParticipants(first, null);
   }
 
   /** Makes `id` the active event. */
