@@ -50,6 +50,21 @@ async fn register(engine: &Engine, root: &Path, event: &str, people: &[usize]) {
     }
 }
 
+/// The event "gala" with guests 1 and 2, the card at `root/card` as its photos,
+/// matched (with whatever matcher `engine` runs).
+async fn matched_gala(engine: &Engine, root: &Path) -> findme_engine::MatchReport {
+    engine
+        .create_event(&ev("gala"), "Gala", None)
+        .await
+        .unwrap();
+    register(engine, root, "gala", &[1, 2]).await;
+    engine
+        .import_into(vec![root.join("card")], EventChoice::Event(ev("gala")))
+        .await
+        .unwrap();
+    engine.match_event(Some(&ev("gala"))).await.unwrap()
+}
+
 fn face_ids(mock: &MockServer, collection: &str) -> BTreeSet<String> {
     mock.collection_faces(collection)
         .into_iter()
@@ -77,16 +92,7 @@ async fn rekognition_deletions_wait_for_aws_and_are_never_forgotten() {
 
     // Matched with Rekognition.
     let engine = engine_with_mock(&data, &mock, None).await;
-    engine
-        .create_event(&ev("gala"), "Gala", None)
-        .await
-        .unwrap();
-    register(&engine, root, "gala", &[1, 2]).await;
-    engine
-        .import_into(vec![root.join("card")], EventChoice::Event(ev("gala")))
-        .await
-        .unwrap();
-    let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
+    let report = matched_gala(&engine, root).await;
     assert_eq!((report.photos, report.matched), (3, 3), "{report:?}");
     let p01_face = mock
         .collection_faces("findme-gala")
@@ -157,16 +163,7 @@ async fn removing_photos_from_an_event_withdraws_them_and_deletes_their_faces() 
     let root = tmp.path();
     let shas = card(&root.join("card"), &[&[1], &[1, 2], &[2]], 60);
     let engine = engine_with_mock(&root.join("data"), &mock, None).await;
-    engine
-        .create_event(&ev("gala"), "Gala", None)
-        .await
-        .unwrap();
-    register(&engine, root, "gala", &[1, 2]).await;
-    engine
-        .import_into(vec![root.join("card")], EventChoice::Event(ev("gala")))
-        .await
-        .unwrap();
-    engine.match_event(Some(&ev("gala"))).await.unwrap();
+    matched_gala(&engine, root).await;
 
     let server_data = root.join("server");
     let admin = Admin::open(&server_data).unwrap();

@@ -260,15 +260,7 @@ impl Writer<'_> {
     }
 
     pub(crate) fn member(&self, event: &str, photo_id: i64) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM event_photos WHERE event_id = ?1 AND photo_id = ?2",
-                params![event, photo_id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        is_member(self.conn, event, photo_id)
     }
 
     /// The photos of these SHA-256s leave `event`; returns how many were
@@ -382,14 +374,17 @@ impl Reader<'_> {
 
     /// Whether the photo is a member of `event`.
     pub fn is_member(&self, event: &str, photo_id: i64) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM event_photos WHERE event_id = ?1 AND photo_id = ?2",
-                params![event, photo_id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        is_member(self.conn, event, photo_id)
     }
+}
+
+fn is_member(conn: &rusqlite::Connection, event: &str, photo_id: i64) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM event_photos WHERE event_id = ?1 AND photo_id = ?2",
+            params![event, photo_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
