@@ -169,6 +169,18 @@ pub fn unassignment(u: &findme_engine::Unassignment, as_json: bool) -> Result<()
     Ok(())
 }
 
+/// `events unpublish` / `events publish`: `{"changed":N,"unknown":[…]}`.
+pub fn publish_change(c: &findme_engine::PublishChange, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(&serde_json::json!({ "changed": c.changed, "unknown": c.unknown }));
+    }
+    println!("{} photos changed", c.changed);
+    for sha in &c.unknown {
+        println!("  not in the catalog: {sha}");
+    }
+    Ok(())
+}
+
 /// `deletions run`: `{"done":N,"pending":N,"failed":N}`.
 pub fn deletion_report(report: &findme_engine::DeletionReport, as_json: bool) -> Result<()> {
     if as_json {

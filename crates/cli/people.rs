@@ -60,6 +60,25 @@ pub enum EventsCommand {
         #[arg(value_name = "SHA256", required = true)]
         photos: Vec<PhotoKey>,
     },
+    /// Unpublish photos from an event's server: withdrawn, and never pushed
+    /// there again until published again (their matches stay).
+    Unpublish {
+        #[arg(long)]
+        event: EventId,
+        #[arg(long)]
+        json: bool,
+        #[arg(value_name = "SHA256", required = true)]
+        photos: Vec<PhotoKey>,
+    },
+    /// Publish unpublished photos to the event's server again.
+    Publish {
+        #[arg(long)]
+        event: EventId,
+        #[arg(long)]
+        json: bool,
+        #[arg(value_name = "SHA256", required = true)]
+        photos: Vec<PhotoKey>,
+    },
     List {
         #[arg(long)]
         json: bool,
@@ -183,6 +202,16 @@ pub async fn events(engine: &Engine, command: EventsCommand) -> Result<()> {
             json,
             photos,
         } => output::unassignment(&engine.unassign(&event, photos).await?, json),
+        EventsCommand::Unpublish {
+            event,
+            json,
+            photos,
+        } => output::publish_change(&engine.set_published(&event, photos, false).await?, json),
+        EventsCommand::Publish {
+            event,
+            json,
+            photos,
+        } => output::publish_change(&engine.set_published(&event, photos, true).await?, json),
         EventsCommand::List { json } => output::events(&engine.events().await?, json),
         EventsCommand::Use { id } => Ok(engine.use_event(&id).await?),
         EventsCommand::Threshold {

@@ -29,6 +29,7 @@ macro_rules! app_commands {
             event_participants,
             assign_photos,
             unassign_photos,
+            set_published,
             add_participant,
             import_participants,
             remove_participant,

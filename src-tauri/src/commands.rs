@@ -134,6 +134,22 @@ pub async fn unassign_photos(
         .map_err(ErrorDto::from)
 }
 
+/// Unpublishes photos from an event's server (`published` false: withdrawn,
+/// never pushed there again) or publishes them again; returns how many changed.
+#[tauri::command]
+pub async fn set_published(
+    engine: State<'_, Engine>,
+    event: EventId,
+    photos: Vec<PhotoKey>,
+    published: bool,
+) -> CmdResult<u64> {
+    engine
+        .set_published(&event, photos, published)
+        .await
+        .map(|c| c.changed)
+        .map_err(ErrorDto::from)
+}
+
 /// Adds a participant (consent given) with a selfie file; without an id one
 /// is made from the name.
 #[tauri::command]

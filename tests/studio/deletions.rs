@@ -21,7 +21,7 @@ fn write(path: &Path, bytes: &[u8]) {
 }
 
 /// Photos of the given mock persons in `dir`; returns their SHA-256s in order.
-fn card(dir: &Path, photos: &[&[usize]], seed: u64) -> Vec<String> {
+pub(crate) fn card(dir: &Path, photos: &[&[usize]], seed: u64) -> Vec<String> {
     photos
         .iter()
         .enumerate()
@@ -52,7 +52,7 @@ async fn register(engine: &Engine, root: &Path, event: &str, people: &[usize]) {
 
 /// The event "gala" with guests 1 and 2, the card at `root/card` as its photos,
 /// matched (with whatever matcher `engine` runs).
-async fn matched_gala(engine: &Engine, root: &Path) -> findme_engine::MatchReport {
+pub(crate) async fn matched_gala(engine: &Engine, root: &Path) -> findme_engine::MatchReport {
     engine
         .create_event(&ev("gala"), "Gala", None)
         .await

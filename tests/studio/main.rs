@@ -19,6 +19,7 @@ mod matching;
 mod matching_crash;
 mod matching_cut;
 mod migration;
+mod publishing;
 mod roster;
 mod sync;
 mod sync_faults;

@@ -134,6 +134,17 @@ describe('App', () => {
     expect(commands(shell, 'unassign_photos')[0]?.args).toMatchObject({ event: 'gala' });
     expect((commands(shell, 'unassign_photos')[0]?.args.photos as string[]).length).toBe(5);
     expect(await screen.findByText(/5 photos removed from Gala: their faces and matches there are deleted/)).toBeTruthy();
+
+    // Unpublish one photo from the event's server, then publish it again.
+    await fireEvent.click(at(2), { ctrlKey: true });
+    await fireEvent.click(screen.getByTestId('selection-unpublish'));
+    await waitFor(() => expect(commands(shell, 'set_published')).toHaveLength(1));
+    expect(commands(shell, 'set_published')[0]?.args).toEqual({ event: 'gala', photos: [sha(2)], published: false });
+    expect(await screen.findByText("1 photo unpublished from Gala's server")).toBeTruthy();
+    await fireEvent.click(at(2), { ctrlKey: true });
+    await fireEvent.click(screen.getByTestId('selection-publish'));
+    await waitFor(() => expect(commands(shell, 'set_published')).toHaveLength(2));
+    expect(commands(shell, 'set_published')[1]?.args).toMatchObject({ published: true });
   });
 
   it('reloads the tiles with the chosen filter and says when nothing matches', async () => {

@@ -33,6 +33,7 @@ mod paths;
 mod photo_reads;
 mod photos;
 mod pool;
+mod publishing;
 mod schema;
 mod writer;
 

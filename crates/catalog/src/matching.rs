@@ -179,8 +179,12 @@ impl Writer<'_> {
     }
 
     /// The sync stage must (re)send this photo: one pending outbox row per photo
-    /// (a newer change replaces the pending row) and its push job.
+    /// (a newer change replaces the pending row) and its push job. A photo the
+    /// photographer unpublished from the event is not sent.
     pub(crate) fn queue_photo_push(&self, event: &str, photo_id: i64) -> Result<()> {
+        if self.unpublished(event, photo_id)? {
+            return Ok(());
+        }
         crate::outbox::queue_photo(self.conn, event, photo_id, self.now_ms)
     }
 }

@@ -129,7 +129,7 @@ impl Writer<'_> {
     }
 
     /// The catalog's ids of these SHA-256s, and the hashes it does not know.
-    fn ids_of(&self, shas: &[String]) -> Result<(Vec<i64>, Vec<String>)> {
+    pub(crate) fn ids_of(&self, shas: &[String]) -> Result<(Vec<i64>, Vec<String>)> {
         let mut ids = Vec::new();
         let mut unknown = Vec::new();
         for sha in shas {
@@ -217,46 +217,6 @@ impl Writer<'_> {
             self.withdraw_photo(event, photo)?;
         }
         Ok(left)
-    }
-
-    /// Drop the photo's outbox rows of `event` (and their waiting pushes); if the
-    /// event's server may have it (a row was ever queued), queue its withdrawal.
-    fn withdraw_photo(&self, event: &str, photo: i64) -> Result<()> {
-        let subject = photo.to_string();
-        let rows: Vec<i64> = self
-            .conn
-            .prepare_cached(
-                "DELETE FROM outbox WHERE event_id = ?1 AND kind = 'photo' AND subject = ?2
-                 RETURNING id",
-            )?
-            .query_map(params![event, subject], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        for id in &rows {
-            self.conn.execute(
-                "DELETE FROM jobs WHERE kind = 'push' AND subject = ?1 AND status <> 'running'",
-                [id.to_string()],
-            )?;
-        }
-        let sha: Option<String> = self
-            .conn
-            .query_row("SELECT sha256 FROM photos WHERE id = ?1", [photo], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if let Some(sha) = sha {
-            crate::outbox::insert_outbox(
-                self.conn,
-                event,
-                "photo_withdrawn",
-                &sha,
-                Some(photo),
-                self.now_ms,
-            )?;
-        }
-        Ok(())
     }
 
     pub(crate) fn member(&self, event: &str, photo_id: i64) -> Result<bool> {

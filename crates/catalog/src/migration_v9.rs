@@ -1,6 +1,8 @@
 //! v9: durable deletion work (issue 15). Biometric data held outside the
 //! catalog and selfie files are deleted by rows of `deletions` that stay until
-//! the holder confirmed (deletions.rs).
+//! the holder confirmed (deletions.rs). And a photo can be unpublished from one
+//! event (`event_photos.unpublished_ms`): withdrawn from its server, never
+//! pushed there again until published again.
 
 /// The migration. What a v8 catalog still owed becomes deletion work: the
 /// Rekognition face of each removed or withdrawn participant (v8 deleted it from
@@ -8,6 +10,8 @@
 /// event (v8 deleted it once, at closing; asking again is harmless), and the
 /// selfie files of removed, withdrawn and closed participants.
 pub(crate) const V9: &str = r#"
+    ALTER TABLE event_photos ADD COLUMN unpublished_ms INTEGER;
+
     CREATE TABLE deletions (
         id            INTEGER PRIMARY KEY,
         event_id      TEXT    NOT NULL,

@@ -25,7 +25,7 @@ mod workers;
 pub use face_eval::{evaluate_faces, FaceEvaluation};
 pub use findme_face_model::eval::{Distribution, Evaluation, Rates};
 pub use matching::{MatchBackend, MatchSettings};
-pub use membership::{Assignment, EventChoice, Selection, Unassignment};
+pub use membership::{Assignment, EventChoice, PublishChange, Selection, Unassignment};
 
 pub use config::{CopyOptions, DataDir, EngineConfig, APP_IDENTIFIER, DATA_DIR_VAR};
 pub use error::{EngineError, ErrorDto, ErrorKind};

@@ -53,6 +53,15 @@ pub struct Unassignment {
     pub unknown: Vec<String>,
 }
 
+/// What unpublishing or publishing photos again did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishChange {
+    /// Photos whose state changed (the others were so already, or no members).
+    pub changed: u64,
+    /// Keys the catalog does not know.
+    pub unknown: Vec<String>,
+}
+
 impl From<Joined> for Assignment {
     fn from(joined: Joined) -> Assignment {
         Assignment {
@@ -165,6 +174,28 @@ impl Engine {
             self.inner.workers.wake();
         }
         Ok(Unassignment { removed, unknown })
+    }
+
+    /// Unpublish (`published` false) photos of `event` — withdrawn from its
+    /// server and never pushed there again — or publish them again. Their faces
+    /// and matches in the event stay. Returns how many changed.
+    pub async fn set_published(
+        &self,
+        event: &EventId,
+        photos: Vec<PhotoKey>,
+        published: bool,
+    ) -> Result<PublishChange, EngineError> {
+        self.event(event).await?;
+        let ev = event.to_string();
+        let shas: Vec<String> = photos.iter().map(|k| k.to_string()).collect();
+        let (changed, unknown) = self
+            .catalog()
+            .write(move |w| w.set_published_by_sha(&ev, &shas, published))
+            .await?;
+        if changed > 0 {
+            self.inner.workers.wake();
+        }
+        Ok(PublishChange { changed, unknown })
     }
 
     /// Every photo at or under these roots joins `event`.

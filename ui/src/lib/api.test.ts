@@ -58,6 +58,7 @@ describe('api wrapper', () => {
     ['event_participants', () => api.eventParticipants('gala'), { event: 'gala' }],
     ['assign_photos', () => api.assignPhotos('gala', ['ab', 'cd']), { event: 'gala', photos: ['ab', 'cd'] }],
     ['unassign_photos', () => api.unassignPhotos('gala', ['ab']), { event: 'gala', photos: ['ab'] }],
+    ['set_published', () => api.setPublished('gala', ['ab'], false), { event: 'gala', photos: ['ab'], published: false }],
     [
       'add_participant',
       () => api.addParticipant('gala', null, 'Anna K', '/s/anna.jpg'),

@@ -213,6 +213,14 @@ export function unassignPhotos(event: string, photos: string[]): Promise<Unassig
 }
 
 /**
+ * Unpublishes photos from an event's server (`published` false: withdrawn, never
+ * pushed there again) or publishes them again; resolves to how many changed.
+ */
+export function setPublished(event: string, photos: string[], published: boolean): Promise<number> {
+  return call<number>('set_published', { event, photos, published });
+}
+
+/**
  * Adds a participant with consent and a selfie file (copied into the data folder);
  * `id` null: one is made from the name.
  */
@@ -289,6 +297,7 @@ export const api = {
   eventParticipants,
   assignPhotos,
   unassignPhotos,
+  setPublished,
   addParticipant,
   importParticipants,
   removeParticipant,

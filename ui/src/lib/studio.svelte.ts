@@ -220,6 +220,24 @@ export class Studio {
     }
   }
 
+  /**
+   * Unpublishes photos from an event's server (withdrawn, never sent there again)
+   * or publishes them again; their matches stay. True when done.
+   */
+  async setPublished(event: string, name: string, keys: string[], published: boolean): Promise<boolean> {
+    try {
+      const changed = await this.#api.setPublished(event, keys, published);
+      const what = published ? `published again to ${name}'s server` : `unpublished from ${name}'s server`;
+      this.notify('success', `${plural(changed, 'photo')} ${what}`);
+      this.#refresh.request('photos', 'tiles');
+      return true;
+    } catch (err) {
+      const what = published ? 'publish the photos again' : 'unpublish the photos';
+      this.notify('error', `Could not ${what} (${name}): ${errorMessage(err)}`);
+      return false;
+    }
+  }
+
   /** Imports what was dropped on the window, in place. */
   async importDropped(paths: string[]): Promise<ImportReport | null> {
     if (paths.length === 0) return null;

@@ -35,6 +35,7 @@ function fakeApi(overrides: Partial<Api> = {}) {
     eventParticipants: vi.fn<Api['eventParticipants']>(async () => []),
     assignPhotos: vi.fn<Api['assignPhotos']>(async (_e, photos) => ({ added: photos.length, already: 0, unknown: [] })),
     unassignPhotos: vi.fn<Api['unassignPhotos']>(async (_e, photos) => ({ removed: photos.length, unknown: [] })),
+    setPublished: vi.fn<Api['setPublished']>(async (_e, photos) => photos.length),
     addParticipant: vi.fn<Api['addParticipant']>(async () => {
       throw new Error('not in these tests');
     }),

@@ -363,6 +363,8 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
           return { added: (args.photos as string[]).length, already: 0, unknown: [] };
         case 'unassign_photos':
           return { removed: (args.photos as string[]).length, unknown: [] };
+        case 'set_published':
+          return (args.photos as string[]).length;
         case 'import_paths':
         case 'import_card':
           return backend.importReport;
