@@ -248,10 +248,11 @@ impl Writer<'_> {
             )
             .optional()?
             .unwrap_or(false);
-        if !wanted {
+        if let (false, Some(face)) = (wanted, face_id) {
             // Withdrawn or removed while the selfie was being indexed: the face
-            // that was just made goes at once.
-            let faces = face_id.map(|f| vec![f.to_string()]).unwrap_or_default();
+            // that was just made goes at once. (A reason without a face, such as
+            // "no selfie yet", is recorded as usual.)
+            let faces = vec![face.to_string()];
             return self.queue_face_deletion(event, faces, Some(id), "consent withdrawn");
         }
         self.conn.execute(

@@ -160,3 +160,23 @@ async fn faces_of_a_photo_that_left_the_event_while_indexed_are_deleted_not_reco
     let totals = cat.read(|r| r.deletion_totals()).await.unwrap();
     assert_eq!((totals.pending, totals.rekognition_faces), (2, 3));
 }
+
+#[tokio::test]
+async fn a_reason_without_a_face_is_recorded_for_a_participant_without_a_selfie() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(&dir.path().join("catalog.sqlite")).unwrap();
+    rekognition_event(&cat).await;
+    cat.write(|w| {
+        w.upsert_participant("ev", "p1", "P One", None, true)?;
+        w.record_participant_face("ev", "p1", None, None, Some("no selfie yet"))
+    })
+    .await
+    .unwrap();
+    let p = cat
+        .read(|r| r.participant("ev", "p1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.index_error.as_deref(), Some("no selfie yet"));
+    assert!(targets(&cat).await.is_empty());
+}
