@@ -237,6 +237,27 @@ async fn removing_photos_from_an_event_withdraws_them_and_deletes_their_faces() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_faces_of_many_removed_photos_leave_rekognition_in_one_call() {
+    let mock = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let shas = card(&root.join("card"), &[&[1], &[1, 2], &[2]], 90);
+    let engine = engine_with_mock(&root.join("data"), &mock, None).await;
+    matched_gala(&engine, root).await;
+    let keys = shas.iter().map(|s| PhotoKey::parse(s).unwrap()).collect();
+    let removed = engine.unassign(&ev("gala"), keys).await.unwrap();
+    assert_eq!(removed.removed, 3);
+    mock.reset_stats();
+    let report = engine.run_deletions().await.unwrap();
+    assert_eq!((report.done, report.pending, report.failed), (3, 0, 0));
+    assert_eq!(mock.stats().calls.get("DeleteFaces"), Some(&1));
+    // Only the two selfies are left in the collection.
+    assert_eq!(face_ids(&mock, "findme-gala").len(), 2);
+    engine.shutdown().await;
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn selfie_files_go_when_their_participant_does() {
     let tmp = tempfile::tempdir().unwrap();
     let (root, data) = (tmp.path(), tmp.path().join("data"));

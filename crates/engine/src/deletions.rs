@@ -20,6 +20,7 @@ const LOOK_EVERY: Duration = Duration::from_secs(60);
 const FACES_PER_CALL: usize = 4096;
 
 /// What one try at a deletion came to.
+#[derive(Clone)]
 enum Outcome {
     Done,
     /// This process cannot do it (e.g. no AWS sign-in): it waits, saying why.
@@ -88,28 +89,13 @@ impl DeletionRunner {
         let now = now_ms();
         let rows = self.catalog.read(move |r| r.deletions(now, all)).await?;
         let mut done = 0;
-        for row in rows {
-            let id = row.id;
-            match self.carry_out(&row).await {
-                Outcome::Done => {
-                    self.catalog.write(move |w| w.deletion_done(id)).await?;
-                    tracing::info!(event = %row.event_id, reason = %row.reason, "deleted {}", what(&row.target));
-                    done += 1;
-                }
-                // Said already: no write (a process without AWS looks every minute).
-                Outcome::Waiting(why) if !row.failed && row.last_error.as_ref() == Some(&why) => {}
-                Outcome::Waiting(why) => {
-                    self.catalog
-                        .write(move |w| w.deletion_waiting(id, &why))
-                        .await?;
-                }
-                Outcome::Failed(error) => {
-                    tracing::warn!(event = %row.event_id, %error, "could not delete {}; trying again later", what(&row.target));
-                    let after = retry_after(row.attempts);
-                    self.catalog
-                        .write(move |w| w.deletion_failed(id, &error, after))
-                        .await?;
-                }
+        for unit in batches(rows) {
+            let outcome = match unit.as_slice() {
+                [one] => self.carry_out(one).await,
+                many => self.delete_faces_together(many).await,
+            };
+            for row in &unit {
+                done += self.record(row, &outcome).await?;
             }
         }
         let left = self.catalog.read(|r| r.deletion_totals()).await?;
@@ -118,6 +104,54 @@ impl DeletionRunner {
             pending: left.pending,
             failed: left.failed,
         })
+    }
+
+    /// Write what a try came to; 1 when the row is done.
+    async fn record(&self, row: &DeletionRow, outcome: &Outcome) -> Result<u64, EngineError> {
+        let id = row.id;
+        match outcome.clone() {
+            Outcome::Done => {
+                self.catalog.write(move |w| w.deletion_done(id)).await?;
+                tracing::info!(event = %row.event_id, reason = %row.reason, "deleted {}", what(&row.target));
+                return Ok(1);
+            }
+            // Said already: no write (a process without AWS looks every minute).
+            Outcome::Waiting(why) if !row.failed && row.last_error.as_ref() == Some(&why) => {}
+            Outcome::Waiting(why) => {
+                self.catalog
+                    .write(move |w| w.deletion_waiting(id, &why))
+                    .await?;
+            }
+            Outcome::Failed(error) => {
+                tracing::warn!(event = %row.event_id, %error, "could not delete {}; trying again later", what(&row.target));
+                let after = retry_after(row.attempts);
+                self.catalog
+                    .write(move |w| w.deletion_failed(id, &error, after))
+                    .await?;
+            }
+        }
+        Ok(0)
+    }
+
+    /// Several rows of plain faces (no person) of one collection: one call.
+    async fn delete_faces_together(&self, rows: &[DeletionRow]) -> Outcome {
+        let Some(client) = self.rekognition().await else {
+            return Outcome::Waiting(SIGN_IN_NEEDED.into());
+        };
+        let Some((collection, _)) = rows.first().and_then(plain_faces) else {
+            return Outcome::Failed("internal: a batch of deletions without faces".into());
+        };
+        let ids: Vec<String> = rows
+            .iter()
+            .flat_map(|r| match &r.target {
+                DeletionTarget::Faces { face_ids, .. } => face_ids.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        match client.delete_faces(&collection, &ids).await {
+            Ok(()) => Outcome::Done,
+            Err(e) => failure(e).unwrap_or(Outcome::Done),
+        }
     }
 
     async fn carry_out(&self, row: &DeletionRow) -> Outcome {
@@ -197,6 +231,43 @@ fn failure(e: MatcherError) -> Option<Outcome> {
     }
 }
 
+/// The collection and face count of a row that deletes faces without a person
+/// (a removed photo's faces): such rows of one collection share one call.
+fn plain_faces(row: &DeletionRow) -> Option<(String, usize)> {
+    match &row.target {
+        DeletionTarget::Faces {
+            collection,
+            face_ids,
+            person: None,
+        } => Some((collection.clone(), face_ids.len())),
+        _ => None,
+    }
+}
+
+/// The rows in order, consecutive plain-face rows of one collection grouped up
+/// to Rekognition's 4,096 ids per DeleteFaces call.
+fn batches(rows: Vec<DeletionRow>) -> Vec<Vec<DeletionRow>> {
+    let mut out: Vec<Vec<DeletionRow>> = Vec::new();
+    let mut ids_in_last = 0;
+    for row in rows {
+        let plain = plain_faces(&row);
+        if let (Some((collection, n)), Some(last)) = (&plain, out.last_mut()) {
+            let joins = last
+                .first()
+                .and_then(plain_faces)
+                .is_some_and(|(c, _)| &c == collection && ids_in_last + n <= FACES_PER_CALL);
+            if joins {
+                ids_in_last += n;
+                last.push(row);
+                continue;
+            }
+        }
+        ids_in_last = plain.map_or(0, |(_, n)| n);
+        out.push(vec![row]);
+    }
+    out
+}
+
 /// 30 s, doubling per failed try, at most an hour.
 fn retry_after(attempts: u32) -> i64 {
     let secs = 30u64.saturating_mul(1u64 << attempts.min(7)).min(3600);
@@ -218,6 +289,44 @@ fn what(target: &DeletionTarget) -> String {
 #[cfg(test)]
 mod tests {
     use super::retry_after;
+
+    use super::{batches, DeletionRow, DeletionTarget};
+    use findme_catalog::DeletionHolder;
+
+    fn faces(id: i64, collection: &str, n: usize, person: Option<&str>) -> DeletionRow {
+        DeletionRow {
+            id,
+            event_id: "ev".into(),
+            holder: DeletionHolder::Rekognition,
+            target: DeletionTarget::Faces {
+                collection: collection.into(),
+                face_ids: (0..n).map(|i| format!("f{id}-{i}")).collect(),
+                person: person.map(str::to_string),
+            },
+            reason: "photo removed from the event".into(),
+            attempts: 0,
+            last_error: None,
+            failed: false,
+        }
+    }
+
+    #[test]
+    fn plain_faces_of_one_collection_share_a_call_up_to_rekognitions_limit() {
+        let rows = vec![
+            faces(1, "a", 3, None),
+            faces(2, "a", 4, None),
+            faces(3, "a", 1, Some("p1")), // a person first: alone
+            faces(4, "a", 4000, None),
+            faces(5, "a", 96, None), // 4,096 with row 4
+            faces(6, "a", 1, None),  // over the limit: a new call
+            faces(7, "b", 2, None),  // another collection
+        ];
+        let ids: Vec<Vec<i64>> = batches(rows)
+            .iter()
+            .map(|b| b.iter().map(|r| r.id).collect())
+            .collect();
+        assert_eq!(ids, [vec![1, 2], vec![3], vec![4, 5], vec![6], vec![7]]);
+    }
 
     #[test]
     fn retries_back_off_to_an_hour() {
