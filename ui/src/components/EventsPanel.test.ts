@@ -247,6 +247,13 @@ describe('EventsPanel', () => {
     expect(api.addParticipant).toHaveBeenCalledExactlyOnceWith('wedding', null, 'Carla Díaz', '/home/me/selfies/Carla.JPG');
     await waitFor(() => expect((screen.getByTestId('participant-name') as HTMLInputElement).value).toBe(''));
 
+    // A pasted path works as well as the picker.
+    await fireEvent.input(screen.getByTestId('participant-name'), { target: { value: 'Dan' } });
+    await fireEvent.input(screen.getByTestId('participant-selfie-path'), { target: { value: ' /srv/dan.png ' } });
+    await fireEvent.click(screen.getByTestId('participant-add'));
+    await waitFor(() => expect(api.addParticipant).toHaveBeenLastCalledWith('wedding', null, 'Dan', '/srv/dan.png'));
+    await waitFor(() => expect((screen.getByTestId('participant-selfie-path') as HTMLInputElement).value).toBe(''));
+
     await fireEvent.click(screen.getByTestId('participants-names'));
     await waitFor(() => expect(screen.getByTestId('participants-names').textContent).toContain('guests.csv'));
     await fireEvent.click(screen.getByTestId('participants-import'));
