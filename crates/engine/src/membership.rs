@@ -172,6 +172,7 @@ impl Engine {
             .await?;
         if removed > 0 {
             self.inner.workers.wake();
+            self.inner.workers.deletions_written();
         }
         Ok(Unassignment { removed, unknown })
     }

@@ -47,6 +47,7 @@ impl Engine {
             })
             .await?;
         self.inner.workers.wake();
+        self.inner.workers.deletions_written();
         self.participant(event, id).await
     }
 
@@ -154,6 +155,7 @@ impl Engine {
             return Err(no_participant(event, id));
         }
         self.inner.workers.wake();
+        self.inner.workers.deletions_written();
         Ok(())
     }
 
@@ -178,6 +180,7 @@ impl Engine {
             .write(move |w| w.upsert_participant(&ev, &pid, &name, None, consent))
             .await?;
         self.inner.workers.wake();
+        self.inner.workers.deletions_written();
         self.participant(event, id).await
     }
 

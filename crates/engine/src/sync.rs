@@ -62,6 +62,7 @@ impl Engine {
         {
             Ok(report) => {
                 self.inner.workers.wake();
+                self.inner.workers.deletions_written();
                 roster_stats(report)
             }
             Err(e) => {

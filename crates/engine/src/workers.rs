@@ -164,6 +164,7 @@ impl Workers {
                 if let Some(inner) = workers.upgrade() {
                     let workers = Workers { inner };
                     workers.wake();
+                    workers.deletions_written();
                     (workers.observer())(JobKind::IndexParticipant);
                 }
             }),
@@ -286,9 +287,16 @@ impl Workers {
         &self.inner.deletions
     }
 
-    /// New jobs may be waiting.
-    pub(crate) fn wake(&self) {
+    /// A change wrote deletion work (consent, removal, a photo leaving an
+    /// event, a roster pull): the background runner looks now.
+    pub(crate) fn deletions_written(&self) {
         self.inner.deletions.wake();
+    }
+
+    /// New jobs may be waiting. (Not deletion work: ingest wakes the pools on
+    /// every catalogued file, and the deletion runner is woken only where
+    /// deletions are written, see [`deletions_written`](Self::deletions_written).)
+    pub(crate) fn wake(&self) {
         if let Some(pool) = self.thumbnail_pool() {
             pool.wake();
         }
