@@ -29,6 +29,10 @@ pub struct EventRow {
     pub backend: Option<String>,
     /// Cosine similarity (0-1) at which the on-device matcher accepts a match.
     pub local_threshold: f32,
+    /// Which members its server shows.
+    pub publish: crate::PublishPolicy,
+    /// The server the event's sync state refers to.
+    pub sent_to: Option<String>,
 }
 
 /// A participant's face id and selfie file (path, SHA-256).
@@ -392,11 +396,15 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         closed_ms: r.get(6)?,
         backend: r.get(7)?,
         local_threshold: r.get(8)?,
+        publish: r.get::<_, String>(9)?.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        sent_to: r.get(10)?,
     })
 }
 
 const EVENT_COLUMNS: &str = "id, name, collection_id, match_threshold, collection_state, \
-     created_ms, closed_ms, backend, local_threshold";
+     created_ms, closed_ms, backend, local_threshold, publish, sent_to";
 
 impl Reader<'_> {
     pub fn event(&self, id: &str) -> Result<Option<EventRow>> {

@@ -17,6 +17,7 @@
 
 mod deletions;
 mod error;
+mod event_sync;
 mod events;
 mod face_vectors;
 mod folders;
@@ -27,6 +28,7 @@ mod matching;
 mod membership;
 mod migration_v8;
 mod migration_v9;
+mod migration_v10;
 mod migrations;
 mod outbox;
 mod paths;
@@ -43,6 +45,7 @@ use std::time::Duration;
 
 pub use deletions::{DeletionHolder, DeletionRow, DeletionTarget, DeletionTotals, DELETIONS_DONE};
 pub use error::CatalogError;
+pub use event_sync::{AckedPhoto, PublishPolicy};
 pub use events::{EventRow, ParticipantRow};
 pub use face_vectors::{PhotoSignature, SelfieSignature, Signature};
 pub use folders::WatchedFolder;

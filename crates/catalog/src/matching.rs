@@ -180,10 +180,15 @@ impl Writer<'_> {
 
     /// The sync stage must (re)send this photo: one pending outbox row per photo
     /// (a newer change replaces the pending row) and its push job. A photo the
-    /// photographer unpublished from the event is not sent.
+    /// photographer unpublished is not sent; a photo the event's publishing
+    /// choice leaves out (no matched participant, by default) is not sent, and
+    /// withdrawn if it was (its last match went).
     pub(crate) fn queue_photo_push(&self, event: &str, photo_id: i64) -> Result<()> {
         if self.unpublished(event, photo_id)? {
             return Ok(());
+        }
+        if !self.publishable(event, photo_id)? {
+            return self.withdraw_photo(event, photo_id);
         }
         crate::outbox::queue_photo(self.conn, event, photo_id, self.now_ms)
     }

@@ -394,4 +394,6 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     crate::migration_v8::V8,
     // v9: durable deletion work (migration_v9.rs).
     crate::migration_v9::V9,
+    // v10: publishing per event, sync state per event and server (migration_v10.rs).
+    crate::migration_v10::V10,
 ];
