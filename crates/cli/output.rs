@@ -201,8 +201,12 @@ pub fn events(events: &[findme_engine::EventDto], as_json: bool) -> Result<()> {
         let active = if e.active { " (active)" } else { "" };
         let closed = if e.closed { " (closed)" } else { "" };
         let backend = e.backend.as_deref().unwrap_or("not matched yet");
+        let publish = match e.publish {
+            findme_engine::PublishChoice::Matched => "publishes matched photos",
+            findme_engine::PublishChoice::All => "publishes every photo",
+        };
         println!(
-            "{}\t{}\t{backend}\tthreshold {} (on-device {}){active}{closed}",
+            "{}\t{}\t{backend}\tthreshold {} (on-device {})\t{publish}{active}{closed}",
             e.id, e.name, e.threshold, e.local_threshold
         );
     }

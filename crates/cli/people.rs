@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Subcommand;
 use findme_engine::{
-    Engine, EventChoice, EventId, MatchBackend, ParticipantId, PhotoKey, Selection,
+    Engine, EventChoice, EventId, MatchBackend, ParticipantId, PhotoKey, PublishChoice, Selection,
 };
 
 use crate::output;
@@ -26,6 +26,10 @@ pub enum EventsCommand {
         /// rekognition (AWS). Default: the first one that indexes a face.
         #[arg(long, value_parser = crate::parse_backend)]
         backend: Option<MatchBackend>,
+        /// Which photos its server shows: matched (only photos with a matched
+        /// participant, the default) or all.
+        #[arg(long, value_parser = parse_publish)]
+        publish: Option<PublishChoice>,
         #[arg(long)]
         json: bool,
     },
@@ -78,6 +82,16 @@ pub enum EventsCommand {
         json: bool,
         #[arg(value_name = "SHA256", required = true)]
         photos: Vec<PhotoKey>,
+    },
+    /// Choose which photos an event's server shows: matched (only photos with
+    /// a matched participant) or all. Photos now left out are withdrawn from
+    /// it, photos now included are sent.
+    Publishing {
+        id: EventId,
+        #[arg(value_parser = parse_publish)]
+        choice: PublishChoice,
+        #[arg(long)]
+        json: bool,
     },
     List {
         #[arg(long)]
@@ -164,12 +178,20 @@ pub async fn events(engine: &Engine, command: EventsCommand) -> Result<()> {
             name,
             threshold,
             backend,
+            publish,
             json,
         } => {
             let name = name.unwrap_or_else(|| id.to_string());
-            let event = engine
+            let mut event = engine
                 .create_event_with(&id, &name, backend, threshold)
                 .await?;
+            if let Some(choice) = publish {
+                event = engine.set_publish_choice(&id, choice).await?;
+            }
+            output::events(std::slice::from_ref(&event), json)
+        }
+        EventsCommand::Publishing { id, choice, json } => {
+            let event = engine.set_publish_choice(&id, choice).await?;
             output::events(std::slice::from_ref(&event), json)
         }
         EventsCommand::Assign {
@@ -296,5 +318,15 @@ impl EventArgs {
             (None, true) => EventChoice::NoEvent,
             (None, false) => EventChoice::Active,
         }
+    }
+}
+
+fn parse_publish(name: &str) -> Result<PublishChoice, String> {
+    match name {
+        "matched" => Ok(PublishChoice::Matched),
+        "all" => Ok(PublishChoice::All),
+        _ => Err(format!(
+            "unknown publishing choice {name:?}: use matched or all"
+        )),
     }
 }

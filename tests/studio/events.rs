@@ -8,7 +8,7 @@ use crate::support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use findme_engine::{Engine, EventChoice, Selection, Token};
+use findme_engine::{Engine, EventChoice, PublishChoice, Selection, Token};
 use findme_event_server::Admin;
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth;
@@ -40,6 +40,11 @@ fn card(dir: &Path, photos: &[&[usize]], seed: u64) -> BTreeSet<String> {
 
 async fn participants(engine: &Engine, root: &Path, event: &str, people: &[usize]) {
     engine.create_event(&ev(event), event, None).await.unwrap();
+    // Each server gets every photo of its event, matched or not.
+    engine
+        .set_publish_choice(&ev(event), PublishChoice::All)
+        .await
+        .unwrap();
     for &person in people {
         let selfie = root.join(format!("selfies/{event}-{person}.jpg"));
         write(&selfie, &synth::selfie(person));

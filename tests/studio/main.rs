@@ -20,6 +20,7 @@ mod matching_crash;
 mod matching_cut;
 mod migration;
 mod publishing;
+mod reconcile;
 mod roster;
 mod sync;
 mod sync_faults;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use findme_engine::{Engine, EngineNotice, SyncTarget, Token, WebRendition};
+use findme_engine::{Engine, EngineNotice, PublishChoice, SyncTarget, Token, WebRendition};
 use findme_event_server::Admin;
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth;
@@ -71,6 +71,11 @@ async fn matched_catalog_pushing_to(
     }
     let engine = engine_with_mock(&root.join("data"), mock, target).await;
     engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
+    // The transport is under test: every photo is published, matched or not.
+    engine
+        .set_publish_choice(&ev(EVENT), PublishChoice::All)
+        .await
+        .unwrap();
     engine.import(vec![photos]).await.unwrap();
     for person in 0..3 {
         let selfie = root.join(format!("selfies/p{person:02}.jpg"));
@@ -341,6 +346,11 @@ async fn the_web_rendition_setting_sizes_what_guests_get() {
     config.web_rendition = WebRendition::clamped(1024, 60);
     let engine = Engine::open(config).await.unwrap();
     engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
+    // The transport is under test: every photo is published, matched or not.
+    engine
+        .set_publish_choice(&ev(EVENT), PublishChoice::All)
+        .await
+        .unwrap();
     engine
         .import(vec![tmp.path().join("photos")])
         .await

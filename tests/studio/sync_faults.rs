@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use findme_engine::{Engine, EngineNotice, SyncTarget, Token};
+use findme_engine::{Engine, EngineNotice, PublishChoice, SyncTarget, Token};
 use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
 use findme_protocol::EventClient;
 use findme_rekognition_mock::synth;
@@ -274,6 +274,11 @@ async fn matched_catalog(
     }
     let engine = engine_with_mock(&root.join("data"), mock, target).await;
     engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
+    // The transport is under test: every photo is published, matched or not.
+    engine
+        .set_publish_choice(&ev(EVENT), PublishChoice::All)
+        .await
+        .unwrap();
     engine.import(vec![photos]).await.unwrap();
     std::fs::create_dir_all(root.join("selfies")).unwrap();
     for person in 0..3 {

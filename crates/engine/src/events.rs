@@ -216,5 +216,7 @@ fn event_dto(e: EventRow, active: Option<&str>) -> EventDto {
         threshold: e.match_threshold,
         local_threshold: e.local_threshold,
         backend: e.backend,
+        publish: e.publish.into(),
+        server: e.sent_to,
     }
 }

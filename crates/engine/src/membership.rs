@@ -177,6 +177,26 @@ impl Engine {
         Ok(Unassignment { removed, unknown })
     }
 
+    /// Change which photos of `event` its server shows: photos now left out are
+    /// withdrawn from it, photos now included are sent. Returns the event.
+    pub async fn set_publish_choice(
+        &self,
+        event: &EventId,
+        choice: crate::PublishChoice,
+    ) -> Result<crate::EventDto, EngineError> {
+        self.event(event).await?;
+        let ev = event.to_string();
+        let changed = self
+            .catalog()
+            .write(move |w| w.set_publish_policy(&ev, choice.into()))
+            .await?;
+        if changed {
+            tracing::info!(event = %event, ?choice, "publishing choice changed");
+            self.inner.workers.wake();
+        }
+        self.event(event).await
+    }
+
     /// Unpublish (`published` false) photos of `event` — withdrawn from its
     /// server and never pushed there again — or publish them again. Their faces
     /// and matches in the event stay. Returns how many changed.

@@ -45,7 +45,14 @@ impl Engine {
         // A refused token or an unknown event stops here, before any job runs;
         // an unreachable server does not (the pushes wait for it).
         match client.event_info(event).await {
-            Ok(_) => {}
+            Ok(_) => {
+                // What the server lost, or a server new to this event, gets
+                // the photos again.
+                let report = findme_sync::reconcile(self.catalog(), &client, event).await;
+                if let Err(e) = report {
+                    tracing::info!(error = %e, "event server not reconciled");
+                }
+            }
             Err(e @ ClientError::Retryable { .. }) => {
                 tracing::info!(error = %e, "event server unreachable; changes stay pending");
             }

@@ -11,6 +11,7 @@
 
 mod backoff;
 mod push;
+mod reconcile;
 pub mod roster;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use findme_jobs::{Observer, PoolConfig, WorkerPool};
 
 pub use findme_protocol::{ClientError, EventClient, Token};
 pub use push::PushJobs;
+pub use reconcile::{reconcile, ReconcileReport};
 pub use roster::{RosterPoller, RosterReport, ROSTER_EVERY};
 
 /// Pushes running at once: enough to hide request latency on a venue uplink,

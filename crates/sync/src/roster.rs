@@ -224,8 +224,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Pulls the roster now and then every [`ROSTER_EVERY`] (or when asked) until
-/// shut down. Failures are logged and retried on the next round; `on_change`
-/// runs after a pull that changed the catalog (new index work to wake).
+/// shut down, and reconciles the event with the server (`reconcile`) at the
+/// first round that reaches it and again after it was unreachable. Failures are
+/// logged and retried on the next round; `on_change` runs after a round that
+/// changed the catalog (new index or push work to wake).
 pub struct RosterPoller {
     wake: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
@@ -243,7 +245,20 @@ impl RosterPoller {
         let wake = Arc::new(Notify::new());
         let woken = wake.clone();
         let task = tokio::spawn(async move {
+            // Reconciled with the server since the connection was (re)made.
+            let mut reconciled = false;
             loop {
+                if !reconciled {
+                    match crate::reconcile(&catalog, &client, &event).await {
+                        Ok(report) => {
+                            reconciled = true;
+                            if report.resent > 0 {
+                                on_change();
+                            }
+                        }
+                        Err(e) => tracing::info!(error = %e, "not reconciled; retrying later"),
+                    }
+                }
                 match pull(&catalog, &client, &event, &selfie_dir).await {
                     Ok(report) => {
                         if report.added + report.updated + report.removed > 0 {
@@ -254,7 +269,14 @@ impl RosterPoller {
                             tracing::warn!(participant = %id, %reason, "selfie not usable");
                         }
                     }
-                    Err(e) => tracing::info!(error = %e, "roster pull failed; retrying later"),
+                    Err(e) => {
+                        // Unreachable: whatever the server lost meanwhile is
+                        // checked when it answers again.
+                        if matches!(e, PushError::Server(ClientError::Retryable { .. })) {
+                            reconciled = false;
+                        }
+                        tracing::info!(error = %e, "roster pull failed; retrying later");
+                    }
                 }
                 tokio::select! {
                     _ = woken.notified() => {}

@@ -25,6 +25,41 @@ pub struct EventDto {
     /// New photos are matched against this event.
     pub active: bool,
     pub closed: bool,
+    /// Which of its photos the event's server shows.
+    pub publish: PublishChoice,
+    /// The server the event's photos were sent to (its sync state refers to
+    /// it), if any yet.
+    pub server: Option<String>,
+}
+
+/// Which photos of an event its server shows: only those with a matched
+/// participant (`"matched"`, the default of a new event) or every photo of the
+/// event (`"all"`). Unpublished photos are never shown.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum PublishChoice {
+    #[default]
+    Matched,
+    All,
+}
+
+impl From<findme_catalog::PublishPolicy> for PublishChoice {
+    fn from(p: findme_catalog::PublishPolicy) -> PublishChoice {
+        match p {
+            findme_catalog::PublishPolicy::Matched => PublishChoice::Matched,
+            findme_catalog::PublishPolicy::All => PublishChoice::All,
+        }
+    }
+}
+
+impl From<PublishChoice> for findme_catalog::PublishPolicy {
+    fn from(p: PublishChoice) -> findme_catalog::PublishPolicy {
+        match p {
+            PublishChoice::Matched => findme_catalog::PublishPolicy::Matched,
+            PublishChoice::All => findme_catalog::PublishPolicy::All,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
