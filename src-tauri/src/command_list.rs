@@ -26,6 +26,7 @@ macro_rules! app_commands {
             use_event,
             close_event,
             set_local_threshold,
+            set_publish_choice,
             event_participants,
             assign_photos,
             unassign_photos,

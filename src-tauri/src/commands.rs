@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use findme_engine::{
     ActivityDto, AssignmentDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventChoice,
     EventChoiceDto, EventDto, EventId, EventMatcher, FailureDto, ImportReport, ParticipantDto,
-    ParticipantId, ParticipantImportReport, PhotoDetailDto, PhotoKey, Selection, Stats,
+    ParticipantId, ParticipantImportReport, PhotoDetailDto, PhotoKey, PublishChoice, Selection, Stats,
     SyncSettingsDto, SyncSettingsInput, TileChanges, TilePage, TileQuery, UnassignmentDto,
     WatchedFolderDto,
 };
@@ -91,6 +91,19 @@ pub async fn set_local_threshold(
 ) -> CmdResult<EventDto> {
     engine
         .set_local_threshold(&id, threshold)
+        .await
+        .map_err(ErrorDto::from)
+}
+
+/// Chooses which photos of an event its server shows (matched ones, or all).
+#[tauri::command]
+pub async fn set_publish_choice(
+    engine: State<'_, Engine>,
+    id: EventId,
+    choice: PublishChoice,
+) -> CmdResult<EventDto> {
+    engine
+        .set_publish_choice(&id, choice)
         .await
         .map_err(ErrorDto::from)
 }

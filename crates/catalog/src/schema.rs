@@ -211,4 +211,46 @@ mod tests {
             .unwrap();
         assert_eq!(owed, 0, "what is owed lives in deletions only");
     }
+
+    /// v10 keeps what existing events' servers show (every searched photo: 'all')
+    /// while new events publish matched photos only, and ties the saved sync
+    /// event's sent state to the saved server (without its trailing slash).
+    #[test]
+    fn v10_keeps_existing_events_publishing_everything_and_knows_their_server() {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..9] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO events (id, name, collection_id, created_ms) VALUES
+                 ('gala', 'Gala', 'findme-gala', 0), ('old', 'Old', 'findme-old', 0);
+             INSERT INTO settings (key, value) VALUES
+                 ('sync.server_url', 'https://events.example.com/'), ('sync.event', 'gala');",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[9]).unwrap();
+        conn.execute(
+            "INSERT INTO events (id, name, collection_id, created_ms) VALUES ('new', 'New', 'findme-new', 1)",
+            [],
+        )
+        .unwrap();
+        let rows: Vec<(String, String, Option<String>)> = conn
+            .prepare("SELECT id, publish, sent_to FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let row = |id: &str, publish: &str, to: Option<&str>| {
+            (id.to_string(), publish.to_string(), to.map(str::to_string))
+        };
+        assert_eq!(
+            rows,
+            [
+                row("gala", "all", Some("https://events.example.com")),
+                row("new", "matched", None),
+                row("old", "all", None),
+            ]
+        );
+    }
 }

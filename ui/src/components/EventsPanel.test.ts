@@ -193,6 +193,19 @@ describe('EventsPanel', () => {
     await waitFor(() => expect((screen.getByTestId('local-threshold') as HTMLInputElement).value).toBe(''));
   });
 
+  it("chooses what the active event's server shows", async () => {
+    const { api } = setup();
+    await eventRows(3);
+    const matched = screen.getByTestId('publish-matched') as HTMLInputElement;
+    const all = screen.getByTestId('publish-all') as HTMLInputElement;
+    expect(matched.checked).toBe(true);
+    expect(all.checked).toBe(false);
+    await fireEvent.click(all);
+    await waitFor(() => expect(api.setPublishChoice).toHaveBeenCalledExactlyOnceWith('wedding', 'all'));
+    await waitFor(() => expect((screen.getByTestId('publish-all') as HTMLInputElement).checked).toBe(true));
+    expect((screen.getByTestId('publish-matched') as HTMLInputElement).checked).toBe(false);
+  });
+
   it('creates an event from the form and clears it', async () => {
     const { api } = setup();
     await eventRows(3);

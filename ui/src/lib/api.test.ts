@@ -55,6 +55,7 @@ describe('api wrapper', () => {
     ['use_event', () => api.useEvent('gala'), { id: 'gala' }],
     ['close_event', () => api.closeEvent('gala'), { id: 'gala' }],
     ['set_local_threshold', () => api.setLocalThreshold('gala', 0.45), { id: 'gala', threshold: 0.45 }],
+    ['set_publish_choice', () => api.setPublishChoice('gala', 'all'), { id: 'gala', choice: 'all' }],
     ['event_participants', () => api.eventParticipants('gala'), { event: 'gala' }],
     ['assign_photos', () => api.assignPhotos('gala', ['ab', 'cd']), { event: 'gala', photos: ['ab', 'cd'] }],
     ['unassign_photos', () => api.unassignPhotos('gala', ['ab']), { event: 'gala', photos: ['ab'] }],

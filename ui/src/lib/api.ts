@@ -16,6 +16,7 @@ import type { ImportReport } from './bindings/ImportReport';
 import type { ParticipantDto } from './bindings/ParticipantDto';
 import type { ParticipantImportReport } from './bindings/ParticipantImportReport';
 import type { PhotoDetailDto } from './bindings/PhotoDetailDto';
+import type { PublishChoice } from './bindings/PublishChoice';
 import type { RenditionKind } from './bindings/RenditionKind';
 import type { ConnectionTestDto } from './bindings/ConnectionTestDto';
 import type { Stats } from './bindings/Stats';
@@ -197,6 +198,11 @@ export function setLocalThreshold(id: string, threshold: number): Promise<EventD
   return call<EventDto>('set_local_threshold', { id, threshold });
 }
 
+/** Which photos of an event its server shows: only matched ones, or all. */
+export function setPublishChoice(id: string, choice: PublishChoice): Promise<EventDto> {
+  return call<EventDto>('set_publish_choice', { id, choice });
+}
+
 /** One event's participants (removed ones left out). */
 export function eventParticipants(event: string): Promise<ParticipantDto[]> {
   return call<ParticipantDto[]>('event_participants', { event });
@@ -294,6 +300,7 @@ export const api = {
   useEvent,
   closeEvent,
   setLocalThreshold,
+  setPublishChoice,
   eventParticipants,
   assignPhotos,
   unassignPhotos,

@@ -6,6 +6,7 @@ import { errorMessage, isKind, type Api } from './api';
 import type { EventDto } from './bindings/EventDto';
 import type { EventMatcher } from './bindings/EventMatcher';
 import type { ParticipantDto } from './bindings/ParticipantDto';
+import type { PublishChoice } from './bindings/PublishChoice';
 
 export type EventsApi = Pick<
   Api,
@@ -14,6 +15,7 @@ export type EventsApi = Pick<
   | 'useEvent'
   | 'closeEvent'
   | 'setLocalThreshold'
+  | 'setPublishChoice'
   | 'eventParticipants'
   | 'addParticipant'
   | 'importParticipants'
@@ -184,6 +186,16 @@ export class Events {
     }
     return this.#run(`Could not change the threshold of "${id}"`, async () => {
       await this.#api.setLocalThreshold(id, value);
+    });
+  }
+
+  /**
+   * Chooses which photos of an event its server shows. Photos now left out are
+   * withdrawn from the server, photos now included are sent.
+   */
+  async setPublishChoice(id: string, choice: PublishChoice): Promise<boolean> {
+    return this.#run(`Could not change what the server of "${id}" shows`, async () => {
+      await this.#api.setPublishChoice(id, choice);
     });
   }
 

@@ -32,6 +32,9 @@ function fakeApi(overrides: Partial<Api> = {}) {
     setLocalThreshold: vi.fn<Api['setLocalThreshold']>(async () => {
       throw new Error('not in these tests');
     }),
+    setPublishChoice: vi.fn<Api['setPublishChoice']>(async () => {
+      throw new Error('not in these tests');
+    }),
     eventParticipants: vi.fn<Api['eventParticipants']>(async () => []),
     assignPhotos: vi.fn<Api['assignPhotos']>(async (_e, photos) => ({ added: photos.length, already: 0, unknown: [] })),
     unassignPhotos: vi.fn<Api['unassignPhotos']>(async (_e, photos) => ({ removed: photos.length, unknown: [] })),

@@ -11,6 +11,7 @@ import type { ParticipantDto } from '../lib/bindings/ParticipantDto';
 import type { ParticipantImportReport } from '../lib/bindings/ParticipantImportReport';
 import type { PhotoDetailDto } from '../lib/bindings/PhotoDetailDto';
 import type { PhotoDto } from '../lib/bindings/PhotoDto';
+import type { PublishChoice } from '../lib/bindings/PublishChoice';
 import type { QueueStats } from '../lib/bindings/QueueStats';
 import type { Stats } from '../lib/bindings/Stats';
 import type { SyncSettingsDto } from '../lib/bindings/SyncSettingsDto';
@@ -170,7 +171,7 @@ export function report(overrides: Partial<ImportReport> = {}): ImportReport {
 }
 
 export function event(id: string, overrides: Partial<EventDto> = {}): EventDto {
-  return { id, name: id, collection: `findme-${id}`, threshold: 80, local_threshold: 0.4, backend: null, active: false, closed: false, ...overrides };
+  return { id, name: id, collection: `findme-${id}`, threshold: 80, local_threshold: 0.4, backend: null, active: false, closed: false, publish: 'matched', server: null, ...overrides };
 }
 
 export function participant(id: string, overrides: Partial<ParticipantDto> = {}): ParticipantDto {
@@ -243,6 +244,10 @@ export function eventsEngine(state: EventsBackend) {
       find(id).local_threshold = threshold;
       return { ...find(id) };
     },
+    setPublishChoice: (id: string, choice: PublishChoice): EventDto => {
+      find(id).publish = choice;
+      return { ...find(id) };
+    },
     eventParticipants: (eventId: string): ParticipantDto[] => (state.participants[eventId] ?? []).map((p) => ({ ...p })),
     removeParticipant: (eventId: string, id: string): null => {
       member(eventId, id);
@@ -273,6 +278,7 @@ export function fakeEventsApi(state: EventsBackend, overrides: Partial<EventsApi
     }),
     closeEvent: vi.fn<Api['closeEvent']>(async (id) => engine.closeEvent(id)),
     setLocalThreshold: vi.fn<Api['setLocalThreshold']>(async (id, t) => engine.setLocalThreshold(id, t)),
+    setPublishChoice: vi.fn<Api['setPublishChoice']>(async (id, c) => engine.setPublishChoice(id, c)),
     eventParticipants: vi.fn<Api['eventParticipants']>(async (e) => engine.eventParticipants(e)),
     removeParticipant: vi.fn<Api['removeParticipant']>(async (e, id) => {
       engine.removeParticipant(e, id);
@@ -392,6 +398,8 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
           return engine.closeEvent(String(args.id));
         case 'set_local_threshold':
           return engine.setLocalThreshold(String(args.id), Number(args.threshold));
+        case 'set_publish_choice':
+          return engine.setPublishChoice(String(args.id), args.choice as PublishChoice);
         case 'event_participants':
           return engine.eventParticipants(String(args.event));
         case 'remove_participant':
