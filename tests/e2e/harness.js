@@ -143,6 +143,29 @@ async function endLeftoverApps(marker, graceMs = 30_000) {
 }
 
 /**
+ * `bin args` run in a new session keyring of their own (what `keyctl session - …`
+ * does, and what a desktop login gets from pam_keyinit), through python3 when it
+ * is there. The app keeps the event server token in the OS keyring; without a
+ * Secret Service (CI, containers) that is the kernel keyring, and the keyring
+ * crate's kernel store fails in a process started without a session keyring: the
+ * first token saved on each thread is refused ("No matching entry found in secure
+ * storage"). The token then lives in this throwaway keyring, not the user's.
+ */
+function withSessionKeyring(bin, args) {
+  const keyctl = { x64: 250, arm64: 219 }[process.arch];
+  const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p));
+  if (process.platform !== 'linux' || keyctl === undefined || python === undefined) return [bin, args];
+  const script = [
+    'import ctypes, os, sys',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    // keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring.
+    `if libc.syscall(${keyctl}, 1, None) < 0: sys.stderr.write('# no session keyring: %s\\n' % os.strerror(ctypes.get_errno()))`,
+    'os.execv(sys.argv[1], sys.argv[1:])',
+  ].join('\n');
+  return [python, ['-c', script, bin, ...args]];
+}
+
+/**
  * Starts tauri-driver with `env` (the app inherits it) and opens a session on the app.
  * Returns { driver, stop }; stop() quits the session, ends tauri-driver with
  * SIGTERM (SIGKILL would orphan WebKitWebDriver and the app), and then ends any
@@ -155,7 +178,8 @@ export async function launchApp(env) {
   const bin = process.env.TAURI_DRIVER ?? join(REPO, '.tools', 'bin', 'tauri-driver');
   if (!existsSync(bin)) throw new Error(`No tauri-driver at ${bin}: run scripts/e2e.sh (it installs it).`);
   const marker = randomUUID();
-  const child = spawn(bin, ['--port', String(DRIVER_PORT), '--native-driver', NATIVE_DRIVER], {
+  const [command, args] = withSessionKeyring(bin, ['--port', String(DRIVER_PORT), '--native-driver', NATIVE_DRIVER]);
+  const child = spawn(command, args, {
     env: { ...process.env, ...env, [RUN_MARKER]: marker },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
