@@ -14,7 +14,9 @@
 # can't be used: its lockfile needs platform packages this registry doesn't serve,
 # so `npm ci` fails. Set TAURI_DRIVER=/path/to/tauri-driver to use another build.
 #
-# Photos: FINDME_DEVSET (a folder with camera-jpeg/), else <repo>/.cache/devset.
+# Photos: FINDME_DEVSET (a folder with camera-jpeg/ and faces/), else <repo>/.cache/devset.
+# Face model (event.test.js matches on this computer): FINDME_MODELS_DIR, else
+# <repo>/.cache/models (scripts/setup.sh fetches it).
 # Screenshots: target/e2e-artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +49,8 @@ echo "e2e: building the app"
 cargo build --workspace --bins --tests --locked --features findme-engine/ts
 TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 export FINDME_STUDIO_BIN="$TARGET_DIR/debug/findme-studio"
+# event.test.js starts the reference event server (built above with the app).
+export FINDME_EVENT_SERVER_BIN="$TARGET_DIR/debug/findme-event-server"
 
 export TAURI_DRIVER=${TAURI_DRIVER:-$REPO/.tools/bin/tauri-driver}
 if [ ! -x "$TAURI_DRIVER" ]; then

@@ -1,6 +1,6 @@
 // Starts tauri-driver (which starts FindMe Studio through WebKitWebDriver) and opens a
 // WebDriver session on the real window. Used by the *.test.js files here.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -13,15 +13,17 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DRIVER_PORT = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 const NATIVE_DRIVER = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
 
-export const APP =
-  process.env.FINDME_STUDIO_BIN ??
-  join(process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(REPO, 'target'), 'debug', 'findme-studio');
+const TARGET_DIR = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(REPO, 'target');
+export const APP = process.env.FINDME_STUDIO_BIN ?? join(TARGET_DIR, 'debug', 'findme-studio');
+/** The reference event server (crates/event-server), built beside the app. */
+export const EVENT_SERVER = process.env.FINDME_EVENT_SERVER_BIN ?? join(TARGET_DIR, 'debug', 'findme-event-server');
 export const ARTIFACTS = process.env.E2E_ARTIFACTS ?? join(REPO, 'target', 'e2e-artifacts');
+
+const DEVSET = process.env.FINDME_DEVSET || join(REPO, '.cache', 'devset');
 
 /** `count` JPEGs with distinct content from the devset's camera-jpeg folder. */
 export function devsetJpegs(count) {
-  const root = process.env.FINDME_DEVSET || join(REPO, '.cache', 'devset');
-  const dir = join(root, 'camera-jpeg');
+  const dir = join(DEVSET, 'camera-jpeg');
   if (!existsSync(dir)) {
     throw new Error(
       `No devset photos at ${dir}. Set FINDME_DEVSET to a folder with camera-jpeg/ (locally /work/cache/devset) or put one at ${join(REPO, '.cache', 'devset')}.`,
@@ -39,6 +41,27 @@ export function devsetJpegs(count) {
     if (picked.length === count) return picked;
   }
   throw new Error(`${dir} has only ${picked.length} distinct JPEGs; the test needs ${count}.`);
+}
+
+/** A photo of the devset's faces/ folder (scripts/devset.sh), e.g. `face_recognition/obama.jpg`. */
+export function devsetFace(relative) {
+  const path = join(DEVSET, 'faces', relative);
+  if (!existsSync(path)) {
+    throw new Error(`No devset face photo at ${path}: run scripts/devset.sh, or set FINDME_DEVSET to a dev set with faces/.`);
+  }
+  return path;
+}
+
+/**
+ * The on-device face model's folder, as the Rust tests find it (findme_testkit::models_dir):
+ * FINDME_MODELS_DIR, else <repo>/.cache/models (scripts/models.sh).
+ */
+export function modelsDir() {
+  const dir = process.env.FINDME_MODELS_DIR || join(REPO, '.cache', 'models');
+  for (const name of ['face_detection_yunet_2023mar.onnx', 'face_recognition_sface_2021dec.onnx']) {
+    if (!existsSync(join(dir, name))) throw new Error(`No face model ${name} in ${dir}: run scripts/models.sh.`);
+  }
+  return dir;
 }
 
 export function tempDir(prefix) {
@@ -120,6 +143,29 @@ async function endLeftoverApps(marker, graceMs = 30_000) {
 }
 
 /**
+ * `bin args` run in a new session keyring of their own (what `keyctl session - …`
+ * does, and what a desktop login gets from pam_keyinit), through python3 when it
+ * is there. The app keeps the event server token in the OS keyring; without a
+ * Secret Service (CI, containers) that is the kernel keyring, and the keyring
+ * crate's kernel store fails in a process started without a session keyring: the
+ * first token saved on each thread is refused ("No matching entry found in secure
+ * storage"). The token then lives in this throwaway keyring, not the user's.
+ */
+function withSessionKeyring(bin, args) {
+  const keyctl = { x64: 250, arm64: 219 }[process.arch];
+  const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p));
+  if (process.platform !== 'linux' || keyctl === undefined || python === undefined) return [bin, args];
+  const script = [
+    'import ctypes, os, sys',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    // keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring.
+    `if libc.syscall(${keyctl}, 1, None) < 0: sys.stderr.write('# no session keyring: %s\\n' % os.strerror(ctypes.get_errno()))`,
+    'os.execv(sys.argv[1], sys.argv[1:])',
+  ].join('\n');
+  return [python, ['-c', script, bin, ...args]];
+}
+
+/**
  * Starts tauri-driver with `env` (the app inherits it) and opens a session on the app.
  * Returns { driver, stop }; stop() quits the session, ends tauri-driver with
  * SIGTERM (SIGKILL would orphan WebKitWebDriver and the app), and then ends any
@@ -132,7 +178,8 @@ export async function launchApp(env) {
   const bin = process.env.TAURI_DRIVER ?? join(REPO, '.tools', 'bin', 'tauri-driver');
   if (!existsSync(bin)) throw new Error(`No tauri-driver at ${bin}: run scripts/e2e.sh (it installs it).`);
   const marker = randomUUID();
-  const child = spawn(bin, ['--port', String(DRIVER_PORT), '--native-driver', NATIVE_DRIVER], {
+  const [command, args] = withSessionKeyring(bin, ['--port', String(DRIVER_PORT), '--native-driver', NATIVE_DRIVER]);
+  const child = spawn(command, args, {
     env: { ...process.env, ...env, [RUN_MARKER]: marker },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -162,6 +209,68 @@ export async function launchApp(env) {
   } catch (err) {
     await stopDriver();
     await endLeftoverApps(marker);
+    throw err;
+  }
+}
+
+/** Runs an admin subcommand of the event server on `dataDir` with --json; returns its JSON. */
+export function eventServerAdmin(dataDir, args) {
+  if (!existsSync(EVENT_SERVER)) throw new Error(`No event server binary at ${EVENT_SERVER}: run scripts/e2e.sh (it builds it).`);
+  const out = execFileSync(EVENT_SERVER, ['--data-dir', dataDir, '--json', ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 60_000,
+  });
+  return JSON.parse(out);
+}
+
+/**
+ * Starts the reference event server on 127.0.0.1 with a free port (it binds port 0
+ * and prints the address it got). Returns { url, stop }; stop() ends it with
+ * SIGTERM (it finishes in-flight requests), then SIGKILL after `graceMs`.
+ */
+export async function startEventServer(dataDir, timeoutMs = 30_000) {
+  if (!existsSync(EVENT_SERVER)) throw new Error(`No event server binary at ${EVENT_SERVER}: run scripts/e2e.sh (it builds it).`);
+  const child = spawn(EVENT_SERVER, ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--json'], {
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const stop = (graceMs = 10_000) =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+  try {
+    const url = await bounded(
+      new Promise((found, failed) => {
+        let buffered = '';
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (chunk) => {
+          buffered += chunk;
+          for (const line of buffered.split('\n').slice(0, -1)) {
+            try {
+              const listening = JSON.parse(line).listening;
+              if (listening) found(listening);
+            } catch {
+              // Not the address line.
+            }
+          }
+          buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
+        });
+        child.once('exit', (code, signal) => failed(new Error(`the event server exited (${code ?? signal}) before listening`)));
+        child.once('error', failed);
+      }),
+      timeoutMs,
+      'the event server saying where it listens',
+    );
+    return { url, stop };
+  } catch (err) {
+    await stop();
     throw err;
   }
 }
