@@ -26,9 +26,10 @@ function setup(backend = state(), overrides: Partial<EventsApi> = {}) {
   const api = fakeApi(backend, overrides);
   const changed = vi.fn();
   const onClose = vi.fn();
+  const onShowPhotos = vi.fn();
   const events = new Events(api, changed);
-  render(EventsPanel, { props: { events, onClose } });
-  return { api, changed, onClose, events };
+  render(EventsPanel, { props: { events, onClose, onShowPhotos } });
+  return { api, changed, onClose, onShowPhotos, events };
 }
 
 const row = (testId: string, id: string) =>
@@ -191,6 +192,19 @@ describe('EventsPanel', () => {
     await waitFor(() => expect(within(row('event-row', 'wedding')).getByTestId('event-threshold').textContent).toBe('0.50'));
     expect(api.setLocalThreshold).toHaveBeenCalledExactlyOnceWith('wedding', 0.5);
     await waitFor(() => expect((screen.getByTestId('local-threshold') as HTMLInputElement).value).toBe(''));
+  });
+
+  it("shows a participant's photos in the gallery from their photo count", async () => {
+    const backend = state();
+    backend.participants.wedding = [
+      participant('anna', { name: 'Anna K', photos: 4 }),
+      participant('ben', { name: 'Ben', photos: 0 }),
+    ];
+    const { onShowPhotos } = setup(backend);
+    await waitFor(() => expect(screen.getAllByTestId('participant-row')).toHaveLength(2));
+    expect(within(row('participant-row', 'ben')).queryByTestId('participant-photos-show')).toBeNull();
+    await fireEvent.click(within(row('participant-row', 'anna')).getByTestId('participant-photos-show'));
+    expect(onShowPhotos).toHaveBeenCalledExactlyOnceWith('anna');
   });
 
   it("chooses what the active event's server shows", async () => {
