@@ -113,6 +113,10 @@ pub enum EventsCommand {
     /// reopened.
     Close {
         id: EventId,
+        /// Also take the event's photos off its event server (by default they
+        /// stay there for the guests).
+        #[arg(long)]
+        withdraw_photos: bool,
         #[arg(long)]
         json: bool,
     },
@@ -244,8 +248,12 @@ pub async fn events(engine: &Engine, command: EventsCommand) -> Result<()> {
             let event = engine.set_local_threshold(&id, threshold).await?;
             output::events(std::slice::from_ref(&event), json)
         }
-        EventsCommand::Close { id, json } => {
-            let event = engine.close_event(&id).await?;
+        EventsCommand::Close {
+            id,
+            withdraw_photos,
+            json,
+        } => {
+            let event = engine.close_event_with(&id, withdraw_photos).await?;
             output::events(std::slice::from_ref(&event), json)
         }
     }

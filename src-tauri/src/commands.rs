@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use findme_engine::{
     ActivityDto, AssignmentDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventChoice,
     EventChoiceDto, EventDto, EventId, EventMatcher, FailureDto, ImportReport, ParticipantDto,
-    ParticipantId, ParticipantImportReport, PhotoDetailDto, PhotoKey, PublishChoice, Selection, Stats,
-    SyncSettingsDto, SyncSettingsInput, TileChanges, TilePage, TileQuery, UnassignmentDto,
+    ParticipantId, ParticipantImportReport, PhotoDetailDto, PhotoKey, PublishChoice, Selection,
+    Stats, SyncSettingsDto, SyncSettingsInput, TileChanges, TilePage, TileQuery, UnassignmentDto,
     WatchedFolderDto,
 };
 use tauri::State;
@@ -76,10 +76,18 @@ pub async fn use_event(engine: State<'_, Engine>, id: EventId) -> CmdResult<()> 
     engine.use_event(&id).await.map_err(ErrorDto::from)
 }
 
-/// Closes an event: its face collection is deleted; it cannot be reopened.
+/// Closes an event: its face data and selfies are deleted; it cannot be
+/// reopened. `withdraw` (default false): its photos also leave its server.
 #[tauri::command]
-pub async fn close_event(engine: State<'_, Engine>, id: EventId) -> CmdResult<EventDto> {
-    engine.close_event(&id).await.map_err(ErrorDto::from)
+pub async fn close_event(
+    engine: State<'_, Engine>,
+    id: EventId,
+    withdraw: Option<bool>,
+) -> CmdResult<EventDto> {
+    engine
+        .close_event_with(&id, withdraw.unwrap_or(false))
+        .await
+        .map_err(ErrorDto::from)
 }
 
 /// Sets an event's on-device threshold (cosine 0-1); re-matches from stored signatures.

@@ -274,7 +274,7 @@ async fn photos_join_an_event_by_selection_and_only_then_are_matched() {
 
 /// The CLI contract of events: `import --no-event`, `events create --backend`,
 /// `events assign --taken-from/--taken-to` and SHA-256s, `photos --event`,
-/// `events unassign`, `deletions run`.
+/// `events unassign`, `events publishing`, `deletions run`.
 #[test]
 fn the_cli_assigns_photos_by_time_range_and_by_key() {
     use support::exif::Exif;
@@ -308,6 +308,16 @@ fn the_cli_assigns_photos_by_time_range_and_by_key() {
         "--json",
     ]));
     assert_eq!(created[0]["backend"], "local");
+    assert_eq!(created[0]["publish"], "matched", "the default");
+    let all = run_json(findme(&data).args(["events", "publishing", "noon", "all", "--json"]));
+    assert_eq!(
+        (&all[0]["id"], &all[0]["publish"], &all[0]["server"]),
+        (
+            &serde_json::json!("noon"),
+            &serde_json::json!("all"),
+            &serde_json::Value::Null
+        )
+    );
     let added = run_json(findme(&data).args([
         "events",
         "assign",

@@ -100,6 +100,11 @@ async fn the_server_shows_matched_photos_or_every_photo_and_never_an_unpublished
         .unwrap();
     assert_eq!(sync().await.unwrap().failed, 0);
     assert_eq!(shown().await, [1, 2]);
+
+    // Closed, with its photos taken off the server.
+    engine.close_event_with(&gala, true).await.unwrap();
+    assert_eq!(sync().await.unwrap().failed, 0);
+    assert_eq!(shown().await, [0usize; 0]);
     engine.shutdown().await;
     mock.shutdown().await;
 }

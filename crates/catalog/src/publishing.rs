@@ -84,6 +84,29 @@ impl Writer<'_> {
         Ok((changed, unknown))
     }
 
+    /// Every member of `event` leaves its server (closing an event whose photos
+    /// should not stay online). Returns how many withdrawals were queued.
+    pub fn withdraw_event_photos(&self, event: &str) -> Result<u64> {
+        let photos: Vec<i64> = self
+            .conn
+            .prepare_cached("SELECT photo_id FROM event_photos WHERE event_id = ?1")?
+            .query_map([event], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let before = self.withdrawals(event)?;
+        for photo in photos {
+            self.withdraw_photo(event, photo)?;
+        }
+        Ok(self.withdrawals(event)? - before)
+    }
+
+    fn withdrawals(&self, event: &str) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM outbox WHERE event_id = ?1 AND kind = 'photo_withdrawn'",
+            [event],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
     /// Drop the photo's outbox rows of `event` (and their waiting pushes); if the
     /// event's server may have it (a row was ever queued), queue its withdrawal.
     pub(crate) fn withdraw_photo(&self, event: &str, photo: i64) -> Result<()> {

@@ -139,11 +139,33 @@ impl Engine {
     /// Idempotent. A deletion that failed is an `Unavailable` error (the event
     /// is closed all the same, and FindMe tries again).
     pub async fn close_event(&self, id: &EventId) -> Result<EventDto, EngineError> {
+        self.close_event_with(id, false).await
+    }
+
+    /// [`close_event`](Self::close_event); with `withdraw_photos` its photos
+    /// also leave its event server (by default they stay there for guests).
+    pub async fn close_event_with(
+        &self,
+        id: &EventId,
+        withdraw_photos: bool,
+    ) -> Result<EventDto, EngineError> {
         self.event(id).await?;
         let eid = id.to_string();
-        self.catalog()
-            .write(move |w| w.set_collection_state(&eid, "closed"))
+        let withdrawn = self
+            .catalog()
+            .write(move |w| {
+                w.set_collection_state(&eid, "closed")?;
+                if withdraw_photos {
+                    w.withdraw_event_photos(&eid)
+                } else {
+                    Ok(0)
+                }
+            })
             .await?;
+        if withdrawn > 0 {
+            tracing::info!(event = %id, withdrawn, "closed event's photos leave its server");
+            self.inner.workers.wake();
+        }
         self.inner.workers.event_changed();
         let report = self.inner.workers.deletions().run(false).await?;
         if report.failed > 0 {

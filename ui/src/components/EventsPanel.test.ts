@@ -87,9 +87,22 @@ describe('EventsPanel', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Close Gala…' }));
     await fireEvent.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Close event' }));
     await waitFor(() => expect(within(row('event-row', 'gala')).getByTestId('event-state').textContent).toContain('Closed'));
-    expect(api.closeEvent).toHaveBeenCalledExactlyOnceWith('gala');
+    expect(api.closeEvent).toHaveBeenCalledExactlyOnceWith('gala', false);
     expect(changed).toHaveBeenCalledTimes(1);
     expect(within(row('event-row', 'gala')).queryAllByRole('button')).toHaveLength(0);
+  });
+
+  it('closes an event and, when asked, takes its photos off the server', async () => {
+    const { api } = setup();
+    await eventRows(3);
+    await fireEvent.click(screen.getByRole('button', { name: 'Close Gala…' }));
+    const ask = screen.getByRole('alertdialog');
+    expect(CLOSE_WARNING).toMatch(/photos on the event server/);
+    const withdraw = within(ask).getByTestId('close-withdraw') as HTMLInputElement;
+    expect(withdraw.checked).toBe(false);
+    await fireEvent.click(withdraw);
+    await fireEvent.click(within(ask).getByRole('button', { name: 'Close event' }));
+    await waitFor(() => expect(api.closeEvent).toHaveBeenCalledExactlyOnceWith('gala', true));
   });
 
   it('Esc cancels the question first, then closes the panel', async () => {

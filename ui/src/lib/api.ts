@@ -185,9 +185,12 @@ export async function useEvent(id: string): Promise<void> {
   await call<null>('use_event', { id });
 }
 
-/** Closes an event for good: its face collection is deleted at the face service. */
-export function closeEvent(id: string): Promise<EventDto> {
-  return call<EventDto>('close_event', { id });
+/**
+ * Closes an event for good: its face data and selfies are deleted. With `withdraw`
+ * its photos also leave its event server (by default they stay for the guests).
+ */
+export function closeEvent(id: string, withdraw = false): Promise<EventDto> {
+  return call<EventDto>('close_event', { id, withdraw });
 }
 
 /**

@@ -56,7 +56,8 @@ export type Confirmation =
 export const CLOSE_WARNING =
   "Closing deletes this event's face data (on this computer, and its face collection at AWS Rekognition if it " +
   "was matched there) and its participants' selfies, and nothing more is matched against it. " +
-  'The matches found so far stay. A closed event cannot be reopened.';
+  'The matches found so far stay, and so do its photos on the event server unless you take them off below. ' +
+  'A closed event cannot be reopened.';
 
 /** The words of the remove confirmation. */
 export const REMOVE_WARNING =
@@ -95,6 +96,8 @@ export class Events {
   /** The last error, in words for the photographer (cleared by the next success). */
   error = $state<string | null>(null);
   confirmation = $state<Confirmation | null>(null);
+  /** The close confirmation's choice: the event's photos also leave its server. */
+  withdrawOnClose = $state(false);
   /** A selfie dropped onto the panel, for the participant form to take. */
   droppedSelfie = $state<string | null>(null);
   /** What the last selfie-folder import did (shown under the participants). */
@@ -268,6 +271,7 @@ export class Events {
 
   /** Asks before closing an event (see CLOSE_WARNING). */
   askClose(event: EventDto): void {
+    this.withdrawOnClose = false;
     this.confirmation = { kind: 'close', event };
   }
 
@@ -305,7 +309,7 @@ export class Events {
     return this.#run(
       `Could not close the event "${id}"`,
       async () => {
-        await this.#api.closeEvent(id);
+        await this.#api.closeEvent(id, this.withdrawOnClose);
         this.closeFailed = this.closeFailed.filter((e) => e !== id);
       },
       (err) => {

@@ -141,7 +141,7 @@ describe('Events', () => {
 
     events.askClose(gala);
     expect(await events.confirm()).toBe(true);
-    expect(api.closeEvent).toHaveBeenCalledExactlyOnceWith('gala');
+    expect(api.closeEvent).toHaveBeenCalledExactlyOnceWith('gala', false);
     expect(events.confirmation).toBeNull();
     expect(events.list.find((e) => e.id === 'gala')?.closed).toBe(true);
     expect(changed).toHaveBeenCalledTimes(1);

@@ -276,7 +276,7 @@ export function fakeEventsApi(state: EventsBackend, overrides: Partial<EventsApi
     useEvent: vi.fn<Api['useEvent']>(async (id) => {
       engine.useEvent(id);
     }),
-    closeEvent: vi.fn<Api['closeEvent']>(async (id) => engine.closeEvent(id)),
+    closeEvent: vi.fn<Api['closeEvent']>(async (id, _withdraw) => engine.closeEvent(id)),
     setLocalThreshold: vi.fn<Api['setLocalThreshold']>(async (id, t) => engine.setLocalThreshold(id, t)),
     setPublishChoice: vi.fn<Api['setPublishChoice']>(async (id, c) => engine.setPublishChoice(id, c)),
     eventParticipants: vi.fn<Api['eventParticipants']>(async (e) => engine.eventParticipants(e)),
