@@ -29,6 +29,7 @@ macro_rules! app_commands {
             set_publish_choice,
             event_participants,
             assign_photos,
+            assign_taken,
             unassign_photos,
             set_published,
             add_participant,

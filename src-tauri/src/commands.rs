@@ -116,6 +116,25 @@ pub async fn set_publish_choice(
         .map_err(ErrorDto::from)
 }
 
+/// Adds the photos taken from `from` to `to` (Unix ms, inclusive) to an event.
+#[tauri::command]
+pub async fn assign_taken(
+    engine: State<'_, Engine>,
+    event: EventId,
+    from: i64,
+    to: i64,
+) -> CmdResult<AssignmentDto> {
+    let selection = Selection::TakenBetween {
+        from_ms: from,
+        to_ms: to,
+    };
+    engine
+        .assign(&event, selection)
+        .await
+        .map(Into::into)
+        .map_err(ErrorDto::from)
+}
+
 /// One event's participants, for the events panel.
 #[tauri::command]
 pub async fn event_participants(

@@ -220,6 +220,32 @@ describe('EventsPanel', () => {
     expect(onShowPhotos).toHaveBeenCalledExactlyOnceWith('anna');
   });
 
+  it('adds the photos taken in a time range to the active event', async () => {
+    const { api } = setup(state(), {
+      assignTaken: vi.fn<Api['assignTaken']>(async () => ({ added: 12, already: 2, unknown: [] })),
+    });
+    await eventRows(3);
+    await fireEvent.input(screen.getByTestId('taken-from'), { target: { value: '2026-06-01T14:00' } });
+    await fireEvent.input(screen.getByTestId('taken-to'), { target: { value: '2026-06-01T16:30' } });
+    await fireEvent.click(screen.getByTestId('taken-add'));
+    await waitFor(() =>
+      expect(screen.getByTestId('taken-report').textContent).toBe('12 photos added to Wedding (2 already in it).'),
+    );
+    const from = new Date(2026, 5, 1, 14, 0).getTime();
+    const to = new Date(2026, 5, 1, 16, 30).getTime() + 59_999;
+    expect(api.assignTaken).toHaveBeenCalledExactlyOnceWith('wedding', from, to);
+  });
+
+  it('refuses a time range that ends before it starts', async () => {
+    const { api } = setup();
+    await eventRows(3);
+    await fireEvent.input(screen.getByTestId('taken-from'), { target: { value: '2026-06-01T16:00' } });
+    await fireEvent.input(screen.getByTestId('taken-to'), { target: { value: '2026-06-01T14:00' } });
+    await fireEvent.click(screen.getByTestId('taken-add'));
+    await waitFor(() => expect(screen.getByTestId('events-error').textContent).toMatch(/first one before the last/));
+    expect(api.assignTaken).not.toHaveBeenCalled();
+  });
+
   it("chooses what the active event's server shows", async () => {
     const { api } = setup();
     await eventRows(3);

@@ -59,6 +59,7 @@ describe('api wrapper', () => {
     ['set_publish_choice', () => api.setPublishChoice('gala', 'all'), { id: 'gala', choice: 'all' }],
     ['event_participants', () => api.eventParticipants('gala'), { event: 'gala' }],
     ['assign_photos', () => api.assignPhotos('gala', ['ab', 'cd']), { event: 'gala', photos: ['ab', 'cd'] }],
+    ['assign_taken', () => api.assignTaken('gala', 1000, 2000), { event: 'gala', from: 1000, to: 2000 }],
     ['unassign_photos', () => api.unassignPhotos('gala', ['ab']), { event: 'gala', photos: ['ab'] }],
     ['set_published', () => api.setPublished('gala', ['ab'], false), { event: 'gala', photos: ['ab'], published: false }],
     [

@@ -217,6 +217,11 @@ export function assignPhotos(event: string, photos: string[]): Promise<Assignmen
 }
 
 /** Removes photos from an event: its faces, matches and server copies of them go. */
+/** Adds the photos taken from `from` to `to` (Unix ms, inclusive) to an event. */
+export function assignTaken(event: string, from: number, to: number): Promise<AssignmentDto> {
+  return call<AssignmentDto>('assign_taken', { event, from, to });
+}
+
 export function unassignPhotos(event: string, photos: string[]): Promise<UnassignmentDto> {
   return call<UnassignmentDto>('unassign_photos', { event, photos });
 }
@@ -306,6 +311,7 @@ export const api = {
   setPublishChoice,
   eventParticipants,
   assignPhotos,
+  assignTaken,
   unassignPhotos,
   setPublished,
   addParticipant,

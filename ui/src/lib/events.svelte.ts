@@ -16,6 +16,7 @@ export type EventsApi = Pick<
   | 'closeEvent'
   | 'setLocalThreshold'
   | 'setPublishChoice'
+  | 'assignTaken'
   | 'eventParticipants'
   | 'addParticipant'
   | 'importParticipants'
@@ -96,6 +97,8 @@ export class Events {
   /** The last error, in words for the photographer (cleared by the next success). */
   error = $state<string | null>(null);
   confirmation = $state<Confirmation | null>(null);
+  /** What the last "add photos taken from … to …" did. */
+  assigned = $state<string | null>(null);
   /** The close confirmation's choice: the event's photos also leave its server. */
   withdrawOnClose = $state(false);
   /** A selfie dropped onto the panel, for the participant form to take. */
@@ -189,6 +192,28 @@ export class Events {
     }
     return this.#run(`Could not change the threshold of "${id}"`, async () => {
       await this.#api.setLocalThreshold(id, value);
+    });
+  }
+
+  /**
+   * Adds the catalog's photos taken in a time range (as `datetime-local` values, in
+   * this computer's time zone) to the active event. Says how many joined in
+   * `assigned`. Returns true when they were added.
+   */
+  async addTaken(from: string, to: string): Promise<boolean> {
+    const event = this.active;
+    if (!event) return false;
+    const start = Date.parse(from);
+    // A minute typed as the end includes its whole minute.
+    const end = Date.parse(to) + 59_999;
+    if (!Number.isFinite(start) || !Number.isFinite(end) || start > end) {
+      this.error = 'Give the first and the last capture time (the first one before the last).';
+      return false;
+    }
+    return this.#run(`Could not add photos to ${event.name}`, async () => {
+      const a = await this.#api.assignTaken(event.id, start, end);
+      const already = a.already > 0 ? ` (${a.already} already in it)` : '';
+      this.assigned = `${a.added} photo${a.added === 1 ? '' : 's'} added to ${event.name}${already}.`;
     });
   }
 

@@ -37,6 +37,7 @@ function fakeApi(overrides: Partial<Api> = {}) {
     }),
     eventParticipants: vi.fn<Api['eventParticipants']>(async () => []),
     assignPhotos: vi.fn<Api['assignPhotos']>(async (_e, photos) => ({ added: photos.length, already: 0, unknown: [] })),
+    assignTaken: vi.fn<Api['assignTaken']>(async () => ({ added: 0, already: 0, unknown: [] })),
     unassignPhotos: vi.fn<Api['unassignPhotos']>(async (_e, photos) => ({ removed: photos.length, unknown: [] })),
     setPublished: vi.fn<Api['setPublished']>(async (_e, photos) => photos.length),
     addParticipant: vi.fn<Api['addParticipant']>(async () => {

@@ -279,6 +279,7 @@ export function fakeEventsApi(state: EventsBackend, overrides: Partial<EventsApi
     closeEvent: vi.fn<Api['closeEvent']>(async (id, _withdraw) => engine.closeEvent(id)),
     setLocalThreshold: vi.fn<Api['setLocalThreshold']>(async (id, t) => engine.setLocalThreshold(id, t)),
     setPublishChoice: vi.fn<Api['setPublishChoice']>(async (id, c) => engine.setPublishChoice(id, c)),
+    assignTaken: vi.fn<Api['assignTaken']>(async () => ({ added: 0, already: 0, unknown: [] })),
     eventParticipants: vi.fn<Api['eventParticipants']>(async (e) => engine.eventParticipants(e)),
     removeParticipant: vi.fn<Api['removeParticipant']>(async (e, id) => {
       engine.removeParticipant(e, id);
