@@ -74,18 +74,24 @@ impl SecretStore for OsKeyring {
     fn set(&self, account: &str, secret: &str) -> Result<(), String> {
         let mut last = "no keyring is available".to_string();
         for (_, entry) in Self::entries(account) {
-            // Read back: some stores accept a write they cannot keep.
-            match entry
-                .set_password(secret)
-                .and_then(|()| entry.get_password())
-            {
-                Ok(read) if read == secret => return Ok(()),
-                Ok(_) => last = "the keyring did not keep the token".into(),
-                Err(e) => last = e.to_string(),
+            // Twice: in a process started without a session keyring, the kernel
+            // keyring refuses the first write of each thread (keyring 3.6,
+            // seen under tauri-driver); the second one is kept.
+            for _ in 0..2 {
+                // Read back: some stores accept a write they cannot keep.
+                match entry
+                    .set_password(secret)
+                    .and_then(|()| entry.get_password())
+                {
+                    Ok(read) if read == secret => return Ok(()),
+                    Ok(_) => last = "the keyring did not keep the token".into(),
+                    Err(e) => last = e.to_string(),
+                }
             }
         }
         Err(format!(
-            "cannot store the token in the keyring: {last}. Set FINDME_TOKEN instead."
+            "cannot store the token in the keyring: {last}. Start FindMe with \
+             FINDME_SERVER_URL, FINDME_SYNC_EVENT and FINDME_TOKEN set instead."
         ))
     }
 
