@@ -35,8 +35,8 @@ pub use format::{classify_path, Classification, Format, RawKind};
 pub use inspect::{hash_file, inspect_file, Inspection, MediaError, Sha256, StreamHasher};
 pub use metadata::{CaptureTime, Metadata};
 pub use render::{
-    render, render_rgb, RenderError, Rendition, RenditionRequest, RenditionSource, Renditions,
-    UprightRgb,
+    render, render_crop, render_rgb, CropBox, RenderError, Rendition, RenditionRequest,
+    RenditionSource, Renditions, UprightRgb,
 };
 pub use structure::Completeness;
 

@@ -19,8 +19,10 @@
 //!   [`RenderError::TooLarge`] before any decoding for decompression bombs, and
 //!   [`RenderError::Io`] when the file cannot be read.
 //! - [`render_rgb`] is the same decode, resize and orientation without the JPEG
-//!   encode, for code that analyses pixels (on-device face detection).
+//!   encode, for code that analyses pixels (on-device face detection);
+//!   [`render_crop`] a JPEG of one region (a face picked in a group selfie).
 
+mod crop;
 mod jpeg;
 mod pixels;
 mod png;
@@ -35,6 +37,7 @@ use std::path::Path;
 
 use crate::{Format, MAX_PIXELS};
 
+pub use crop::{render_crop, CropBox};
 use pixels::Rgb;
 pub use rgb::{render_rgb, UprightRgb};
 

@@ -90,7 +90,7 @@ fn resize(src: &Rgb, extent: (f64, f64), width: u32, height: u32) -> Result<Rgb,
 /// Baseline JPEG of `image`; quality clamped to 1-100. Chroma is subsampled 4:2:0
 /// below quality 90 and kept whole (4:4:4) from 90 up, as libvips does: at high
 /// quality, subsampling would be the largest loss left.
-fn encode(image: &Rgb, quality: u8) -> Result<Vec<u8>, RenderError> {
+pub(crate) fn encode(image: &Rgb, quality: u8) -> Result<Vec<u8>, RenderError> {
     let failed =
         |e: turbojpeg::Error| RenderError::Corrupt(format!("the JPEG could not be encoded: {e}"));
     let width = usize::try_from(image.width).unwrap_or(usize::MAX);
