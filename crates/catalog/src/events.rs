@@ -9,6 +9,7 @@ use crate::deletions::DeletionTarget;
 use crate::face_vectors::Signature;
 use crate::jobs::{insert_job, JobKind};
 use crate::paths::{from_bytes, to_bytes};
+use crate::selfie_faces::SelfieFace;
 use crate::{Reader, Result, Writer};
 
 /// Settings key of the event new photos are matched against.
@@ -56,6 +57,13 @@ pub struct ParticipantRow {
     pub removed: bool,
     /// Photos the participant was found in.
     pub photos: u64,
+    /// The faces found in the selfie, largest first (schema v11).
+    pub selfie_faces: Vec<SelfieFace>,
+    /// The face the photographer picked among several (an index into
+    /// `selfie_faces`); None: the selfie's one clear face.
+    pub face_pick: Option<u32>,
+    /// The face indexed (an index into `selfie_faces`).
+    pub face_used: Option<u32>,
 }
 
 impl Writer<'_> {
@@ -153,6 +161,7 @@ impl Writer<'_> {
             .as_ref()
             .is_some_and(|b| b.1 != consent || b.2.is_some());
         if selfie_changed {
+            self.forget_selfie_faces(event, id)?;
             self.conn.execute(
                 "UPDATE participants SET index_error = NULL, searched_ms = NULL WHERE event_id = ?1 AND id = ?2",
                 params![event, id],
@@ -199,7 +208,7 @@ impl Writer<'_> {
         Ok(true)
     }
 
-    fn drop_matches_of(&self, event: &str, participant: &str) -> Result<()> {
+    pub(crate) fn drop_matches_of(&self, event: &str, participant: &str) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "DELETE FROM matches WHERE event_id = ?1 AND participant_id = ?2 RETURNING photo_id",
         )?;
@@ -212,7 +221,7 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn requeue_participant(&self, event: &str, id: &str) -> Result<()> {
+    pub(crate) fn requeue_participant(&self, event: &str, id: &str) -> Result<()> {
         let subject = format!("{event}/{id}");
         if !insert_job(
             self.conn,
@@ -303,6 +312,7 @@ impl Writer<'_> {
         let held = self.held_by(event, id)?;
         self.retire_face(event, id, held.face_id, reason)?;
         self.retire_selfie_file(event, held.selfie, reason)?;
+        self.forget_selfie_faces(event, id)?;
         self.conn.execute(
             "UPDATE participants SET selfie_path = NULL, selfie_sha256 = NULL
               WHERE event_id = ?1 AND id = ?2",
@@ -311,7 +321,13 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn retire_face(&self, event: &str, id: &str, face: Option<String>, reason: &str) -> Result<()> {
+    pub(crate) fn retire_face(
+        &self,
+        event: &str,
+        id: &str,
+        face: Option<String>,
+        reason: &str,
+    ) -> Result<()> {
         if let Some(face) = face {
             self.queue_face_deletion(event, vec![face], Some(id), reason)?;
         }
@@ -369,10 +385,12 @@ impl Writer<'_> {
         }
         self.conn.execute(
             "UPDATE participants SET selfie_path = NULL, selfie_sha256 = NULL, face_id = NULL,
-                    updated_ms = ?2
+                    face_pick = NULL, face_used = NULL, updated_ms = ?2
               WHERE event_id = ?1",
             params![event, self.now_ms],
         )?;
+        self.conn
+            .execute("DELETE FROM selfie_faces WHERE event_id = ?1", [event])?;
         Ok(())
     }
 
@@ -434,12 +452,17 @@ impl Reader<'_> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT p.event_id, p.id, p.display_name, p.selfie_sha256, p.selfie_path, p.consent,
                     p.face_id, p.index_error, p.searched_ms, p.removed_ms IS NOT NULL,
-                    (SELECT count(*) FROM matches m WHERE m.event_id = p.event_id AND m.participant_id = p.id)
+                    (SELECT count(*) FROM matches m WHERE m.event_id = p.event_id AND m.participant_id = p.id),
+                    p.face_pick, p.face_used
                FROM participants p WHERE p.event_id = ?1 ORDER BY p.display_name, p.id",
         )?;
-        let rows = stmt
+        let mut rows: Vec<ParticipantRow> = stmt
             .query_map([event], participant_from_row)?
             .collect::<rusqlite::Result<_>>()?;
+        let mut faces = self.selfie_faces_of_event(event)?;
+        for row in &mut rows {
+            row.selfie_faces = faces.remove(&row.id).unwrap_or_default();
+        }
         Ok(rows)
     }
 
@@ -461,5 +484,8 @@ fn participant_from_row(r: &Row<'_>) -> rusqlite::Result<ParticipantRow> {
         searched_ms: r.get(8)?,
         removed: r.get(9)?,
         photos: r.get::<_, i64>(10)? as u64,
+        selfie_faces: Vec::new(),
+        face_pick: r.get(11)?,
+        face_used: r.get(12)?,
     })
 }

@@ -27,6 +27,7 @@ mod jobs;
 mod matching;
 mod membership;
 mod migration_v10;
+mod migration_v11;
 mod migration_v8;
 mod migration_v9;
 mod migrations;
@@ -37,6 +38,7 @@ mod photos;
 mod pool;
 mod publishing;
 mod schema;
+mod selfie_faces;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -59,6 +61,7 @@ pub use photos::{
     CatalogCounts, FileContent, FileRecord, LocationState, PhotoFacts, PhotoRow, PhotoStatus,
     ReadFailure, RecordOutcome,
 };
+pub use selfie_faces::{Picked, SelfieFace};
 pub use writer::now_ms;
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

@@ -396,4 +396,6 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     crate::migration_v9::V9,
     // v10: publishing per event, sync state per event and server (migration_v10.rs).
     crate::migration_v10::V10,
+    // v11: a selfie's faces (migration_v11.rs).
+    crate::migration_v11::V11,
 ];

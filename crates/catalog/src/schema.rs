@@ -253,4 +253,67 @@ mod tests {
             ]
         );
     }
+
+    /// v11 keeps a selfie's faces; the selfies a v10 catalog refused for
+    /// several faces (with consent, not removed) are looked at again to find
+    /// them, and nothing else is queued.
+    #[test]
+    fn v11_looks_again_at_selfies_refused_for_several_faces() {
+        let conn = Connection::open_in_memory().unwrap();
+        let v11 = MIGRATIONS
+            .iter()
+            .position(|m| *m == crate::migration_v11::V11)
+            .unwrap();
+        for sql in &MIGRATIONS[..v11] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO events (id, name, collection_id, created_ms, backend) VALUES
+                 ('gala', 'Gala', 'findme-gala', 0, 'rekognition');
+             INSERT INTO participants (event_id, id, display_name, selfie_sha256, selfie_path,
+                                       consent, face_id, index_error, updated_ms) VALUES
+                 ('gala', 'ann', 'Ann', 's1', x'2f31', 1, NULL,
+                  'several faces (2) in the selfie: pick one', 1),
+                 ('gala', 'ben', 'Ben', 's2', x'2f32', 1, NULL, 'no face found in the selfie', 1),
+                 ('gala', 'cy', 'Cy', 's3', x'2f33', 0, NULL,
+                  'several faces (3) in the selfie: pick one', 1),
+                 ('gala', 'dee', 'Dee', 's4', x'2f34', 1, 'F-dee', NULL, 1);
+             INSERT INTO jobs (kind, subject, event_id, status, attempts, run_after_ms,
+                               created_ms, updated_ms) VALUES
+                 ('index-participant', 'gala/ann', 'gala', 'done', 1, 0, 0, 0),
+                 ('index-participant', 'gala/ben', 'gala', 'done', 1, 0, 0, 0),
+                 ('index-participant', 'gala/cy', 'gala', 'done', 1, 0, 0, 0),
+                 ('index-participant', 'gala/dee', 'gala', 'done', 1, 0, 0, 0);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[v11]).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT subject, status, attempts FROM jobs ORDER BY subject")
+            .unwrap();
+        let jobs: Vec<(String, String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let job = |s: &str, status: &str, attempts| (s.to_string(), status.to_string(), attempts);
+        assert_eq!(
+            jobs,
+            [
+                job("gala/ann", "pending", 0),
+                job("gala/ben", "done", 1),
+                job("gala/cy", "done", 1),
+                job("gala/dee", "done", 1),
+            ]
+        );
+        let (faces, picked): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM selfie_faces),
+                        (SELECT count(*) FROM participants
+                          WHERE face_pick IS NOT NULL OR face_used IS NOT NULL)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((faces, picked), (0, 0));
+    }
 }

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use findme_catalog::{
-    Catalog, DeletionTarget, FileContent, FileRecord, NewFace, PhotoFacts, PhotoStatus,
-    RecordOutcome,
+    Catalog, DeletionTarget, FileContent, FileRecord, NewFace, PhotoFacts, PhotoStatus, Picked,
+    RecordOutcome, SelfieFace,
 };
 
 async fn photo(cat: &Catalog, sha: &str) -> i64 {
@@ -179,4 +179,114 @@ async fn a_reason_without_a_face_is_recorded_for_a_participant_without_a_selfie(
         .unwrap();
     assert_eq!(p.index_error.as_deref(), Some("no selfie yet"));
     assert!(targets(&cat).await.is_empty());
+}
+
+/// A selfie's faces stay with it; picking another face than the one indexed
+/// retires that face (deletion work) and queues the participant again; a new
+/// selfie or withdrawn consent forgets the faces.
+#[tokio::test]
+async fn picking_another_face_of_a_selfie_retires_the_indexed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(&dir.path().join("catalog.sqlite")).unwrap();
+    rekognition_event(&cat).await;
+    let selfie = Path::new("/data/selfies/abc.jpg");
+    cat.write(move |w| w.upsert_participant("ev", "p1", "P One", Some(("abc", selfie)), true))
+        .await
+        .unwrap();
+    let two = [
+        SelfieFace {
+            left: 0.1,
+            top: 0.1,
+            width: 0.3,
+            height: 0.3,
+        },
+        SelfieFace {
+            left: 0.6,
+            top: 0.2,
+            width: 0.25,
+            height: 0.25,
+        },
+    ];
+    cat.write(move |w| {
+        w.record_selfie_faces("ev", "p1", &two, None)?;
+        w.record_participant_face("ev", "p1", None, None, Some("several faces (2)"))
+    })
+    .await
+    .unwrap();
+    let p = cat
+        .read(|r| r.participant("ev", "p1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (p.selfie_faces.len(), p.face_pick, p.face_used),
+        (2, None, None)
+    );
+
+    let pick = |n| cat.write(move |w| w.pick_selfie_face("ev", "p1", n));
+    assert_eq!(pick(2).await.unwrap(), Picked::NoSuchFace);
+    assert_eq!(pick(0).await.unwrap(), Picked::Queued);
+    cat.write(move |w| {
+        w.record_selfie_faces("ev", "p1", &two, Some(0))?;
+        w.record_participant_face("ev", "p1", Some("F0"), None, None)
+    })
+    .await
+    .unwrap();
+    assert_eq!(pick(0).await.unwrap(), Picked::Already);
+    assert!(targets(&cat).await.is_empty(), "nothing was retired yet");
+
+    // Another face: the indexed one goes.
+    assert_eq!(pick(1).await.unwrap(), Picked::Queued);
+    let p = cat
+        .read(|r| r.participant("ev", "p1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            p.face_id,
+            p.index_error,
+            p.face_pick,
+            p.face_used,
+            p.selfie_faces.len()
+        ),
+        (None, None, Some(1), None, 2)
+    );
+    assert_eq!(
+        targets(&cat).await,
+        [(
+            DeletionTarget::Faces {
+                collection: "findme-ev".into(),
+                face_ids: vec!["F0".into()],
+                person: Some("p1".into())
+            },
+            "another face of the selfie picked".to_string()
+        )]
+    );
+
+    // A new selfie forgets the faces and the pick.
+    let other = Path::new("/data/selfies/def.jpg");
+    cat.write(move |w| w.upsert_participant("ev", "p1", "P One", Some(("def", other)), true))
+        .await
+        .unwrap();
+    let p = cat
+        .read(|r| r.participant("ev", "p1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((p.selfie_faces.len(), p.face_pick), (0, None));
+
+    // Withdrawn consent: faces recorded late are not kept.
+    cat.write(|w| w.upsert_participant("ev", "p1", "P One", None, false))
+        .await
+        .unwrap();
+    cat.write(move |w| w.record_selfie_faces("ev", "p1", &two, None))
+        .await
+        .unwrap();
+    let p = cat
+        .read(|r| r.participant("ev", "p1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(p.selfie_faces.is_empty());
 }
