@@ -30,6 +30,49 @@ pub struct IndexedFace {
     pub signature: Option<findme_catalog::Signature>,
 }
 
+impl IndexedFace {
+    /// Where the face is.
+    pub fn face_box(&self) -> FaceBox {
+        FaceBox {
+            left: self.left,
+            top: self.top,
+            width: self.width,
+            height: self.height,
+        }
+    }
+}
+
+/// Where a face is in a picture, as fractions (0..1) of the upright picture, so
+/// the same box fits every rendition of it (a selfie's thumbnail included).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceBox {
+    pub left: f32,
+    pub top: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+impl FaceBox {
+    pub fn area(&self) -> f32 {
+        self.width.max(0.0) * self.height.max(0.0)
+    }
+
+    /// Intersection over union: how well two boxes of the same face agree
+    /// (1 the same box, 0 apart). A face picked by its box is found again in a
+    /// new analysis of the same picture by this, not by its rank.
+    pub fn overlap(&self, other: &FaceBox) -> f32 {
+        let w = (self.left + self.width).min(other.left + other.width) - self.left.max(other.left);
+        let h = (self.top + self.height).min(other.top + other.height) - self.top.max(other.top);
+        let inter = w.max(0.0) * h.max(0.0);
+        let union = self.area() + other.area() - inter;
+        if union > 0.0 {
+            inter / union
+        } else {
+            0.0
+        }
+    }
+}
+
 /// The picture a backend is given: what [`FaceMatcher::input`] asks for.
 #[derive(Debug, Clone)]
 pub enum FaceImage {
@@ -105,9 +148,10 @@ pub enum MatcherError {
     /// A selfie without a face.
     #[error("no face found in the selfie")]
     NoFace,
-    /// A selfie with more than one face.
-    #[error("several faces ({0}) in the selfie: pick one")]
-    SeveralFaces(usize),
+    /// A selfie with more than one clear face: their boxes, largest first, so
+    /// the photographer can pick one ([`FaceMatcher::index_selfie`]'s `pick`).
+    #[error("several faces ({}) in the selfie: pick one", .0.len())]
+    SeveralFaces(Vec<FaceBox>),
     /// The event's index does not exist (deleted behind our back): recreate it.
     #[error("the event's face collection does not exist: {0}")]
     MissingIndex(String),
@@ -150,12 +194,17 @@ pub trait FaceMatcher: Send + Sync + 'static {
         collection: &str,
     ) -> impl Future<Output = Result<(), MatcherError>> + Send;
 
-    /// Index a selfie that must show exactly one face; returns that face.
+    /// Index one face of a selfie; returns that face. Without `pick` the selfie
+    /// must show exactly one clear face (none: `NoFace`; several: `SeveralFaces`
+    /// with their boxes). With `pick`, a box found in this selfie earlier (the
+    /// photographer chose it among several), exactly that face is indexed,
+    /// whatever else the selfie shows; `BadImage` if it is not found there.
     fn index_selfie(
         &self,
         collection: &str,
         external_id: &str,
         image: &FaceImage,
+        pick: Option<FaceBox>,
     ) -> impl Future<Output = Result<IndexedFace, MatcherError>> + Send;
 
     /// Index every face of a photo (up to the backend's limit).

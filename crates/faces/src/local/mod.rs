@@ -20,13 +20,18 @@ use findme_face_model::{AnalyzeOptions, FaceEmbedding, FaceModel, MODEL_VERSION}
 use tokio::sync::OnceCell;
 
 use crate::{
-    CallStats, FaceImage, FaceMatcher, ImageInput, IndexedFace, MatcherError, SimilarFace,
+    CallStats, FaceBox, FaceImage, FaceMatcher, ImageInput, IndexedFace, MatcherError, SimilarFace,
 };
 use index::EventIndex;
 
 /// A face at least this share of the main face's area makes a selfie ambiguous
 /// (the same rule as the Rekognition backend); smaller ones are background.
 const SECOND_FACE_AREA: f32 = 0.25;
+
+/// How well a face found now must agree with the box the photographer picked
+/// (intersection over union): the same pixels give the same boxes, so anything
+/// but a near match means the selfie is not the one the boxes were found in.
+const PICKED_OVERLAP: f32 = 0.5;
 
 /// How the on-device matcher works.
 #[derive(Debug, Clone)]
@@ -161,25 +166,50 @@ impl FaceMatcher for LocalMatcher {
     }
 
     /// Exactly one clear face: none → NoFace; another face of at least a quarter of
-    /// the main face's area → SeveralFaces (smaller ones are background).
+    /// the main face's area → SeveralFaces (smaller ones are background). With
+    /// `pick`, the face found where the picked box is (the analysis of the same
+    /// pixels finds the same faces; their order is not relied on).
     async fn index_selfie(
         &self,
         _collection: &str,
         external_id: &str,
         image: &FaceImage,
+        pick: Option<FaceBox>,
     ) -> Result<IndexedFace, MatcherError> {
         let faces = self.analyze(image).await?;
-        let area = |f: &FaceEmbedding| f.face.width * f.face.height;
-        let Some(main) = faces.iter().max_by(|a, b| area(a).total_cmp(&area(b))) else {
+        let face_box = |f: &FaceEmbedding| FaceBox {
+            left: f.face.left,
+            top: f.face.top,
+            width: f.face.width,
+            height: f.face.height,
+        };
+        if let Some(pick) = pick {
+            let best = faces
+                .iter()
+                .map(|f| (pick.overlap(&face_box(f)), f))
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            return match best {
+                Some((overlap, f)) if overlap >= PICKED_OVERLAP => {
+                    Ok(indexed(external_id.to_string(), f))
+                }
+                _ => Err(MatcherError::BadImage(
+                    "the face picked is no longer found in the selfie".to_string(),
+                )),
+            };
+        }
+        let mut boxes: Vec<FaceBox> = faces.iter().map(face_box).collect();
+        boxes.sort_by(|a, b| b.area().total_cmp(&a.area()));
+        let Some(main) = boxes.first().copied() else {
             return Err(MatcherError::NoFace);
         };
-        let clear = faces
-            .iter()
-            .filter(|f| area(f) >= SECOND_FACE_AREA * area(main))
-            .count();
-        if clear > 1 {
-            return Err(MatcherError::SeveralFaces(clear));
+        boxes.retain(|b| b.area() >= SECOND_FACE_AREA * main.area());
+        if boxes.len() > 1 {
+            return Err(MatcherError::SeveralFaces(boxes));
         }
+        let main = faces
+            .iter()
+            .find(|f| face_box(f) == main)
+            .ok_or(MatcherError::NoFace)?;
         Ok(indexed(external_id.to_string(), main))
     }
 

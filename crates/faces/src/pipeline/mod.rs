@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use findme_catalog::{Catalog, EventRow};
 use findme_jobs::{ClaimedJob, JobError};
-use findme_media::{render, Format, RenderError, RenditionRequest};
+use findme_media::{render, CropBox, Format, RenderError, RenditionRequest};
 use tokio::sync::Notify;
 
 use crate::{FaceImage, FaceMatcher, ImageInput, MatcherError};
@@ -201,6 +201,33 @@ impl<M: FaceMatcher> Matching<M> {
             ImageInput::Jpeg => rendition_blocking(format, &paths, &config).map(FaceImage::Jpeg),
             ImageInput::Pixels { long_edge } => {
                 pixels_blocking(format, &paths, long_edge).map(|p| FaceImage::Pixels(Arc::new(p)))
+            }
+        })
+        .await
+        .map_err(|e| JobError::Retry {
+            reason: format!("render task failed: {e}"),
+            after: None,
+        })?
+    }
+}
+
+impl<M: FaceMatcher> Matching<M> {
+    /// The region `crop` of the selfie as a JPEG for the face service (the face
+    /// the photographer picked, alone), at the size photos are sent at.
+    pub(crate) async fn image_around(
+        &self,
+        format: Format,
+        path: PathBuf,
+        crop: CropBox,
+    ) -> Result<FaceImage, JobError> {
+        let (edge, quality) = (self.config.rendition_edge, self.config.rendition_quality);
+        tokio::task::spawn_blocking(move || {
+            match findme_media::render_crop(&path, format, crop, edge, quality) {
+                Ok(cut) => Ok(FaceImage::Jpeg(cut.jpeg)),
+                Err(RenderError::Io(e)) => {
+                    Err(original_unavailable(&format!("{}: {e}", path.display())))
+                }
+                Err(e) => Err(cannot_match(e)),
             }
         })
         .await

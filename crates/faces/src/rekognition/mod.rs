@@ -20,7 +20,7 @@ use aws_sdk_rekognition::config::http::HttpResponse;
 use aws_sdk_rekognition::config::Credentials;
 use aws_sdk_rekognition::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_rekognition::primitives::Blob;
-use aws_sdk_rekognition::types::{Face, Image, QualityFilter, Reason};
+use aws_sdk_rekognition::types::{Face, Image, QualityFilter};
 use aws_sdk_rekognition::Client;
 use futures::future::{BoxFuture, FutureExt, Shared};
 
@@ -28,10 +28,12 @@ use crate::limiter::RateLimiter;
 
 mod config;
 mod errors;
+mod selfie;
 mod users;
 
 use crate::{
-    CallStats, FaceImage, FaceMatcher, IndexedFace, MatcherError, SimilarFace, SimilarPerson,
+    CallStats, FaceBox, FaceImage, FaceMatcher, IndexedFace, MatcherError, SimilarFace,
+    SimilarPerson,
 };
 pub use config::{aws_configured_in, RekognitionConfig};
 use errors::{classify, Failure};
@@ -270,55 +272,15 @@ impl FaceMatcher for RekognitionMatcher {
         result
     }
 
-    /// IndexFaces with MaxFaces 1 and QualityFilter AUTO: Rekognition indexes the
-    /// largest face and reports the others as EXCEEDS_MAX_FACES. No face → NoFace;
-    /// another face at least a quarter of the main one's area → the indexed face
-    /// is deleted again and SeveralFaces; smaller faces (background) are ignored.
+    /// See [`selfie`](RekognitionMatcher::selfie) (selfie.rs).
     async fn index_selfie(
         &self,
         collection: &str,
         external_id: &str,
         image: &FaceImage,
+        pick: Option<FaceBox>,
     ) -> Result<IndexedFace, MatcherError> {
-        let out = self
-            .inner
-            .index_faces(
-                collection,
-                external_id,
-                image.jpeg()?,
-                1,
-                QualityFilter::Auto,
-            )
-            .await?;
-        let indexed: Vec<IndexedFace> = out
-            .face_records()
-            .iter()
-            .filter_map(|r| r.face())
-            .filter_map(indexed_face)
-            .collect();
-        let Some(main_area) = indexed.iter().map(|f| f.width * f.height).reduce(f32::max) else {
-            return Err(MatcherError::NoFace);
-        };
-        let others = out
-            .unindexed_faces()
-            .iter()
-            .filter(|u| u.reasons().contains(&Reason::ExceedsMaxFaces))
-            .filter_map(|u| u.face_detail()?.bounding_box())
-            .filter(|b| {
-                b.width().unwrap_or(0.0) * b.height().unwrap_or(0.0) >= SECOND_FACE_AREA * main_area
-            })
-            .count();
-        let faces = indexed.len() + others;
-        if faces > 1 {
-            let ids: Vec<String> = indexed.into_iter().map(|f| f.face_id).collect();
-            // An orphan face is harmless (no participant points at it), so a
-            // failed cleanup must not turn the selfie's verdict into a retry.
-            if let Err(e) = self.delete_faces(collection, &ids).await {
-                tracing::warn!(error = %e, "could not remove the face of a group selfie from the index");
-            }
-            return Err(MatcherError::SeveralFaces(faces));
-        }
-        indexed.into_iter().next().ok_or(MatcherError::NoFace)
+        self.selfie(collection, external_id, image, pick).await
     }
 
     /// QualityFilter NONE: every detected face counts, blurred ones included.

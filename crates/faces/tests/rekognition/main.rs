@@ -4,6 +4,7 @@
 
 mod pace;
 mod people;
+mod selfie;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -109,7 +110,7 @@ async fn indexes_a_group_photo_and_finds_a_participant_in_it() {
     assert_eq!(faces_b.len(), 2);
 
     let selfie = m
-        .index_selfie(EV, "p-anna", &jpeg(synth::selfie(2)))
+        .index_selfie(EV, "p-anna", &jpeg(synth::selfie(2)), None)
         .await
         .expect("selfie")
         .face_id;
@@ -379,7 +380,7 @@ async fn unusable_images_are_bad_images() {
 
     let tiny = synth::photo(40, 40, &[], 3);
     let err = m
-        .index_selfie(EV, "p-x", &jpeg(&tiny))
+        .index_selfie(EV, "p-x", &jpeg(&tiny), None)
         .await
         .expect_err("too small");
     assert!(matches!(err, MatcherError::BadImage(_)), "{err:?}");
@@ -406,7 +407,7 @@ async fn a_selfie_needs_exactly_one_face() {
 
     let empty = synth::photo(480, 640, &[], 11);
     assert_eq!(
-        m.index_selfie(EV, "p-empty", &jpeg(&empty)).await,
+        m.index_selfie(EV, "p-empty", &jpeg(&empty), None).await,
         Err(MatcherError::NoFace)
     );
 
@@ -418,8 +419,10 @@ async fn a_selfie_needs_exactly_one_face() {
         12,
     );
     assert_eq!(
-        m.index_selfie(EV, "p-two", &jpeg(&two)).await,
-        Err(MatcherError::SeveralFaces(2))
+        m.index_selfie(EV, "p-two", &jpeg(&two), None)
+            .await
+            .map_err(|e| e.to_string()),
+        Err("several faces (2) in the selfie: pick one".to_string())
     );
     assert!(
         server.collection_faces(EV).is_empty(),
@@ -431,7 +434,7 @@ async fn a_selfie_needs_exactly_one_face() {
     let main = synth::selfie_face(6);
     let crowd = synth::photo(480, 640, &[main, face(7, 10, 20, 60)], 13);
     let id = m
-        .index_selfie(EV, "p-six", &jpeg(&crowd))
+        .index_selfie(EV, "p-six", &jpeg(&crowd), None)
         .await
         .expect("one main face")
         .face_id;

@@ -26,7 +26,7 @@ async fn photo_faces_find_people_even_where_a_face_search_is_cut() {
     assert_eq!(anna_faces.len(), 3);
     let anna = selfie_tag("anna");
     let selfie = m
-        .index_selfie(EV, &anna, &jpeg(synth::selfie(2)))
+        .index_selfie(EV, &anna, &jpeg(synth::selfie(2)), None)
         .await
         .expect("selfie")
         .face_id;
