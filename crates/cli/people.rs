@@ -164,6 +164,18 @@ pub enum ParticipantsCommand {
         #[arg(long)]
         id: ParticipantId,
     },
+    /// Use face N of a participant's selfie (0 = the largest, as `faces` in
+    /// `list --json`) when it shows several: that face alone is indexed.
+    PickFace {
+        #[arg(long)]
+        event: EventId,
+        #[arg(long)]
+        id: ParticipantId,
+        #[arg(long)]
+        face: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Withdraw (or with --give, give back) a participant's consent.
     Consent {
         #[arg(long)]
@@ -290,6 +302,15 @@ pub async fn participants(engine: &Engine, command: ParticipantsCommand) -> Resu
         }
         ParticipantsCommand::Remove { event, id } => {
             Ok(engine.remove_participant(&event, &id).await?)
+        }
+        ParticipantsCommand::PickFace {
+            event,
+            id,
+            face,
+            json,
+        } => {
+            let p = engine.pick_participant_face(&event, &id, face).await?;
+            output::participants(std::slice::from_ref(&p), json)
         }
         ParticipantsCommand::Consent { event, id, give } => {
             engine.set_consent(&event, &id, give).await?;

@@ -22,6 +22,7 @@ mod migration;
 mod publishing;
 mod reconcile;
 mod roster;
+mod selfie_faces;
 mod sync;
 mod sync_faults;
 mod sync_settings;

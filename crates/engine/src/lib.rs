@@ -18,6 +18,7 @@ mod owner;
 mod participants;
 mod photos;
 pub mod secrets;
+mod selfies;
 mod sync;
 mod sync_settings;
 mod workers;

@@ -213,7 +213,7 @@ impl Engine {
     }
 }
 
-fn no_participant(event: &EventId, id: &ParticipantId) -> EngineError {
+pub(crate) fn no_participant(event: &EventId, id: &ParticipantId) -> EngineError {
     EngineError::NotFound(format!("no participant {id} in event {event}"))
 }
 
@@ -230,8 +230,21 @@ fn read_names(csv: &Path) -> Result<std::collections::HashMap<String, String>, E
 }
 
 fn participant_dto(p: ParticipantRow) -> ParticipantDto {
+    let indexed = p.face_id.is_some();
     ParticipantDto {
-        indexed: p.face_id.is_some(),
+        indexed,
+        selfie: p.selfie_path.is_some(),
+        faces: p
+            .selfie_faces
+            .iter()
+            .map(|f| crate::FaceBoxDto {
+                left: f.left,
+                top: f.top,
+                width: f.width,
+                height: f.height,
+            })
+            .collect(),
+        face: p.face_used.filter(|_| indexed),
         id: p.id,
         name: p.display_name,
         consent: p.consent,

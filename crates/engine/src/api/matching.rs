@@ -75,6 +75,15 @@ pub struct ParticipantDto {
     /// Photos the participant was found in.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub photos: u64,
+    /// The participant has a selfie; a small JPEG of it is served at
+    /// `thumb://localhost/selfie/<event>/<id>` (the app's participant list).
+    pub selfie: bool,
+    /// The faces found in the selfie, largest first, as fractions of the
+    /// upright selfie: one when it could be used, several when the
+    /// photographer must pick one (`error` says so), none before it was looked at.
+    pub faces: Vec<FaceBoxDto>,
+    /// The face of `faces` that is indexed (null while none is).
+    pub face: Option<u32>,
 }
 
 /// `findme participants import`: who was added, and which files were not usable.
