@@ -1,5 +1,6 @@
+import { mockConvertFileSrc } from '@tauri-apps/api/mocks';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type Api } from '../lib/api';
 import { CLOSE_WARNING, Events, type EventsApi } from '../lib/events.svelte';
 import { event, fakeEventsApi as fakeApi, participant, type EventsBackend } from '../tests/fixtures';
@@ -21,6 +22,9 @@ function state(): EventsBackend {
     },
   };
 }
+
+// The participants' selfies are thumb:// URLs.
+beforeEach(() => mockConvertFileSrc('linux'));
 
 function setup(backend = state(), overrides: Partial<EventsApi> = {}) {
   const api = fakeApi(backend, overrides);

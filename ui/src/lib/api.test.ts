@@ -157,6 +157,15 @@ describe('thumbUrl', () => {
   });
 });
 
+describe('selfieUrl', () => {
+  it('builds thumb://localhost/selfie/<event>/<id> with unencoded separators', () => {
+    mockConvertFileSrc('linux');
+    expect(api.selfieUrl('gala-1', 'anna_k')).toBe('thumb://localhost/selfie/gala-1/anna_k');
+    mockConvertFileSrc('windows');
+    expect(api.selfieUrl('gala', 'ben')).toBe('http://thumb.localhost/selfie/gala/ben');
+  });
+});
+
 describe('errorMessage', () => {
   it('reads strings, errors and anything else', () => {
     expect(api.errorMessage('boom')).toBe('boom');

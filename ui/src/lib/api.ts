@@ -107,6 +107,14 @@ export function thumbUrl(sha256: string, kind: RenditionKind): string {
   return `${convertFileSrc(sha256, 'thumb')}/${kind}`;
 }
 
+/**
+ * A small JPEG of a participant's selfie: `thumb://localhost/selfie/<event>/<id>`.
+ * Ids are `[A-Za-z0-9_-]`, so nothing needs encoding after `convertFileSrc`.
+ */
+export function selfieUrl(event: string, id: string): string {
+  return `${convertFileSrc('selfie', 'thumb')}/${event}/${id}`;
+}
+
 export function stats(): Promise<Stats> {
   return call<Stats>('stats');
 }
@@ -258,6 +266,14 @@ export function setConsent(event: string, id: string, consent: boolean): Promise
 }
 
 /**
+ * Uses face `face` (an index into the participant's `faces`) of a selfie that
+ * shows several: that face alone is indexed, in the background.
+ */
+export function pickParticipantFace(event: string, id: string, face: number): Promise<ParticipantDto> {
+  return call<ParticipantDto>('pick_participant_face', { event, id, face });
+}
+
+/**
  * What the event server settings send. `token` is left out to keep the stored one
  * (the engine reads a missing token as "keep"), so an empty password field never
  * overwrites it and a token is only ever sent when the photographer typed one.
@@ -318,6 +334,7 @@ export const api = {
   importParticipants,
   removeParticipant,
   setConsent,
+  pickParticipantFace,
   syncSettings,
   saveSyncSettings,
   clearSyncSettings,

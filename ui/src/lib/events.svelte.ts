@@ -22,6 +22,7 @@ export type EventsApi = Pick<
   | 'importParticipants'
   | 'removeParticipant'
   | 'setConsent'
+  | 'pickParticipantFace'
 >;
 
 /** Who matches a new event: on this computer (the default: no account) or AWS. */
@@ -327,6 +328,18 @@ export class Events {
     return this.#run(`Could not ${action} the consent of ${participant.name}`, async () => {
       const updated = await this.#api.setConsent(event.id, participant.id, consent);
       this.participants = this.participants.map((p) => (p.id === updated.id ? updated : p));
+    });
+  }
+
+  /**
+   * Uses face `face` of the participant's selfie (one that shows several); the
+   * list is read again, so the row shows it waiting to be indexed.
+   */
+  async pickFace(participant: ParticipantDto, face: number): Promise<boolean> {
+    const event = this.active;
+    if (!event) return false;
+    return this.#run(`Could not use that face for ${participant.name}`, async () => {
+      await this.#api.pickParticipantFace(event.id, participant.id, face);
     });
   }
 

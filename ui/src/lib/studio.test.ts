@@ -50,6 +50,9 @@ function fakeApi(overrides: Partial<Api> = {}) {
     setConsent: vi.fn<Api['setConsent']>(async () => {
       throw new Error('not in these tests');
     }),
+    pickParticipantFace: vi.fn<Api['pickParticipantFace']>(async () => {
+      throw new Error('not in these tests');
+    }),
     syncSettings: vi.fn<Api['syncSettings']>(async () => {
       throw new Error('not in these tests');
     }),
@@ -113,7 +116,7 @@ describe('Studio', () => {
   });
 
   it('loads the active event\'s participants for the participant filter, again when matches change', async () => {
-    const anna = { id: 'anna', name: 'Anna K', consent: true, indexed: true, error: null, photos: 3 };
+    const anna = { id: 'anna', name: 'Anna K', consent: true, indexed: true, error: null, photos: 3, selfie: true, faces: [], face: null };
     const api = fakeApi({ participants: vi.fn<Api['participants']>(async () => [anna]) });
     const studio = new Studio(api, 50);
     const stop = await studio.start();
@@ -125,8 +128,8 @@ describe('Studio', () => {
   });
 
   it('re-reads the participant filter at once when the events panel changed something', async () => {
-    const anna = { id: 'anna', name: 'Anna K', consent: true, indexed: true, error: null, photos: 3 };
-    const carl = { id: 'carl', name: 'Carl', consent: true, indexed: true, error: null, photos: 0 };
+    const anna = { id: 'anna', name: 'Anna K', consent: true, indexed: true, error: null, photos: 3, selfie: true, faces: [], face: null };
+    const carl = { id: 'carl', name: 'Carl', consent: true, indexed: true, error: null, photos: 0, selfie: true, faces: [], face: null };
     const answers = [[anna], [carl]];
     const api = fakeApi({ participants: vi.fn<Api['participants']>(async () => answers.shift() ?? []) });
     const studio = new Studio(api, 60_000);
@@ -144,7 +147,7 @@ describe('Studio', () => {
   });
 
   it('keeps a participant filter whose participant is still there', async () => {
-    const anna = { id: 'anna', name: 'Anna K', consent: true, indexed: true, error: null, photos: 3 };
+    const anna = { id: 'anna', name: 'Anna K', consent: true, indexed: true, error: null, photos: 3, selfie: true, faces: [], face: null };
     const api = fakeApi({ participants: vi.fn<Api['participants']>(async () => [anna]) });
     const studio = new Studio(api, 60_000);
     const stop = await studio.start();

@@ -175,7 +175,8 @@ export function event(id: string, overrides: Partial<EventDto> = {}): EventDto {
 }
 
 export function participant(id: string, overrides: Partial<ParticipantDto> = {}): ParticipantDto {
-  return { id, name: id, consent: true, indexed: true, error: null, photos: 0, ...overrides };
+  const faces = [{ left: 0.3, top: 0.2, width: 0.4, height: 0.4 }];
+  return { id, name: id, consent: true, indexed: true, error: null, photos: 0, selfie: true, faces, face: 0, ...overrides };
 }
 
 /** Events and participants the way the engine keeps them (see crates/engine/src/people.rs). */
@@ -220,7 +221,7 @@ export function eventsEngine(state: EventsBackend) {
       if (!selfie) throw 'no selfie';
       const pid = id ?? name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
       const list = (state.participants[eventId] ??= []);
-      const added = participant(pid, { name, indexed: false });
+      const added = participant(pid, { name, indexed: false, faces: [], face: null });
       state.participants[eventId] = [...list.filter((p) => p.id !== pid), added];
       return { ...added };
     },
@@ -260,6 +261,13 @@ export function eventsEngine(state: EventsBackend) {
       if (!consent) p.indexed = false;
       return { ...p };
     },
+    /** The engine indexes the picked face in the background: the answer is "not yet". */
+    pickParticipantFace: (eventId: string, id: string, face: number): ParticipantDto => {
+      const p = member(eventId, id);
+      if (face < 0 || face >= p.faces.length) throw `the selfie of ${id} has no face ${face}`;
+      Object.assign(p, { error: null, indexed: false, face: null });
+      return { ...p };
+    },
   };
 }
 
@@ -285,6 +293,7 @@ export function fakeEventsApi(state: EventsBackend, overrides: Partial<EventsApi
       engine.removeParticipant(e, id);
     }),
     setConsent: vi.fn<Api['setConsent']>(async (e, id, consent) => engine.setConsent(e, id, consent)),
+    pickParticipantFace: vi.fn<Api['pickParticipantFace']>(async (e, id, face) => engine.pickParticipantFace(e, id, face)),
     ...overrides,
   };
 }
