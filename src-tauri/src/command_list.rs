@@ -36,6 +36,7 @@ macro_rules! app_commands {
             import_participants,
             remove_participant,
             set_consent,
+            pick_participant_face,
             sync_settings,
             save_sync_settings,
             clear_sync_settings,

@@ -246,6 +246,20 @@ pub async fn set_consent(
         .map_err(ErrorDto::from)
 }
 
+/// Uses one face of a participant's selfie that shows several.
+#[tauri::command]
+pub async fn pick_participant_face(
+    engine: State<'_, Engine>,
+    event: EventId,
+    id: ParticipantId,
+    face: u32,
+) -> CmdResult<ParticipantDto> {
+    engine
+        .pick_participant_face(&event, &id, face)
+        .await
+        .map_err(ErrorDto::from)
+}
+
 #[tauri::command]
 pub async fn stats(engine: State<'_, Engine>) -> CmdResult<Stats> {
     engine.stats().await.map_err(ErrorDto::from)

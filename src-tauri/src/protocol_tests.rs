@@ -28,6 +28,24 @@ impl RenditionSource for Fake {
         };
         async move { answer }
     }
+
+    fn selfie(
+        &self,
+        event: &EventId,
+        participant: &ParticipantId,
+    ) -> impl Future<Output = Result<Vec<u8>, RenditionError>> + Send {
+        self.calls.lock().expect("calls lock").push((
+            format!("selfie {event}/{participant}"),
+            RenditionKind::Thumb,
+        ));
+        let answer = match participant.as_str() {
+            "anna" => Ok(b"\xff\xd8selfie\xff\xd9".to_vec()),
+            _ => Err(RenditionError::NotFound(
+                "no participant with a selfie".into(),
+            )),
+        };
+        async move { answer }
+    }
 }
 
 fn get(uri: &str) -> Request<Vec<u8>> {
@@ -174,11 +192,45 @@ fn path_parser_refuses_what_no_uri_parser_lets_through() {
     }
     assert_eq!(
         parse_path(&format!("/{SHA}/preview")),
-        Ok(Wanted {
+        Ok(Wanted::Rendition {
             key: PhotoKey::parse(SHA).expect("a key"),
             kind: RenditionKind::Preview
         })
     );
+}
+
+/// A selfie is served by event and participant id, parsed by their rules, and
+/// never cached; anything else under /selfie/ never reaches the engine.
+#[tokio::test]
+async fn serves_selfies_by_ids_and_refuses_anything_else() {
+    let fake = Fake::default();
+    let response = respond(&fake, &get("thumb://localhost/selfie/gala-1/anna")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(response.body(), b"\xff\xd8selfie\xff\xd9");
+    assert_eq!(
+        status_of(&fake, "thumb://localhost/selfie/gala-1/ben").await,
+        StatusCode::NOT_FOUND
+    );
+    let asked = fake.calls.lock().unwrap().len();
+    for uri in [
+        "thumb://localhost/selfie/gala-1",
+        "thumb://localhost/selfie/gala-1/anna/x",
+        "thumb://localhost/selfie/gala-1/",
+        "thumb://localhost/selfie//anna",
+        "thumb://localhost/selfie/../anna",
+        "thumb://localhost/selfie/gala.1/anna",
+        "thumb://localhost/selfie/gala-1/an%2fna",
+        "thumb://localhost/selfie/gala-1/anna?x=1",
+        "thumb://localhost/selfie",
+    ] {
+        assert_eq!(
+            status_of(&fake, uri).await,
+            StatusCode::BAD_REQUEST,
+            "{uri}"
+        );
+    }
+    assert_eq!(fake.calls.lock().unwrap().len(), asked);
 }
 
 /// The real engine behind the protocol: a photo is served; a symlink planted in
