@@ -134,3 +134,47 @@ async fn a_group_selfie_asks_for_a_face_and_the_picked_one_is_matched() {
     assert!(found_in(&engine, "IMG_0001.jpg").await.is_empty());
     assert_eq!(found_in(&engine, "IMG_0002.jpg").await, ["barack"]);
 }
+
+/// `findme participants pick-face`: the CLI contract's fields, and its exit
+/// codes when there is nothing to pick (2) or no such participant (3).
+#[test]
+fn the_cli_picks_faces_and_says_why_it_cannot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let selfie = support::devset().join("faces/face_recognition/obama.jpg");
+    support::run_ok(support::findme(&data).args(["events", "create", "--id", "gala"]));
+    support::run_ok(
+        support::findme(&data)
+            .args(["participants", "add", "--event", "gala", "--id", "ann"])
+            .args(["--name", "Ann", "--no-consent", "--selfie"])
+            .arg(&selfie),
+    );
+    let list = support::run_json(support::findme(&data).args([
+        "participants",
+        "list",
+        "--event",
+        "gala",
+        "--json",
+    ]));
+    let ann = &list[0];
+    assert_eq!(
+        (&ann["selfie"], &ann["faces"], &ann["face"]),
+        (
+            &serde_json::json!(false),
+            &serde_json::json!([]),
+            &serde_json::Value::Null
+        ),
+        "{list}"
+    );
+    let pick = |id: &str| {
+        support::findme(&data)
+            .args(["participants", "pick-face", "--event", "gala", "--id", id])
+            .args(["--face", "0", "--json"])
+            .output()
+            .unwrap()
+    };
+    let nothing = pick("ann");
+    assert_eq!(nothing.status.code(), Some(2), "{nothing:?}");
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("no face was found"));
+    assert_eq!(pick("nobody").status.code(), Some(3));
+}
