@@ -132,11 +132,19 @@ async function closePanel(closeTestId, panelTestId) {
   await app.driver.wait(async () => (await app.driver.findElements(byTestId(panelTestId))).length === 0, WAIT_MS);
 }
 
-/** The participant rows of the events panel: [{ id, name, indexed, photos }]. */
+/**
+ * The participant rows of the events panel: [{ id, name, indexed, photos, selfie, boxes }]
+ * (selfie: its thumbnail loaded through the app's protocol; boxes: face boxes drawn on it).
+ */
 const PARTICIPANT_ROWS = `
   return [...document.querySelectorAll('[data-testid="participant-row"]')].map((r) => ({
     id: r.getAttribute('data-id'),
-    name: r.querySelector('td').textContent.trim(),
+    name: r.querySelector('[data-testid="participant-row-name"]').textContent.trim(),
+    selfie: (() => {
+      const img = r.querySelector('[data-testid="participant-selfie-image"] img');
+      return img !== null && img.complete && img.naturalWidth > 0;
+    })(),
+    boxes: r.querySelectorAll('[data-testid^="selfie-face-"]').length,
     indexed: r.querySelector('[data-testid="participant-indexed"]').textContent.trim(),
     photos: r.querySelector('[data-testid="participant-photos"]').textContent.trim(),
   }));`;
@@ -268,7 +276,9 @@ test('a whole event: participants, matching, gallery filter, and the photos on t
       const rows = await waitFor(
         'the participants indexed with their photo counts',
         () => driver.executeScript(PARTICIPANT_ROWS),
-        (r) => r.length === PEOPLE.length && r.every((p) => p.indexed === 'Yes' && p.photos === String(photosOf(p.name).length)),
+        (r) =>
+          r.length === PEOPLE.length &&
+          r.every((p) => p.indexed === 'Yes' && p.photos === String(photosOf(p.name).length) && p.selfie && p.boxes === 1),
       );
       t.diagnostic(`participants: ${JSON.stringify(rows)}`);
       await closePanel('events-close', 'events-panel');
@@ -291,6 +301,26 @@ test('a whole event: participants, matching, gallery filter, and the photos on t
           assert.deepEqual(shown.tiles, want);
         }
       }
+      await filterBy('');
+      await waitFor('every photo again', async () => names(await tiles()), (v) => v.length === SHOTS.length);
+    });
+
+    await step("a participant's photo count in the events panel shows their photos", async () => {
+      const person = PEOPLE.find((p) => photosOf(p.name).length > 0);
+      const want = photosOf(person.name);
+      await openEvents();
+      const row = await waitFor(
+        `${person.name}'s row`,
+        async () => (await driver.findElements(By.css(`[data-testid="participant-row"][data-id="${ids[person.name]}"]`)))[0],
+        (r) => r !== undefined,
+      );
+      await row.findElement(byTestId('participant-photos-show')).click();
+      await driver.wait(async () => (await driver.findElements(byTestId('events-panel'))).length === 0, WAIT_MS);
+      await waitFor(
+        `only ${person.name}'s photos`,
+        async () => names(await tiles()),
+        (v) => JSON.stringify(v) === JSON.stringify(want),
+      );
       await filterBy('');
       await waitFor('every photo again', async () => names(await tiles()), (v) => v.length === SHOTS.length);
     });

@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use findme_catalog::{
     Catalog, FileContent, FileRecord, FoundMatch, JobKind, JobStatus, NewFace, PhotoFacts,
-    PhotoStatus, TileFilter, TileSort,
+    PhotoStatus, PublishPolicy, TileFilter, TileSort,
 };
 
 fn record(path: &str, sha: &str, taken_ms: i64, status: PhotoStatus) -> FileRecord {
@@ -395,6 +395,8 @@ async fn a_tile_row_keeps_its_jobs_cache_and_first_location_in_step() {
     // The photos join the active event: each gets its match job for it.
     cat.write(|w| {
         w.create_event("ev", "Ev", 80.0)?;
+        // Every searched member is published, matched or not.
+        w.set_publish_policy("ev", PublishPolicy::All)?;
         w.set_active_event("ev")?;
         w.join_event_everything("ev")
     })

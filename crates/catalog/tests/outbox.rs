@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use findme_catalog::{
     Catalog, FileContent, FileRecord, FoundMatch, JobKind, JobStatus, NewFace, PhotoFacts,
-    PhotoStatus, RecordOutcome, TileFilter, TileSort,
+    PhotoStatus, PublishPolicy, RecordOutcome, TileFilter, TileSort,
 };
 
 fn record(sha: &str) -> FileRecord {
@@ -64,6 +64,8 @@ async fn a_newer_change_replaces_the_pending_row_and_the_old_one_cannot_be_marke
     let first = cat
         .write(move |w| {
             w.create_event("ev", "Ev", 80.0)?;
+            // Every searched member is published, matched or not.
+            w.set_publish_policy("ev", PublishPolicy::All)?;
             w.join_event("ev", &[photo])?;
             w.upsert_participant("ev", "p1", "P One", None, true)?;
             w.record_photo_faces("ev", photo, &[face])?;
@@ -144,6 +146,8 @@ async fn a_photo_changed_after_its_push_counts_as_not_pushed_again() {
     let face = face_f1();
     cat.write(move |w| {
         w.create_event("ev", "Ev", 80.0)?;
+        // Every searched member is published, matched or not.
+        w.set_publish_policy("ev", PublishPolicy::All)?;
         w.set_active_event("ev")?;
         w.join_event("ev", &[photo])?;
         w.upsert_participant("ev", "p1", "P One", None, true)?;
