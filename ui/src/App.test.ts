@@ -145,6 +145,20 @@ describe('App', () => {
     await fireEvent.click(screen.getByTestId('selection-publish'));
     await waitFor(() => expect(commands(shell, 'set_published')).toHaveLength(2));
     expect(commands(shell, 'set_published')[1]?.args).toMatchObject({ published: true });
+
+    // The same from the keyboard: U unpublishes, Shift+U publishes again.
+    await fireEvent.click(at(4), { ctrlKey: true });
+    await fireEvent.keyDown(screen.getByTestId('gallery'), { key: 'u' });
+    await waitFor(() => expect(commands(shell, 'set_published')).toHaveLength(3));
+    expect(commands(shell, 'set_published')[2]?.args).toEqual({ event: 'gala', photos: [sha(4)], published: false });
+    await fireEvent.click(at(4), { ctrlKey: true });
+    await fireEvent.keyDown(screen.getByTestId('gallery'), { key: 'U', shiftKey: true });
+    await waitFor(() => expect(commands(shell, 'set_published')).toHaveLength(4));
+    expect(commands(shell, 'set_published')[3]?.args).toEqual({ event: 'gala', photos: [sha(4)], published: true });
+    // Without a selection the key does nothing.
+    await waitFor(() => expect(screen.queryByTestId('selection-bar')).toBeNull());
+    await fireEvent.keyDown(screen.getByTestId('gallery'), { key: 'u' });
+    expect(commands(shell, 'set_published')).toHaveLength(4);
   });
 
   it('reloads the tiles with the chosen filter and says when nothing matches', async () => {
