@@ -145,9 +145,11 @@ impl Writer<'_> {
 
     /// Not unpublished, and included by the event's publishing choice.
     pub(crate) fn publishable(&self, event: &str, photo_id: i64) -> Result<bool> {
-        if self.unpublished(event, photo_id)? {
-            return Ok(false);
-        }
+        Ok(!self.unpublished(event, photo_id)? && self.included_by_choice(event, photo_id)?)
+    }
+
+    /// Included by the event's publishing choice (unpublishing aside).
+    pub(crate) fn included_by_choice(&self, event: &str, photo_id: i64) -> Result<bool> {
         Ok(match self.reader().publish_policy(event)? {
             PublishPolicy::All => true,
             PublishPolicy::Matched => self.has_match(event, photo_id)?,

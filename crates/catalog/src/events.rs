@@ -251,16 +251,7 @@ impl Writer<'_> {
         signature: Option<&Signature>,
         error: Option<&str>,
     ) -> Result<()> {
-        let wanted: bool = self
-            .conn
-            .query_row(
-                "SELECT removed_ms IS NULL AND consent = 1 AND selfie_sha256 IS NOT NULL
-                   FROM participants WHERE event_id = ?1 AND id = ?2",
-                params![event, id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(false);
+        let wanted = self.selfie_wanted(event, id)?;
         if let (false, Some(face)) = (wanted, face_id) {
             // Withdrawn or removed while the selfie was being indexed: the face
             // that was just made goes at once. (A reason without a face, such as

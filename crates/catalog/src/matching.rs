@@ -187,8 +187,9 @@ impl Writer<'_> {
         if self.unpublished(event, photo_id)? {
             return Ok(());
         }
-        if !self.publishable(event, photo_id)? {
-            return self.withdraw_photo(event, photo_id);
+        if !self.included_by_choice(event, photo_id)? {
+            self.withdraw_photo(event, photo_id)?;
+            return Ok(());
         }
         crate::outbox::queue_photo(self.conn, event, photo_id, self.now_ms)
     }

@@ -92,24 +92,19 @@ impl Writer<'_> {
             .prepare_cached("SELECT photo_id FROM event_photos WHERE event_id = ?1")?
             .query_map([event], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        let before = self.withdrawals(event)?;
+        let mut withdrawn = 0;
         for photo in photos {
-            self.withdraw_photo(event, photo)?;
+            if self.withdraw_photo(event, photo)? {
+                withdrawn += 1;
+            }
         }
-        Ok(self.withdrawals(event)? - before)
-    }
-
-    fn withdrawals(&self, event: &str) -> Result<u64> {
-        Ok(self.conn.query_row(
-            "SELECT count(*) FROM outbox WHERE event_id = ?1 AND kind = 'photo_withdrawn'",
-            [event],
-            |r| r.get::<_, i64>(0),
-        )? as u64)
+        Ok(withdrawn)
     }
 
     /// Drop the photo's outbox rows of `event` (and their waiting pushes); if the
-    /// event's server may have it (a row was ever queued), queue its withdrawal.
-    pub(crate) fn withdraw_photo(&self, event: &str, photo: i64) -> Result<()> {
+    /// event's server may have it (a row was ever queued), queue its withdrawal
+    /// and return true.
+    pub(crate) fn withdraw_photo(&self, event: &str, photo: i64) -> Result<bool> {
         let subject = photo.to_string();
         let rows: Vec<i64> = self
             .conn
@@ -120,7 +115,7 @@ impl Writer<'_> {
             .query_map(params![event, subject], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         if rows.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         for id in &rows {
             self.conn.execute(
@@ -134,16 +129,15 @@ impl Writer<'_> {
                 r.get(0)
             })
             .optional()?;
-        if let Some(sha) = sha {
-            crate::outbox::insert_outbox(
-                self.conn,
-                event,
-                "photo_withdrawn",
-                &sha,
-                Some(photo),
-                self.now_ms,
-            )?;
-        }
-        Ok(())
+        let Some(sha) = sha else { return Ok(false) };
+        crate::outbox::insert_outbox(
+            self.conn,
+            event,
+            "photo_withdrawn",
+            &sha,
+            Some(photo),
+            self.now_ms,
+        )?;
+        Ok(true)
     }
 }

@@ -109,7 +109,8 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn selfie_wanted(&self, event: &str, id: &str) -> Result<bool> {
+    /// The participant still wants their selfie used: present, consenting, with a selfie.
+    pub(crate) fn selfie_wanted(&self, event: &str, id: &str) -> Result<bool> {
         Ok(self
             .conn
             .query_row(
