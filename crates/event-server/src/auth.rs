@@ -63,14 +63,15 @@ pub fn request_token<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Opti
     header.or(query.filter(|t| !t.is_empty()))
 }
 
-/// Looks a token up. An attendee token of a deleted participant no longer works.
+/// Looks a token up. A revoked token, or an attendee token of a deleted participant,
+/// no longer works.
 pub fn authenticate(conn: &Connection, token: &str) -> Result<Option<Principal>, DbError> {
     let row = conn
         .query_row(
             "SELECT t.kind, t.event_id, t.participant_id,
                     (SELECT deleted FROM participants p
                       WHERE p.event_id = t.event_id AND p.id = t.participant_id)
-               FROM tokens t WHERE t.hash = ?1",
+               FROM tokens t WHERE t.hash = ?1 AND t.revoked_ms IS NULL",
             [hash_token(token)],
             |r| {
                 Ok((

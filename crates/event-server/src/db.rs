@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
-/// Schema v1. `participants.seq` is the roster cursor: a global integer sequence
+/// Schema v1 (`user_version` 0 or 1; [`migrate`] takes it on). `participants.seq` is the roster cursor: a global integer sequence
 /// assigned inside the write transaction, so commits (serialised by SQLite) publish
 /// sequence numbers in order and a delta poll can never skip one.
 const SCHEMA: &str = r#"
@@ -70,8 +70,50 @@ CREATE TABLE IF NOT EXISTS photo_faces (
     PRIMARY KEY (event_id, sha256, idx)
 );
 CREATE INDEX IF NOT EXISTS photo_faces_participant ON photo_faces(event_id, participant_id);
-PRAGMA user_version = 1;
 "#;
+
+/// Schema v2: guests register themselves (issue 16). Each step runs once, in a
+/// transaction, keyed by `user_version`.
+///
+/// - `events`: registration open/closed (closed by default: the photographer opens
+///   it), an optional event code (printed on the card, not a secret like a token,
+///   so stored in clear), the photographer's short text, which matcher the consent
+///   text names, and the retention after the close it promises.
+/// - `participants.self_registered`: a guest who signed up on `/e/{event}`.
+/// - `tokens.revoked_ms`: a revoked token stops working at once, and removing a
+///   participant revokes their tokens, so re-adding the id never revives them.
+/// - `sessions`: a guest's browser session (cookie), stored as a hash like tokens;
+///   deleted when the guest withdraws.
+/// - `photos.grid_sha256`: the ~480 px grid rendition beside the web rendition.
+const MIGRATION_V2: &str = r#"
+ALTER TABLE events ADD COLUMN registration_open INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN registration_code TEXT;
+ALTER TABLE events ADD COLUMN intro TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN matcher TEXT NOT NULL DEFAULT 'device'
+    CHECK (matcher IN ('device', 'rekognition'));
+ALTER TABLE events ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 30;
+ALTER TABLE participants ADD COLUMN self_registered INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE participants ADD COLUMN registered_ms INTEGER;
+ALTER TABLE tokens ADD COLUMN revoked_ms INTEGER;
+CREATE TABLE sessions (
+    hash           TEXT PRIMARY KEY,          -- hex sha256 of the cookie value
+    event_id       TEXT NOT NULL REFERENCES events(id),
+    participant_id TEXT NOT NULL,
+    created_ms     INTEGER NOT NULL
+);
+CREATE INDEX sessions_participant ON sessions(event_id, participant_id);
+ALTER TABLE photos ADD COLUMN grid_sha256 TEXT REFERENCES images(sha256);
+PRAGMA user_version = 2;
+"#;
+
+/// Brings a v1 database to the current schema.
+fn migrate(conn: &Connection) -> Result<(), DbError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < 2 {
+        conn.execute_batch(&format!("BEGIN IMMEDIATE;{MIGRATION_V2}COMMIT;"))?;
+    }
+    Ok(())
+}
 
 /// Errors from the database layer.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +142,7 @@ impl Db {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -137,4 +180,49 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(conn: &Connection, table: &str) -> Vec<String> {
+        let mut stmt = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap();
+        let names = stmt.query_map([], |r| r.get(0)).unwrap();
+        names.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn a_v1_database_is_migrated_once_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(
+                "PRAGMA user_version = 1;
+                 INSERT INTO events (id, name, created_ms) VALUES ('e', 'E', 1);",
+            )
+            .unwrap();
+        }
+        for _ in 0..2 {
+            let db = Db::open(&path).unwrap();
+            db.with(|c| {
+                assert!(columns(c, "events").contains(&"registration_open".to_string()));
+                assert!(columns(c, "photos").contains(&"grid_sha256".to_string()));
+                let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                assert_eq!(version, 2);
+                let open: bool = c.query_row(
+                    "SELECT registration_open FROM events WHERE id = 'e'",
+                    [],
+                    |r| r.get(0),
+                )?;
+                assert!(!open, "registration starts closed");
+                Ok(())
+            })
+            .unwrap();
+        }
+    }
 }

@@ -296,6 +296,7 @@ pub fn my_photos(
             order.push(sha.clone());
             MyPhoto {
                 image_url: paths::public_photo_image(&sha),
+                grid_url: None,
                 sha256: sha,
                 captured_at,
                 width: width.unwrap_or(0),

@@ -78,14 +78,24 @@ pub fn set_consent(
     Ok(n == 1)
 }
 
-/// Deletes a participant, leaving a tombstone for delta polls; their tokens stop
-/// working. `false` if there is no such (live) participant.
+/// Deletes a participant, leaving a tombstone for delta polls; their tokens are
+/// revoked and their sessions deleted (re-adding the id gives a fresh start). `false` if there is no such (live) participant.
 pub fn delete_participant(tx: &Transaction<'_>, event: &str, id: &str) -> Result<bool, DbError> {
     let seq = next_seq(tx)?;
     let n = tx.execute(
         "UPDATE participants SET deleted = 1, consent = 0, selfie_sha256 = NULL, seq = ?3
           WHERE event_id = ?1 AND id = ?2 AND deleted = 0",
         params![event, id, seq],
+    )?;
+    // Re-adding the id later must not revive what this participant held.
+    tx.execute(
+        "UPDATE tokens SET revoked_ms = ?3
+          WHERE event_id = ?1 AND participant_id = ?2 AND revoked_ms IS NULL",
+        params![event, id, crate::db::now_ms()],
+    )?;
+    tx.execute(
+        "DELETE FROM sessions WHERE event_id = ?1 AND participant_id = ?2",
+        params![event, id],
     )?;
     Ok(n == 1)
 }

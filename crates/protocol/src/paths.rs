@@ -34,6 +34,14 @@ pub const PHOTO: &str = "/api/v1/events/{event}/photos/{sha256}";
 pub const PHOTO_IMAGE: &str = "/api/v1/events/{event}/photos/{sha256}/image";
 /// `GET` event statistics (photographer token).
 pub const STATS: &str = "/api/v1/events/{event}/stats";
+/// `PUT` the ~480 px grid rendition of a photo (same headers and rules as
+/// [`PHOTO_IMAGE`]). A server without it answers 404: the app then sends only the
+/// web rendition.
+pub const PHOTO_GRID_IMAGE: &str = "/api/v1/events/{event}/photos/{sha256}/grid";
+/// `GET`/`PUT` the event's guest registration (photographer token).
+pub const REGISTRATION: &str = "/api/v1/events/{event}/registration";
+/// The guests' registration page (HTML, not part of the API).
+pub const GUEST_PAGE: &str = "/e/{event}";
 /// `GET` the attendee's own photos (attendee token).
 pub const MY_PHOTOS: &str = "/api/v1/my-photos";
 /// `GET` a photo's web rendition (photographer of its event, or a matched attendee).
@@ -67,6 +75,21 @@ pub fn photo_image(event: &str, sha256: &str) -> String {
 /// `/api/v1/events/{event}/stats`
 pub fn stats(event: &str) -> String {
     format!("{API_PREFIX}/events/{event}/stats")
+}
+
+/// `/api/v1/events/{event}/photos/{sha256}/grid`
+pub fn photo_grid_image(event: &str, sha256: &str) -> String {
+    format!("{API_PREFIX}/events/{event}/photos/{sha256}/grid")
+}
+
+/// `/api/v1/events/{event}/registration`
+pub fn registration(event: &str) -> String {
+    format!("{API_PREFIX}/events/{event}/registration")
+}
+
+/// `/e/{event}`: the guests' registration page.
+pub fn guest_page(event: &str) -> String {
+    format!("/e/{event}")
 }
 
 /// `/api/v1/my-photos`

@@ -178,12 +178,64 @@ pub struct MyPhoto {
     pub sha256: String,
     /// Path of the image (`/api/v1/photos/{sha256}/image`).
     pub image_url: String,
+    /// Path of the ~480 px grid rendition when the app sent one
+    /// (`/api/v1/photos/{sha256}/image?size=grid`), else absent: use `image_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_url: Option<String>,
     #[serde(default)]
     pub captured_at: Option<String>,
     pub width: u32,
     pub height: u32,
     /// Where this participant is in the photo.
     pub faces: Vec<FaceBox>,
+}
+
+/// Which matcher an event's consent text names (who processes the guest's face).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Matcher {
+    /// On the photographer's laptop (the app's on-device matcher).
+    #[default]
+    Device,
+    /// AWS Rekognition, on the photographer's AWS account.
+    Rekognition,
+}
+
+/// `PUT /api/v1/events/{event}/registration` (photographer): what the guests'
+/// registration page says and whether it takes sign-ups. Every field is optional:
+/// absent fields keep their current value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
+    /// The event code guests must type (printed under the QR code); `""` removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The photographer's short text on the page (plain text, at most 500 chars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matcher: Option<Matcher>,
+    /// Days the guest's data is kept after the event closes (0-365).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+}
+
+/// `GET`/`PUT /api/v1/events/{event}/registration`: the registration's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Registration {
+    pub open: bool,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub intro: String,
+    #[serde(default)]
+    pub matcher: Matcher,
+    pub retention_days: u32,
+    /// Guests who registered themselves and have not withdrawn.
+    pub registered: u64,
+    /// Path of the registration page (`/e/{event}`), for the link and QR code.
+    pub page_path: String,
 }
 
 /// Every error answer: `{"error": "…"}`, a message meant for a human.
