@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::MY_PHOTOS, get(attendee::my_photos))
         .route(paths::PUBLIC_PHOTO_IMAGE, get(attendee::photo_image))
         .route("/", get(attendee::page))
+        .merge(crate::guest::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(middleware::from_fn(log_request))

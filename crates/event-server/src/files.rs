@@ -82,6 +82,20 @@ impl ImageStore {
     }
 }
 
+impl ImageStore {
+    /// Deletes a stored image (the caller checked no row uses it); gone already
+    /// is fine.
+    pub fn remove(&self, sha256: &str) -> io::Result<()> {
+        let path = self
+            .path(sha256)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad image key"))?;
+        match fs::remove_file(path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The content type of an image from its magic bytes; `None` if it is neither JPEG
 /// nor PNG (the only formats the protocol carries).
 pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {

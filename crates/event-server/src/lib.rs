@@ -20,6 +20,7 @@ pub mod db;
 mod error;
 mod extract;
 pub mod files;
+pub mod guest;
 pub mod photos;
 pub mod roster;
 
@@ -36,6 +37,10 @@ pub struct ServerConfig {
     pub max_image_bytes: usize,
     /// Largest accepted JSON body (413 above).
     pub max_json_bytes: usize,
+    /// Guest registrations per minute per client address (burst: a third).
+    pub registrations_per_minute: u32,
+    /// Personal-link exchanges and unknown session cookies per minute per address.
+    pub lookups_per_minute: u32,
 }
 
 impl ServerConfig {
@@ -45,6 +50,8 @@ impl ServerConfig {
             data_dir: data_dir.into(),
             max_image_bytes: findme_protocol::DEFAULT_MAX_IMAGE_BYTES,
             max_json_bytes: findme_protocol::MAX_JSON_BYTES,
+            registrations_per_minute: 30,
+            lookups_per_minute: 120,
         }
     }
 }
@@ -74,6 +81,7 @@ pub(crate) struct AppState {
     pub(crate) db: db::Db,
     pub(crate) images: files::ImageStore,
     pub(crate) config: Arc<ServerConfig>,
+    pub(crate) guest_limits: Arc<guest::limit::GuestLimits>,
 }
 
 /// Opens the data directory (creating it) and builds the router.
@@ -82,10 +90,15 @@ pub async fn app(config: ServerConfig) -> Result<axum::Router, ServerError> {
     let (db, images) = tokio::task::spawn_blocking(move || open_data_dir(&cfg.data_dir))
         .await
         .map_err(|e| ServerError::Io(std::io::Error::other(e.to_string())))??;
+    let guest_limits = Arc::new(guest::limit::GuestLimits::new(
+        config.registrations_per_minute,
+        config.lookups_per_minute,
+    ));
     Ok(api::router(AppState {
         db,
         images,
         config: Arc::new(config),
+        guest_limits,
     }))
 }
 
@@ -116,8 +129,11 @@ pub async fn serve_with_shutdown(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "event server listening");
     }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     Ok(())
 }
