@@ -221,7 +221,11 @@ async fn demo_seeds_an_event_with_working_tokens() {
         .send()
         .await
         .unwrap();
-    assert_eq!(page.status().as_u16(), 303, "the link opens the guest's page");
+    assert_eq!(
+        page.status().as_u16(),
+        303,
+        "the link opens the guest's page"
+    );
     assert_eq!(page.headers()["location"], "/e/demo/me");
     child.kill9();
 }

@@ -82,7 +82,7 @@ Please ask the photographer.</p>",
 <label for=\"name\">Name</label>\
 <input id=\"name\" name=\"name\" type=\"text\" required maxlength=\"80\" autocomplete=\"name\" value=\"{name}\">\
 <label for=\"selfie\">Your selfie</label>\
-<input id=\"selfie\" name=\"selfie\" type=\"file\" accept=\"image/*\" capture=\"user\" required>\
+<input id=\"selfie\" name=\"selfie\" type=\"file\" accept=\"image/*\" capture=\"user\">\
 <p class=\"hint\">A clear photo of your face, looking at the camera.</p>",
         id = ev.id,
         hidden = if form.error.is_some() { "" } else { " hidden" },
@@ -92,7 +92,7 @@ Please ask the photographer.</p>",
     if ev.code.is_some() {
         b.push_str(
             "<label for=\"code\">Event code</label>\
-<input id=\"code\" name=\"code\" type=\"text\" required autocomplete=\"off\" autocapitalize=\"characters\">\
+<input id=\"code\" name=\"code\" type=\"text\" autocomplete=\"off\" autocapitalize=\"characters\">\
 <p class=\"hint\">It is printed under the QR code.</p>",
         );
     }
@@ -103,7 +103,7 @@ Please ask the photographer.</p>",
 It is used only to find you in the photos of {event}, so that you can see them here.</p>\
 <p>Your selfie and face template are deleted {retention}, or as soon as you choose \
 \"Delete my data\" on your photos page.</p></section>\
-<label class=\"check\"><input id=\"consent\" name=\"consent\" type=\"checkbox\" value=\"yes\" required> \
+<label class=\"check\"><input id=\"consent\" name=\"consent\" type=\"checkbox\" value=\"yes\"> \
 I agree that my selfie is used this way to find me in this event's photos.</label>\
 <button type=\"submit\">Find my photos</button></form>",
         who = processor(ev.matcher),

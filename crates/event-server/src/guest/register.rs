@@ -166,7 +166,12 @@ pub async fn submit(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-ups from your network right now. Please wait a minute and try again.",
         );
-        return refuse(None, &FormState::default(), r, json);
+        // The body is not read: say the connection ends here, so no client
+        // reuses it for its next request.
+        let mut resp = refuse(None, &FormState::default(), r, json);
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return resp;
     }
     let ev = match load_event(&st, &event).await {
         Ok(ev) => ev,
