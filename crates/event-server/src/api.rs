@@ -18,7 +18,7 @@ use findme_protocol::{
 use crate::error::ApiError;
 use crate::extract::{check_id, check_sha, photographer, read_limited, Params};
 use crate::files::sniff_image;
-use crate::{attendee, photos, roster, AppState};
+use crate::{attendee, photos, registration_api, roster, AppState};
 
 /// The whole HTTP surface. Default body limits are off: bodies are read through
 /// [`read_limited`] with the configured limits instead.
@@ -33,6 +33,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::PHOTO_IMAGE, axum::routing::put(put_image))
         .route(paths::STATS, get(stats))
+        .route(
+            paths::REGISTRATION,
+            get(registration_api::get_registration).put(registration_api::put_registration),
+        )
         .route(paths::MY_PHOTOS, get(attendee::my_photos))
         .route(paths::PUBLIC_PHOTO_IMAGE, get(attendee::photo_image))
         .route("/", get(attendee::page))

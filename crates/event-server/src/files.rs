@@ -83,15 +83,22 @@ impl ImageStore {
 }
 
 impl ImageStore {
-    /// Deletes a stored image (the caller checked no row uses it); gone already
-    /// is fine.
-    pub fn remove(&self, sha256: &str) -> io::Result<()> {
+    /// Deletes an image's file; `false` if it was not there. The caller checks
+    /// first that no row references it. Blocking.
+    pub fn delete(&self, sha256: &str) -> io::Result<bool> {
         let path = self
             .path(sha256)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad image key"))?;
-        match fs::remove_file(path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+        match fs::remove_file(&path) {
+            Ok(()) => {
+                if let Some(dir) = path.parent() {
+                    // Make the unlink durable, like the rename of a write.
+                    File::open(dir)?.sync_all()?;
+                }
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
         }
     }
 }
@@ -122,6 +129,10 @@ mod tests {
         assert!(store.put(&sha, b"x").unwrap());
         assert!(!store.put(&sha, b"x").unwrap());
         assert_eq!(store.read(&sha).unwrap(), b"x");
+        assert!(store.delete(&sha).unwrap());
+        assert!(!store.delete(&sha).unwrap());
+        assert!(store.read(&sha).is_err());
+        assert!(store.delete("../x").is_err());
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
     }
 }

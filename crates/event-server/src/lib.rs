@@ -4,7 +4,9 @@
 //!
 //! Tests and embedders run it in-process: bind a `TcpListener` (e.g. on
 //! `127.0.0.1:0`), then `serve(listener, config)`; manage events and participants
-//! with [`Admin`] on the same data directory.
+//! with [`Admin`] on the same data directory. For HTTPS, [`TlsFiles::load`] then
+//! [`serve_tls_with_shutdown`]. Every mode serves with `ConnectInfo<SocketAddr>`
+//! ([`serve_router`]), so handlers can extract the client's address.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -22,11 +24,17 @@ mod extract;
 pub mod files;
 pub mod guest;
 pub mod photos;
+pub mod registration;
+mod registration_api;
+pub mod removal;
 pub mod roster;
+mod serve;
+pub mod tokens;
 
 pub use admin::{Admin, AdminError, CreatedEvent, NewParticipant};
 pub use attendee::escape_html;
 pub use findme_protocol as protocol;
+pub use serve::{serve_router, TlsConfig, TlsFiles};
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -73,6 +81,8 @@ pub enum ServerError {
     Db(#[from] db::DbError),
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// What every handler shares.
@@ -119,21 +129,36 @@ pub async fn serve(listener: TcpListener, config: ServerConfig) -> Result<(), Se
     serve_with_shutdown(listener, config, std::future::pending()).await
 }
 
-/// Serves until `shutdown` completes, then finishes in-flight requests.
+/// Serves plain HTTP until `shutdown` completes, then finishes in-flight requests.
 pub async fn serve_with_shutdown(
     listener: TcpListener,
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    serve_inner(listener, config, None, shutdown).await
+}
+
+/// Serves HTTPS itself (rustls) until `shutdown` completes, then finishes
+/// in-flight requests. Load the files first with [`TlsFiles::load`], so a bad
+/// certificate is reported before anything listens.
+pub async fn serve_tls_with_shutdown(
+    listener: TcpListener,
+    config: ServerConfig,
+    tls: TlsConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    serve_inner(listener, config, Some(tls), shutdown).await
+}
+
+async fn serve_inner(
+    listener: TcpListener,
+    config: ServerConfig,
+    tls: Option<TlsConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
     let router = app(config).await?;
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "event server listening");
+        tracing::info!(%addr, tls = tls.is_some(), "event server listening");
     }
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    Ok(())
+    serve_router(listener, router, tls, shutdown).await
 }

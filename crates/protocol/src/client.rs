@@ -236,6 +236,33 @@ impl EventClient {
             .await
     }
 
+    /// `GET /api/v1/events/{event}/registration` (photographer token): whether the
+    /// guests' page takes sign-ups, its code and text, and how many signed up.
+    pub async fn registration(&self, event: &str) -> Result<Registration, ClientError> {
+        check_id("event", event)?;
+        self.json(self.request(Method::GET, &paths::registration(event)))
+            .await
+    }
+
+    /// `PUT /api/v1/events/{event}/registration` (photographer token): changes the
+    /// fields that are set (absent ones keep their value; `code: ""` removes the
+    /// code) and answers the new state. A refused value is
+    /// [`ClientError::Rejected`] with the server's reason.
+    pub async fn set_registration(
+        &self,
+        event: &str,
+        update: &RegistrationUpdate,
+    ) -> Result<Registration, ClientError> {
+        check_id("event", event)?;
+        let body = serde_json::to_vec(update)
+            .map_err(|e| ClientError::Invalid(format!("registration: {e}")))?;
+        let req = self
+            .request(Method::PUT, &paths::registration(event))
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(body);
+        self.json(req).await
+    }
+
     /// `GET /api/v1/my-photos` (attendee token).
     pub async fn my_photos(&self) -> Result<MyPhotos, ClientError> {
         self.json(self.request(Method::GET, &paths::my_photos()))

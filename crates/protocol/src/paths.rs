@@ -18,6 +18,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     (PHOTO, &["get", "put", "delete"]),
     (PHOTO_IMAGE, &["put"]),
     (STATS, &["get"]),
+    (REGISTRATION, &["get", "put"]),
     (MY_PHOTOS, &["get"]),
     (PUBLIC_PHOTO_IMAGE, &["get"]),
 ];

@@ -365,26 +365,25 @@ pub async fn withdraw(
     if !confirmed {
         return html(StatusCode::OK, pages::confirm_withdraw(&event, &ev.name));
     }
-    let (id, p) = (event.clone(), participant.clone());
-    let orphan = st
-        .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let orphan = store::withdraw(&tx, &id, &p)?;
-            tx.commit()?;
-            Ok(orphan)
-        })
-        .await;
-    let orphan = match orphan {
-        Ok(o) => o,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    if let Some(sha) = orphan {
-        let images = st.images.clone();
-        let removed = tokio::task::spawn_blocking(move || images.remove(&sha)).await;
-        if !matches!(removed, Ok(Ok(()))) {
-            tracing::error!(event = %event, "withdrawn guest's selfie file could not be deleted");
+    let (db, images, id, p) = (
+        st.db.clone(),
+        st.images.clone(),
+        event.clone(),
+        participant.clone(),
+    );
+    let removed = tokio::task::spawn_blocking(move || {
+        crate::removal::remove_participant(&db, &images, &id, &p)
+    })
+    .await;
+    match removed {
+        Ok(Ok(_)) => {}
+        // The guest is off the list; only the file lingers: say so in the log,
+        // the guest's answer stays the same (the bytes are no longer served).
+        Ok(Err(crate::removal::RemovalError::Image { sha256, source })) => {
+            tracing::error!(event = %event, image = %sha256, error = %source, "withdrawn guest's selfie file not deleted");
         }
+        Ok(Err(crate::removal::RemovalError::Db(e))) => return ApiError::from(e).into_response(),
+        Err(e) => return ApiError::internal("withdrawal", e).into_response(),
     }
     tracing::info!(event = %event, participant = %participant, "guest withdrew");
     let mut resp = html(

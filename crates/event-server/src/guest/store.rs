@@ -175,38 +175,3 @@ pub fn guest_image(
         )
         .optional()?)
 }
-
-/// The guest withdraws: tombstone (tokens revoked, sessions deleted, selfie no
-/// longer served) and the selfie's sha to delete from the store if unreferenced.
-pub fn withdraw(
-    tx: &Transaction<'_>,
-    event: &str,
-    participant: &str,
-) -> Result<Option<String>, DbError> {
-    let selfie: Option<String> = tx
-        .query_row(
-            "SELECT selfie_sha256 FROM participants WHERE event_id = ?1 AND id = ?2",
-            params![event, participant],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten();
-    roster::delete_participant(tx, event, participant)?;
-    Ok(match selfie {
-        Some(sha) if !image_referenced(tx, &sha)? => {
-            tx.execute("DELETE FROM images WHERE sha256 = ?1", [&sha])?;
-            Some(sha)
-        }
-        _ => None,
-    })
-}
-
-/// Whether any live row still uses an image.
-fn image_referenced(conn: &Connection, sha: &str) -> Result<bool, DbError> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM participants WHERE selfie_sha256 = ?1)
-             OR EXISTS (SELECT 1 FROM photos WHERE image_sha256 = ?1 OR grid_sha256 = ?1)",
-        [sha],
-        |r| r.get(0),
-    )?)
-}
