@@ -61,8 +61,9 @@ pub async fn my_photos(
     Ok(Json(load_my_photos(&st, who).await?).into_response())
 }
 
-/// `GET /api/v1/photos/{sha256}/image[?token=]`: the photographer of the photo's
-/// event, or an attendee matched in the (visible) photo.
+/// `GET /api/v1/photos/{sha256}/image[?token=][&size=grid]`: the photographer of
+/// the photo's event, or an attendee matched in the (visible) photo; `size=grid`
+/// serves the grid rendition when there is one, else the web rendition.
 pub async fn photo_image(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -71,9 +72,10 @@ pub async fn photo_image(
 ) -> Result<Response, ApiError> {
     let who = principal(&st, &headers, q.get(QUERY_TOKEN).map(String::as_str)).await?;
     check_sha(&sha)?;
+    let size = crate::grid::requested_size(&q)?;
     let access = st
         .db
-        .call(move |c| photos::image_access(c, &who, &sha))
+        .call(move |c| photos::image_access(c, &who, &sha, size))
         .await?;
     match access {
         ImageAccess::Allowed(image) => crate::api::serve_image(&st, image).await,
@@ -176,11 +178,17 @@ fn render(mine: &MyPhotos, token: &str) -> String {
     );
     let token = encode_query(token);
     for p in &mine.photos {
-        let src = escape_html(&format!("{}?{QUERY_TOKEN}={token}", p.image_url));
+        let with_token = |url: &str| {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            escape_html(&format!("{url}{sep}{QUERY_TOKEN}={token}"))
+        };
+        // The grid shows the small rendition; the link opens the web one.
+        let href = with_token(&p.image_url);
+        let src = with_token(p.grid_url.as_deref().unwrap_or(&p.image_url));
         let alt = escape_html(p.captured_at.as_deref().unwrap_or("photo"));
         let _ = write!(
             body,
-            "<a href=\"{src}\" target=\"_blank\" rel=\"noreferrer\"><img src=\"{src}\" alt=\"{alt}\" loading=\"lazy\"></a>"
+            "<a href=\"{href}\" target=\"_blank\" rel=\"noreferrer\"><img src=\"{src}\" alt=\"{alt}\" loading=\"lazy\"></a>"
         );
     }
     body.push_str("</div>");

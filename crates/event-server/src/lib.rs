@@ -20,8 +20,10 @@ pub mod db;
 mod error;
 mod extract;
 pub mod files;
+mod grid;
 pub mod photos;
 pub mod roster;
+mod upload;
 
 pub use admin::{Admin, AdminError, CreatedEvent, NewParticipant};
 pub use attendee::escape_html;
