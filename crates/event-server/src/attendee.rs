@@ -61,8 +61,9 @@ pub async fn my_photos(
     Ok(Json(load_my_photos(&st, who).await?).into_response())
 }
 
-/// `GET /api/v1/photos/{sha256}/image[?token=]`: the photographer of the photo's
-/// event, or an attendee matched in the (visible) photo.
+/// `GET /api/v1/photos/{sha256}/image[?token=][&size=grid]`: the photographer of
+/// the photo's event, or an attendee matched in the (visible) photo; `size=grid`
+/// serves the grid rendition when there is one, else the web rendition.
 pub async fn photo_image(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -71,9 +72,10 @@ pub async fn photo_image(
 ) -> Result<Response, ApiError> {
     let who = principal(&st, &headers, q.get(QUERY_TOKEN).map(String::as_str)).await?;
     check_sha(&sha)?;
+    let size = crate::grid::requested_size(&q)?;
     let access = st
         .db
-        .call(move |c| photos::image_access(c, &who, &sha))
+        .call(move |c| photos::image_access(c, &who, &sha, size))
         .await?;
     match access {
         ImageAccess::Allowed(image) => crate::api::serve_image(&st, image).await,

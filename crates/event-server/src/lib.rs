@@ -22,6 +22,7 @@ pub mod db;
 mod error;
 mod extract;
 pub mod files;
+mod grid;
 pub mod guest;
 pub mod photos;
 pub mod registration;
@@ -30,6 +31,7 @@ pub mod removal;
 pub mod roster;
 mod serve;
 pub mod tokens;
+mod upload;
 
 pub use admin::{Admin, AdminError, CreatedEvent, NewParticipant};
 pub use attendee::escape_html;
