@@ -131,17 +131,58 @@ pub fn clear_session_cookie(event: &str) -> HeaderValue {
 }
 
 /// A POST from another site is refused even if a browser sent the cookie (SameSite
-/// already stops that; this covers old browsers): the `Origin`, when present, must
-/// be this host.
+/// already stops that; this covers old browsers). Browsers say where a request
+/// comes from in `Sec-Fetch-Site`; without it, a real `Origin` must be this host.
+/// (`Origin: null` is what a form POST sends under `Referrer-Policy: no-referrer`.)
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return site == "same-origin" || site == "none";
+    }
+    let origin = match text(header::ORIGIN.as_str()) {
+        None | Some("null") => return true,
+        Some(o) => o,
+    };
     let origin_host = origin
         .split_once("://")
         .map(|(_, rest)| rest.trim_end_matches('/'));
-    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+    matches!((origin_host, text(header::HOST.as_str())), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_posts_are_told_apart() {
+        assert!(same_origin(&headers(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "null")
+        ])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(same_origin(&headers(&[
+            ("origin", "http://h:1"),
+            ("host", "h:1")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "http://evil"),
+            ("host", "h:1")
+        ])));
+        assert!(same_origin(&headers(&[("host", "h:1")])));
+    }
 }
 
 /// Whether the client asked for JSON (the page's script) rather than a page.
