@@ -230,6 +230,10 @@ async fn run(
                     .await
                     .is_ok()
                     && photographer
+                        .put_grid_image("bench", &key, jpeg(n + 1_000_000, 40_000))
+                        .await
+                        .is_ok()
+                    && photographer
                         .put_metadata("bench", &key, &meta)
                         .await
                         .is_ok();
@@ -358,7 +362,7 @@ async fn run(
         percentile(&mut s.push_ms, 1.0),
     );
     println!(
-        "| push (image 400 kB + metadata) | {n_push} | {p50:.1} | {p99:.1} | {pmax:.1} | {} |",
+        "| push (web 400 kB + grid 40 kB + metadata) | {n_push} | {p50:.1} | {p99:.1} | {pmax:.1} | {} |",
         s.push_errors
     );
     println!(
