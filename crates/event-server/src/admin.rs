@@ -80,6 +80,13 @@ impl Admin {
         Ok(Self { db, images })
     }
 
+    /// Removes the participants of closed events whose retention ran out by
+    /// `now_ms` (the server also does this hourly); returns how many.
+    pub fn purge_expired(&self, now_ms: i64) -> Result<usize, AdminError> {
+        crate::retention::purge_expired(&self.db, &self.images, now_ms)
+            .map_err(|e| AdminError::Invalid(e.to_string()))
+    }
+
     /// Creates an event (id random unless given) and its photographer token.
     pub fn create_event(&self, name: &str, id: Option<&str>) -> Result<CreatedEvent, AdminError> {
         let id = id.map(str::to_string).unwrap_or_else(|| random_id("ev_"));

@@ -78,7 +78,8 @@ CREATE INDEX IF NOT EXISTS photo_faces_participant ON photo_faces(event_id, part
 /// - `events`: registration open/closed (closed by default: the photographer opens
 ///   it), an optional event code (printed on the card, not a secret like a token,
 ///   so stored in clear), the photographer's short text, which matcher the consent
-///   text names, and the retention after the close it promises.
+///   text names, the retention after the close it promises, and when the
+///   photographer closed the event (`ended_ms`: the retention clock's start).
 /// - `participants.self_registered`: a guest who signed up on `/e/{event}`.
 /// - `tokens.revoked_ms`: a revoked token stops working at once, and removing a
 ///   participant revokes their tokens, so re-adding the id never revives them.
@@ -92,6 +93,7 @@ ALTER TABLE events ADD COLUMN intro TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN matcher TEXT NOT NULL DEFAULT 'device'
     CHECK (matcher IN ('device', 'rekognition'));
 ALTER TABLE events ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 30;
+ALTER TABLE events ADD COLUMN ended_ms INTEGER;
 ALTER TABLE participants ADD COLUMN self_registered INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE participants ADD COLUMN registered_ms INTEGER;
 ALTER TABLE tokens ADD COLUMN revoked_ms INTEGER;

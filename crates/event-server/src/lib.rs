@@ -28,6 +28,7 @@ pub mod photos;
 pub mod registration;
 mod registration_api;
 pub mod removal;
+pub mod retention;
 pub mod roster;
 mod serve;
 pub mod tokens;
@@ -102,6 +103,7 @@ pub async fn app(config: ServerConfig) -> Result<axum::Router, ServerError> {
     let (db, images) = tokio::task::spawn_blocking(move || open_data_dir(&cfg.data_dir))
         .await
         .map_err(|e| ServerError::Io(std::io::Error::other(e.to_string())))??;
+    spawn_retention(db.clone(), images.clone());
     let guest_limits = Arc::new(guest::limit::GuestLimits::new(
         config.registrations_per_minute,
         config.lookups_per_minute,
@@ -112,6 +114,24 @@ pub async fn app(config: ServerConfig) -> Result<axum::Router, ServerError> {
         config: Arc::new(config),
         guest_limits,
     }))
+}
+
+/// Deletes what the retention of closed events says must go: at start, then hourly.
+fn spawn_retention(db: db::Db, images: files::ImageStore) {
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            let (db, images) = (db.clone(), images.clone());
+            let purged = tokio::task::spawn_blocking(move || {
+                retention::purge_expired(&db, &images, db::now_ms())
+            })
+            .await;
+            if let Ok(Err(e)) = purged {
+                tracing::error!(error = %e, "retention purge failed; retrying in an hour");
+            }
+        }
+    });
 }
 
 /// Opens the database and image store of a data directory (blocking).

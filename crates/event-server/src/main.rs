@@ -90,6 +90,9 @@ enum Command {
     /// Show, open or close the guests' self-registration (/e/EVENT); only the
     /// options given change.
     Registration(RegistrationArgs),
+    /// Delete the participants of closed events whose retention has run out (the
+    /// running server does this hourly); prints how many.
+    PurgeExpired,
     /// List an event's tokens, oldest first: id (hash prefix, never the token),
     /// kind, participant, created, state.
     ListTokens {
@@ -130,6 +133,10 @@ struct RegistrationArgs {
     /// Days guests' data is kept after the event closes (0-365).
     #[arg(long)]
     retention_days: Option<u32>,
+    /// The event is over: registration closes for good, and --retention-days later
+    /// every participant's data is deleted.
+    #[arg(long, conflicts_with = "open")]
+    end: bool,
 }
 
 fn parse_matcher(s: &str) -> Result<Matcher, String> {
@@ -211,6 +218,7 @@ fn admin(cmd: &Command, data_dir: &std::path::Path, json: bool) -> Result<()> {
                 intro: args.intro.clone(),
                 matcher: args.matcher,
                 retention_days: args.retention_days,
+                ended: args.end.then_some(true),
             };
             let reg = if update == RegistrationUpdate::default() {
                 admin.registration(&args.event)?
@@ -218,6 +226,14 @@ fn admin(cmd: &Command, data_dir: &std::path::Path, json: bool) -> Result<()> {
                 admin.set_registration(&args.event, &update)?
             };
             print_registration(&reg, json)?;
+        }
+        Command::PurgeExpired => {
+            let removed = admin.purge_expired(findme_event_server::db::now_ms())?;
+            if json {
+                println!("{}", json!({ "removed": removed }));
+            } else {
+                println!("removed: {removed}");
+            }
         }
         Command::ListTokens { event } => {
             let list = admin.list_tokens(event)?;

@@ -78,7 +78,8 @@ pub fn registered_count(conn: &Connection, event: &str) -> Result<u64, DbError> 
 pub fn registration(conn: &Connection, event: &str) -> Result<Option<Registration>, DbError> {
     let row = conn
         .query_row(
-            "SELECT registration_open, registration_code, intro, matcher, retention_days
+            "SELECT registration_open, registration_code, intro, matcher, retention_days,
+                    ended_ms
                FROM events WHERE id = ?1",
             [event],
             |r| {
@@ -88,11 +89,12 @@ pub fn registration(conn: &Connection, event: &str) -> Result<Option<Registratio
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
                 ))
             },
         )
         .optional()?;
-    let Some((open, code, intro, matcher, retention)) = row else {
+    let Some((open, code, intro, matcher, retention, ended_ms)) = row else {
         return Ok(None);
     };
     Ok(Some(Registration {
@@ -104,6 +106,7 @@ pub fn registration(conn: &Connection, event: &str) -> Result<Option<Registratio
             .map_err(|_| DbError::Corrupt(format!("events.retention_days = {retention}")))?,
         registered: registered_count(conn, event)?,
         page_path: paths::guest_page(event),
+        ended_ms,
     }))
 }
 
@@ -148,6 +151,17 @@ pub fn update_registration(
             params![event, days],
         )?;
     }
+    if update.ended == Some(true) {
+        tx.execute(
+            "UPDATE events SET ended_ms = COALESCE(ended_ms, ?2) WHERE id = ?1",
+            params![event, crate::db::now_ms()],
+        )?;
+    }
+    // An ended event never takes registrations again.
+    tx.execute(
+        "UPDATE events SET registration_open = 0 WHERE id = ?1 AND ended_ms IS NOT NULL",
+        [event],
+    )?;
     registration(tx, event)
 }
 

@@ -189,3 +189,60 @@ async fn registered_counts_live_self_registered_guests_of_the_event() {
     assert_eq!(ph.registration("ev1").await.unwrap().registered, 1);
     assert_eq!(s.admin.registration("ev1").unwrap().registered, 1);
 }
+
+/// The consent text's promise: `retention_days` after the photographer closed the
+/// event, its guests' data goes; not a day before.
+#[tokio::test]
+async fn guests_data_goes_when_the_retention_after_the_close_runs_out() {
+    let s = TestServer::start().await;
+    let token = s.participant("ada");
+    let selfie_file = |sha: &str| s.data_dir().join("images").join(&sha[..2]).join(sha);
+    let sha = findme_protocol::sha256_hex(&common::jpeg("ada".len() as u64 + 1000));
+    assert!(selfie_file(&sha).exists());
+    let ph = s.photographer();
+    assert_eq!(
+        s.admin.purge_expired(i64::MAX).unwrap(),
+        0,
+        "an open event keeps everyone"
+    );
+
+    let ended = ph
+        .set_registration(
+            "ev1",
+            &RegistrationUpdate {
+                open: Some(true),
+                retention_days: Some(2),
+                ended: Some(true),
+                ..RegistrationUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!ended.open, "an ended event takes no registrations");
+    let at = ended.ended_ms.unwrap();
+    let reopen = RegistrationUpdate {
+        open: Some(true),
+        ..RegistrationUpdate::default()
+    };
+    assert!(!ph.set_registration("ev1", &reopen).await.unwrap().open);
+    let again = RegistrationUpdate {
+        ended: Some(true),
+        ..RegistrationUpdate::default()
+    };
+    assert_eq!(
+        ph.set_registration("ev1", &again).await.unwrap().ended_ms,
+        Some(at)
+    );
+
+    let day = 24 * 60 * 60 * 1000;
+    assert_eq!(s.admin.purge_expired(at + 2 * day - 1).unwrap(), 0);
+    assert_eq!(s.client(&token).my_photos().await.unwrap().photos.len(), 0);
+    assert_eq!(s.admin.purge_expired(at + 2 * day).unwrap(), 1);
+    assert!(!selfie_file(&sha).exists(), "the selfie bytes are deleted");
+    let roster = ph.participants("ev1", None).await.unwrap();
+    assert!(roster.participants.iter().all(|p| p.deleted), "{roster:?}");
+    assert!(
+        s.client(&token).my_photos().await.is_err(),
+        "the token is revoked"
+    );
+}

@@ -219,6 +219,11 @@ pub struct RegistrationUpdate {
     /// Days the guest's data is kept after the event closes (0-365).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    /// `true`: the photographer closed the event. Registration closes for good and
+    /// the retention clock starts: `retention_days` later the server deletes every
+    /// participant of the event (selfies, tokens, sessions). `false` changes nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<bool>,
 }
 
 /// `GET`/`PUT /api/v1/events/{event}/registration`: the registration's state.
@@ -236,6 +241,9 @@ pub struct Registration {
     pub registered: u64,
     /// Path of the registration page (`/e/{event}`), for the link and QR code.
     pub page_path: String,
+    /// Unix ms when the photographer closed the event (`ended`), else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_ms: Option<i64>,
 }
 
 /// Every error answer: `{"error": "…"}`, a message meant for a human.
