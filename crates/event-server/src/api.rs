@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::PHOTO_IMAGE, axum::routing::put(put_image))
         .route(paths::STATS, get(stats))
+        .route(paths::REGISTRATION_CARD, get(crate::card::card))
         .route(paths::MY_PHOTOS, get(attendee::my_photos))
         .route(paths::PUBLIC_PHOTO_IMAGE, get(attendee::photo_image))
         .route("/", get(attendee::page))

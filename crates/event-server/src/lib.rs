@@ -16,6 +16,7 @@ pub mod admin;
 mod api;
 mod attendee;
 pub mod auth;
+mod card;
 pub mod db;
 mod error;
 mod extract;

@@ -97,6 +97,10 @@ fn builders_match_templates() {
     assert_eq!(paths::photo("E", &sha), fill(paths::PHOTO));
     assert_eq!(paths::photo_image("E", &sha), fill(paths::PHOTO_IMAGE));
     assert_eq!(paths::stats("E"), fill(paths::STATS));
+    assert_eq!(
+        paths::registration_card("E"),
+        fill(paths::REGISTRATION_CARD)
+    );
     assert_eq!(paths::my_photos(), fill(paths::MY_PHOTOS));
     assert_eq!(
         paths::public_photo_image(&sha),
