@@ -17,6 +17,8 @@ const TARGET_DIR = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARG
 export const APP = process.env.FINDME_STUDIO_BIN ?? join(TARGET_DIR, 'debug', 'findme-studio');
 /** The reference event server (crates/event-server), built beside the app. */
 export const EVENT_SERVER = process.env.FINDME_EVENT_SERVER_BIN ?? join(TARGET_DIR, 'debug', 'findme-event-server');
+/** The headless `findme` CLI (the same engine as the app), built beside it. */
+export const CLI = process.env.FINDME_BIN ?? join(TARGET_DIR, 'debug', 'findme');
 export const ARTIFACTS = process.env.E2E_ARTIFACTS ?? join(REPO, 'target', 'e2e-artifacts');
 
 const DEVSET = process.env.FINDME_DEVSET || join(REPO, '.cache', 'devset');

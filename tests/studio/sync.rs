@@ -140,10 +140,91 @@ async fn assert_server_holds(base: &str, token: &str, truth: &BTreeMap<String, V
             "EXIF reached the server"
         );
         assert!(!image.windows(SERIAL.len()).any(|w| w == SERIAL.as_bytes()));
+        let grid = client.photo_grid_image(sha).await.unwrap();
+        assert_grid_of(&grid, &image);
+        assert!(!grid.windows(4).any(|w| w == b"Exif"), "EXIF in the grid");
         if people.is_empty() {
             assert_eq!(metadata.camera.as_deref(), Some("Canon EOS R5"));
         }
     }
+}
+
+/// `grid` is the grid rendition of the web rendition `web`: a JPEG of the same
+/// picture with a long edge of 480 px (or the web one's, if smaller), and fewer bytes.
+fn assert_grid_of(grid: &[u8], web: &[u8]) {
+    let small = image::load_from_memory(grid).expect("decodable grid JPEG");
+    let big = image::load_from_memory(web).expect("decodable web JPEG");
+    let (long, web_long) = (
+        small.width().max(small.height()),
+        big.width().max(big.height()),
+    );
+    assert_eq!(long, web_long.min(480), "grid long edge");
+    assert_eq!(
+        small.width() >= small.height(),
+        big.width() >= big.height(),
+        "same orientation"
+    );
+    assert!(
+        grid.len() < web.len(),
+        "grid {} bytes, web {} bytes",
+        grid.len(),
+        web.len()
+    );
+}
+
+/// Real camera photos from the dev set: every pushed photo has a grid rendition
+/// on the server, at most 480 px and smaller than its web rendition, so a guest's
+/// phone fills its grid without downloading 2048 px images.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_pushed_dev_set_photo_gets_a_small_grid_rendition() {
+    let mock = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    let camera = findme_testkit::devset().join("camera-jpeg");
+    let mut shas = Vec::new();
+    for name in [
+        "mate_Dune_CanonDigitalRebel.jpg",
+        "mate_Wood_KonicaMinoltaZ5.jpg",
+        "plasma_OneStandsOut_NokiaN9.jpg",
+        "plasma_Path_OlympusEM1.jpg",
+    ] {
+        let bytes = std::fs::read(camera.join(name)).unwrap();
+        write(&photos.join(name), &bytes);
+        shas.push(support::sha256_hex(&bytes));
+    }
+    let engine = engine_with_mock(&tmp.path().join("data"), &mock, None).await;
+    engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
+    engine
+        .set_publish_choice(&ev(EVENT), PublishChoice::All)
+        .await
+        .unwrap();
+    engine.import(vec![photos]).await.unwrap();
+    engine.match_event(Some(&ev(EVENT))).await.unwrap();
+
+    let server_data = tmp.path().join("server");
+    let token = server_event(&server_data);
+    let (base, _server) = serve_on_any_port(&server_data).await;
+    let report = engine
+        .sync(&base, &ev(EVENT), Token::new(token.clone()))
+        .await
+        .unwrap();
+    assert_eq!((report.pushed, report.failed), (4, 0), "{report:?}");
+    let client = EventClient::new(&base, Token::new(token)).unwrap();
+    let mut web_bytes = 0;
+    for sha in &shas {
+        let web = client.photo_image(sha).await.unwrap();
+        web_bytes += web.len() as u64;
+        let grid = client.photo_grid_image(sha).await.unwrap();
+        assert_grid_of(&grid, &web);
+        let long = {
+            let g = image::load_from_memory(&grid).unwrap();
+            g.width().max(g.height())
+        };
+        assert_eq!(long, 480, "{sha}: camera photos are larger than the grid");
+    }
+    // The byte figure stays the web rendition's (what a guest downloads to view one).
+    assert_eq!(report.bytes, web_bytes);
+    engine.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,7 @@
 //! timeout (60 s), so the stall ends with the server hanging up, not with a
 //! client timeout.
 
+mod old_server;
 mod proxy;
 use crate::support;
 
@@ -162,7 +163,12 @@ impl Venue {
         assert_eq!(stats.photos, self.truth.len() as u64, "{stats:?}");
         assert_eq!(stats.matched, 3, "{stats:?}");
         let stored = stored_images(&self.server_data());
-        assert_eq!(stored.len(), self.truth.len(), "image files: {stored:?}");
+        // A web and a grid rendition per photo.
+        assert_eq!(
+            stored.len(),
+            2 * self.truth.len(),
+            "image files: {stored:?}"
+        );
         let log = self.proxy.log();
         for (sha, people) in &self.truth {
             let state = client.photo_state(EVENT, sha).await.expect("photo state");
@@ -182,6 +188,15 @@ impl Venue {
             let acked = acknowledged_image_hashes(&log, sha);
             assert!(!acked.is_empty(), "no acknowledged upload of {sha}");
             assert!(acked.iter().all(|h| *h == served), "{acked:?} vs {served}");
+            let grid = client.photo_grid_image(sha).await.expect("served grid");
+            let small = image::load_from_memory(&grid).expect("a whole, decodable grid JPEG");
+            assert!(small.width().max(small.height()) <= 480);
+            let grid_sha = support::sha256_hex(&grid);
+            assert!(
+                stored.contains(&grid_sha),
+                "{grid_sha} is not an image file"
+            );
+            assert_ne!(grid_sha, served, "the grid is its own rendition");
         }
         let totals = self.outbox().await;
         assert_eq!((totals.pending, totals.failed), (0, 0), "{totals:?}");

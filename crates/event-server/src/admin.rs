@@ -4,13 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
-use findme_protocol::{is_valid_id, sha256_hex};
+use findme_protocol::{is_valid_id, sha256_hex, Registration, RegistrationUpdate};
 use serde::Serialize;
 
 use crate::auth::{new_token, store_token, TokenKind};
 use crate::db::{Db, DbError};
 use crate::files::{sniff_image, ImageStore};
-use crate::{open_data_dir, roster, ServerError};
+use crate::removal::RemovalError;
+use crate::tokens::{Revoked, TokenInfo, TokenRef, MIN_ID_PREFIX};
+use crate::{open_data_dir, registration, removal, roster, tokens, ServerError};
 
 /// What can go wrong managing a data directory.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +23,8 @@ pub enum AdminError {
     Db(#[from] DbError),
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Removal(#[from] RemovalError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -187,9 +191,79 @@ impl Admin {
         self.change(event, id, |tx| roster::set_consent(tx, event, id, consent))
     }
 
-    /// Deletes a participant (tombstone; their attendee tokens stop working).
+    /// Deletes a participant (tombstone; their attendee tokens are revoked, so
+    /// re-adding the id never revives them) and their selfie bytes unless another
+    /// row uses the same image.
     pub fn remove_participant(&self, event: &str, id: &str) -> Result<(), AdminError> {
-        self.change(event, id, |tx| roster::delete_participant(tx, event, id))
+        removal::remove_participant(&self.db, &self.images, event, id)?
+            .then_some(())
+            .ok_or_else(|| AdminError::Invalid(format!("no participant {id:?} in event {event:?}")))
+    }
+
+    /// The guests' registration of an event.
+    pub fn registration(&self, event: &str) -> Result<Registration, AdminError> {
+        self.db
+            .with(|c| registration::registration(c, event))?
+            .ok_or_else(|| AdminError::Invalid(format!("no event {event:?}")))
+    }
+
+    /// Changes the fields of the registration that are set (the same rules as the
+    /// HTTP `PUT`) and returns the new state.
+    pub fn set_registration(
+        &self,
+        event: &str,
+        update: &RegistrationUpdate,
+    ) -> Result<Registration, AdminError> {
+        registration::validate(update).map_err(|e| AdminError::Invalid(e.0))?;
+        self.db
+            .with(|c| {
+                let tx = c.transaction()?;
+                let answer = registration::update_registration(&tx, event, update)?;
+                tx.commit()?;
+                Ok(answer)
+            })?
+            .ok_or_else(|| AdminError::Invalid(format!("no event {event:?}")))
+    }
+
+    /// The tokens of an event, oldest first (ids and state, never the tokens).
+    pub fn list_tokens(&self, event: &str) -> Result<Vec<TokenInfo>, AdminError> {
+        self.db
+            .with(|c| {
+                if roster::event(c, event)?.is_none() {
+                    return Ok(None);
+                }
+                tokens::list_tokens(c, event).map(Some)
+            })?
+            .ok_or_else(|| AdminError::Invalid(format!("no event {event:?}")))
+    }
+
+    /// Revokes a token, named by itself or by its id (a hash prefix); a running
+    /// server refuses it from its next request. Returns it and whether it had been
+    /// revoked before.
+    pub fn revoke_token(&self, which: TokenRef<'_>) -> Result<(TokenInfo, bool), AdminError> {
+        match which {
+            TokenRef::Token(t) if !(t.starts_with("fmp_") || t.starts_with("fma_")) => {
+                return Err(AdminError::Invalid(
+                    "not a token (expected fmp_… or fma_…)".into(),
+                ));
+            }
+            TokenRef::Id(id)
+                if id.len() < MIN_ID_PREFIX
+                    || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                return Err(AdminError::Invalid(format!(
+                    "token id {id:?}: give at least {MIN_ID_PREFIX} lower-case hex characters (list-tokens shows ids)"
+                )));
+            }
+            _ => {}
+        }
+        match self.db.with(|c| tokens::revoke(c, which))? {
+            Revoked::Done { token, already } => Ok((token, already)),
+            Revoked::NotFound => Err(AdminError::Invalid("no such token".into())),
+            Revoked::Ambiguous(n) => Err(AdminError::Invalid(format!(
+                "the id matches {n} tokens; give more characters"
+            ))),
+        }
     }
 
     fn change(

@@ -5,20 +5,18 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use findme_protocol::{
-    is_valid_sha256, paths, sha256_hex, EventInfo, ParticipantsPage, PhotoMetadata,
-    HEADER_CONTENT_SHA256, PROTOCOL_VERSION, ROSTER_PAGE_LIMIT,
+    paths, EventInfo, ParticipantsPage, PhotoMetadata, PROTOCOL_VERSION, ROSTER_PAGE_LIMIT,
 };
 
 use crate::error::ApiError;
 use crate::extract::{check_id, check_sha, photographer, read_limited, Params};
-use crate::files::sniff_image;
-use crate::{attendee, photos, roster, AppState};
+use crate::{attendee, grid, photos, registration_api, roster, upload, AppState};
 
 /// The whole HTTP surface. Default body limits are off: bodies are read through
 /// [`read_limited`] with the configured limits instead.
@@ -32,11 +30,20 @@ pub fn router(state: AppState) -> Router {
             get(photo_state).put(put_metadata).delete(delete_photo),
         )
         .route(paths::PHOTO_IMAGE, axum::routing::put(put_image))
+        .route(
+            paths::PHOTO_GRID_IMAGE,
+            axum::routing::put(grid::put_grid_image),
+        )
         .route(paths::STATS, get(stats))
+        .route(
+            paths::REGISTRATION,
+            get(registration_api::get_registration).put(registration_api::put_registration),
+        )
         .route(paths::REGISTRATION_CARD, get(crate::card::card))
         .route(paths::MY_PHOTOS, get(attendee::my_photos))
         .route(paths::PUBLIC_PHOTO_IMAGE, get(attendee::photo_image))
         .route("/", get(attendee::page))
+        .merge(crate::guest::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(middleware::from_fn(log_request))
@@ -154,61 +161,7 @@ async fn put_image(
     Params((event, sha)): Params<(String, String)>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    photographer(&st, &headers, &event).await?;
-    check_sha(&sha)?;
-    let claimed = headers
-        .get(HEADER_CONTENT_SHA256)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .filter(|v| is_valid_sha256(v))
-        .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "{HEADER_CONTENT_SHA256} header (hex SHA-256 of the body) is missing or malformed"
-            ))
-        })?;
-    let bytes = read_limited(&headers, body, st.config.max_image_bytes).await?;
-    let actual = sha256_hex(&bytes);
-    if actual != claimed {
-        return Err(ApiError::bad_request(format!(
-            "{HEADER_CONTENT_SHA256} does not match the body (body hashes to {actual}); upload damaged?"
-        )));
-    }
-    let ctype = sniff_image(&bytes).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "the image must be a JPEG (or PNG)",
-        )
-    })?;
-    let size = bytes.len();
-    let images = st.images.clone();
-    let key = actual.clone();
-    tokio::task::spawn_blocking(move || images.put(&key, &bytes))
-        .await
-        .map_err(|e| ApiError::internal("storing image", e))?
-        .map_err(|e| ApiError::internal("storing image", e))?;
-    let (ev, ph, img) = (event.clone(), sha.clone(), actual.clone());
-    let created = st
-        .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            roster::record_image(&tx, &img, size, ctype)?;
-            let created = photos::put_image(&tx, &ev, &ph, &img)?;
-            tx.commit()?;
-            Ok(created)
-        })
-        .await?;
-    tracing::info!(event = %event, photo = %sha, image = %actual, created, "image stored");
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    let answer = findme_protocol::PutImageResponse {
-        sha256: sha,
-        image_sha256: actual,
-        created,
-    };
-    Ok((status, Json(answer)).into_response())
+    upload::put_rendition(&st, &headers, event, sha, body, photos::Rendition::Web).await
 }
 
 /// Rejects metadata that is well-formed JSON but meaningless, with the reason.

@@ -1,4 +1,5 @@
-//! The attendee side: `GET /api/v1/my-photos`, photo images, and the HTML page.
+//! The attendee side of protocol v1: `GET /api/v1/my-photos`, photo images, and
+//! the personal link `/?token=` (exchanged for the guest pages' session).
 //!
 //! An `<img>` cannot send an `Authorization` header, so the page and the image
 //! endpoint also accept `?token=` (only these two). The page sets
@@ -6,11 +7,10 @@
 //! request log never records query strings.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use findme_protocol::{EventRef, MyPhotos, ParticipantRef, QUERY_TOKEN};
 
@@ -61,8 +61,9 @@ pub async fn my_photos(
     Ok(Json(load_my_photos(&st, who).await?).into_response())
 }
 
-/// `GET /api/v1/photos/{sha256}/image[?token=]`: the photographer of the photo's
-/// event, or an attendee matched in the (visible) photo.
+/// `GET /api/v1/photos/{sha256}/image[?token=][&size=grid]`: the photographer of
+/// the photo's event, or an attendee matched in the (visible) photo; `size=grid`
+/// serves the grid rendition when there is one, else the web rendition.
 pub async fn photo_image(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -71,9 +72,10 @@ pub async fn photo_image(
 ) -> Result<Response, ApiError> {
     let who = principal(&st, &headers, q.get(QUERY_TOKEN).map(String::as_str)).await?;
     check_sha(&sha)?;
+    let size = crate::grid::requested_size(&q)?;
     let access = st
         .db
-        .call(move |c| photos::image_access(c, &who, &sha))
+        .call(move |c| photos::image_access(c, &who, &sha, size))
         .await?;
     match access {
         ImageAccess::Allowed(image) => crate::api::serve_image(&st, image).await,
@@ -82,38 +84,64 @@ pub async fn photo_image(
     }
 }
 
-/// `GET /?token=…`: a server-rendered "my photos" grid.
+/// `GET /?token=…`: the personal link of protocol v1. The token is exchanged for
+/// the event's guest session (cookie) and the browser goes on to `/e/{event}/me`,
+/// so the token leaves the address bar and never appears in an image URL.
 pub async fn page(
     State(st): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let token = q.get(QUERY_TOKEN).map(String::as_str);
-    let result = match principal(&st, &headers, token).await {
-        Ok(who) => load_my_photos(&st, who).await,
-        Err(e) => Err(e),
+    let who = match token {
+        Some(_) => principal(&st, &headers, token).await,
+        None => Err(ApiError::bad_request("no token")),
     };
-    let (status, body) = match (result, token) {
-        (Ok(mine), Some(token)) => (StatusCode::OK, render(&mine, token)),
-        (Ok(_), None) => (
+    let (status, text) = match who {
+        Ok(Principal::Attendee { event, participant }) => {
+            let (ev, p) = (event.clone(), participant);
+            match st
+                .db
+                .call(move |c| crate::guest::store::new_session(c, &ev, &p))
+                .await
+            {
+                Ok(cookie) => {
+                    let mut r = StatusCode::SEE_OTHER.into_response();
+                    let h = r.headers_mut();
+                    if let Ok(to) = header::HeaderValue::from_str(&format!("/e/{event}/me")) {
+                        h.insert(header::LOCATION, to);
+                    }
+                    h.insert(
+                        header::SET_COOKIE,
+                        crate::guest::set_session_cookie(&event, &cookie),
+                    );
+                    h.insert(
+                        header::CACHE_CONTROL,
+                        header::HeaderValue::from_static("no-store"),
+                    );
+                    h.insert(
+                        header::REFERRER_POLICY,
+                        header::HeaderValue::from_static("no-referrer"),
+                    );
+                    return r;
+                }
+                Err(e) => return ApiError::from(e).into_response(),
+            }
+        }
+        Ok(Principal::Photographer { .. }) => (
+            StatusCode::FORBIDDEN,
+            "This is a photographer token: open the event in FindMe Studio instead.",
+        ),
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => (
+            StatusCode::UNAUTHORIZED,
+            "This link is not valid (any more). Ask the photographer for a new one.",
+        ),
+        Err(_) => (
             StatusCode::BAD_REQUEST,
-            message_page("Open the personal link you were given (it ends in ?token=…)."),
+            "Open the personal link you were given, or scan the event's QR code.",
         ),
-        (Err(e), _) if e.status == StatusCode::UNAUTHORIZED => (
-            e.status,
-            message_page("This link is not valid (any more). Ask the photographer for a new one."),
-        ),
-        (Err(e), _) => (e.status, message_page(&e.message)),
     };
-    (
-        status,
-        [
-            (header::REFERRER_POLICY, "no-referrer"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        Html(body),
-    )
-        .into_response()
+    crate::guest::html(status, crate::guest::pages::message("FindMe", text))
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -132,61 +160,6 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-/// Percent-encodes a query value (tokens are plain, but nothing is assumed).
-fn encode_query(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-const STYLE: &str =
-    "body{font-family:system-ui,sans-serif;margin:2rem;background:#fafafa;color:#222}\
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:12px}\
-.grid a img{width:100%;height:220px;object-fit:cover;border-radius:6px;background:#ddd}";
-
-fn shell(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<meta name=\"referrer\" content=\"no-referrer\"><title>{}</title><style>{STYLE}</style></head>\
-<body>{body}</body></html>",
-        escape_html(title)
-    )
-}
-
-fn message_page(message: &str) -> String {
-    shell(
-        "FindMe",
-        &format!("<h1>FindMe</h1><p>{}</p>", escape_html(message)),
-    )
-}
-
-fn render(mine: &MyPhotos, token: &str) -> String {
-    let mut body = format!(
-        "<h1>{}</h1><p>Hello {} — {} photo{} of you.</p><div class=\"grid\">",
-        escape_html(&mine.event.name),
-        escape_html(&mine.participant.display_name),
-        mine.photos.len(),
-        if mine.photos.len() == 1 { "" } else { "s" },
-    );
-    let token = encode_query(token);
-    for p in &mine.photos {
-        let src = escape_html(&format!("{}?{QUERY_TOKEN}={token}", p.image_url));
-        let alt = escape_html(p.captured_at.as_deref().unwrap_or("photo"));
-        let _ = write!(
-            body,
-            "<a href=\"{src}\" target=\"_blank\" rel=\"noreferrer\"><img src=\"{src}\" alt=\"{alt}\" loading=\"lazy\"></a>"
-        );
-    }
-    body.push_str("</div>");
-    shell(&mine.event.name, &body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +170,5 @@ mod tests {
             escape_html(r#"<script>alert("x&'y")</script>"#),
             "&lt;script&gt;alert(&quot;x&amp;&#39;y&quot;)&lt;/script&gt;"
         );
-        assert_eq!(encode_query("a b&c"), "a%20b%26c");
     }
 }

@@ -79,9 +79,9 @@ pub async fn card(
         .into_response())
 }
 
-/// `scheme://host[:port]` the guests reach this server at, from the request:
-/// `X-Forwarded-Proto` (set by the reverse proxy that terminates TLS), else
-/// http; the `Host` header, which must be a plain host name or address.
+/// `scheme://host[:port]` the guests reach this server at, by the guest pages'
+/// rule (`X-Forwarded-Proto` from a proxy, else http on loopback and https
+/// elsewhere); the `Host` header must be a plain host name or address.
 fn origin(headers: &HeaderMap) -> Result<String, ApiError> {
     let host = headers
         .get(header::HOST)
@@ -92,14 +92,7 @@ fn origin(headers: &HeaderMap) -> Result<String, ApiError> {
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .ok_or_else(|| ApiError::bad_request("the request has no usable Host header"))?;
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(p) if p.eq_ignore_ascii_case("https") => "https",
-        _ => "http",
-    };
-    Ok(format!("{scheme}://{host}"))
+    Ok(crate::guest::me::base(host, headers))
 }
 
 /// The QR code of `text` as inline SVG (no XML declaration).
@@ -171,10 +164,12 @@ mod tests {
     fn the_origin_comes_from_the_host_and_the_proxy() {
         let mut headers = HeaderMap::new();
         assert!(origin(&headers).is_err());
+        headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8787"));
+        assert_eq!(origin(&headers).unwrap(), "http://127.0.0.1:8787");
         headers.insert(header::HOST, HeaderValue::from_static("ev.example:8443"));
-        assert_eq!(origin(&headers).unwrap(), "http://ev.example:8443");
-        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
         assert_eq!(origin(&headers).unwrap(), "https://ev.example:8443");
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+        assert_eq!(origin(&headers).unwrap(), "http://ev.example:8443");
         headers.insert(header::HOST, HeaderValue::from_static("ev.example/\"x"));
         assert!(origin(&headers).is_err());
     }

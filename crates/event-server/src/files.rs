@@ -82,6 +82,27 @@ impl ImageStore {
     }
 }
 
+impl ImageStore {
+    /// Deletes an image's file; `false` if it was not there. The caller checks
+    /// first that no row references it. Blocking.
+    pub fn delete(&self, sha256: &str) -> io::Result<bool> {
+        let path = self
+            .path(sha256)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad image key"))?;
+        match fs::remove_file(&path) {
+            Ok(()) => {
+                if let Some(dir) = path.parent() {
+                    // Make the unlink durable, like the rename of a write.
+                    File::open(dir)?.sync_all()?;
+                }
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// The content type of an image from its magic bytes; `None` if it is neither JPEG
 /// nor PNG (the only formats the protocol carries).
 pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
@@ -108,6 +129,10 @@ mod tests {
         assert!(store.put(&sha, b"x").unwrap());
         assert!(!store.put(&sha, b"x").unwrap());
         assert_eq!(store.read(&sha).unwrap(), b"x");
+        assert!(store.delete(&sha).unwrap());
+        assert!(!store.delete(&sha).unwrap());
+        assert!(store.read(&sha).is_err());
+        assert!(store.delete("../x").is_err());
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! Tests and embedders run it in-process: bind a `TcpListener` (e.g. on
 //! `127.0.0.1:0`), then `serve(listener, config)`; manage events and participants
-//! with [`Admin`] on the same data directory.
+//! with [`Admin`] on the same data directory. For HTTPS, [`TlsFiles::load`] then
+//! [`serve_tls_with_shutdown`]. Every mode serves with `ConnectInfo<SocketAddr>`
+//! ([`serve_router`]), so handlers can extract the client's address.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -21,12 +23,21 @@ pub mod db;
 mod error;
 mod extract;
 pub mod files;
+mod grid;
+pub mod guest;
 pub mod photos;
+pub mod registration;
+mod registration_api;
+pub mod removal;
 pub mod roster;
+mod serve;
+pub mod tokens;
+mod upload;
 
 pub use admin::{Admin, AdminError, CreatedEvent, NewParticipant};
 pub use attendee::escape_html;
 pub use findme_protocol as protocol;
+pub use serve::{serve_router, TlsConfig, TlsFiles};
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -37,6 +48,10 @@ pub struct ServerConfig {
     pub max_image_bytes: usize,
     /// Largest accepted JSON body (413 above).
     pub max_json_bytes: usize,
+    /// Guest registrations per minute per client address (burst: a third).
+    pub registrations_per_minute: u32,
+    /// Personal-link exchanges and unknown session cookies per minute per address.
+    pub lookups_per_minute: u32,
 }
 
 impl ServerConfig {
@@ -46,6 +61,8 @@ impl ServerConfig {
             data_dir: data_dir.into(),
             max_image_bytes: findme_protocol::DEFAULT_MAX_IMAGE_BYTES,
             max_json_bytes: findme_protocol::MAX_JSON_BYTES,
+            registrations_per_minute: 30,
+            lookups_per_minute: 120,
         }
     }
 }
@@ -67,6 +84,8 @@ pub enum ServerError {
     Db(#[from] db::DbError),
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// What every handler shares.
@@ -75,6 +94,7 @@ pub(crate) struct AppState {
     pub(crate) db: db::Db,
     pub(crate) images: files::ImageStore,
     pub(crate) config: Arc<ServerConfig>,
+    pub(crate) guest_limits: Arc<guest::limit::GuestLimits>,
 }
 
 /// Opens the data directory (creating it) and builds the router.
@@ -83,10 +103,15 @@ pub async fn app(config: ServerConfig) -> Result<axum::Router, ServerError> {
     let (db, images) = tokio::task::spawn_blocking(move || open_data_dir(&cfg.data_dir))
         .await
         .map_err(|e| ServerError::Io(std::io::Error::other(e.to_string())))??;
+    let guest_limits = Arc::new(guest::limit::GuestLimits::new(
+        config.registrations_per_minute,
+        config.lookups_per_minute,
+    ));
     Ok(api::router(AppState {
         db,
         images,
         config: Arc::new(config),
+        guest_limits,
     }))
 }
 
@@ -107,18 +132,36 @@ pub async fn serve(listener: TcpListener, config: ServerConfig) -> Result<(), Se
     serve_with_shutdown(listener, config, std::future::pending()).await
 }
 
-/// Serves until `shutdown` completes, then finishes in-flight requests.
+/// Serves plain HTTP until `shutdown` completes, then finishes in-flight requests.
 pub async fn serve_with_shutdown(
     listener: TcpListener,
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    serve_inner(listener, config, None, shutdown).await
+}
+
+/// Serves HTTPS itself (rustls) until `shutdown` completes, then finishes
+/// in-flight requests. Load the files first with [`TlsFiles::load`], so a bad
+/// certificate is reported before anything listens.
+pub async fn serve_tls_with_shutdown(
+    listener: TcpListener,
+    config: ServerConfig,
+    tls: TlsConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    serve_inner(listener, config, Some(tls), shutdown).await
+}
+
+async fn serve_inner(
+    listener: TcpListener,
+    config: ServerConfig,
+    tls: Option<TlsConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
     let router = app(config).await?;
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "event server listening");
+        tracing::info!(%addr, tls = tls.is_some(), "event server listening");
     }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
+    serve_router(listener, router, tls, shutdown).await
 }

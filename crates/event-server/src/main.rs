@@ -4,8 +4,12 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
-use findme_event_server::{serve_with_shutdown, Admin, ServerConfig};
+use clap::{Args, Parser, Subcommand};
+use findme_event_server::protocol::{Matcher, Registration, RegistrationUpdate};
+use findme_event_server::tokens::{TokenInfo, TokenRef};
+use findme_event_server::{
+    serve_tls_with_shutdown, serve_with_shutdown, Admin, ServerConfig, TlsFiles,
+};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -17,6 +21,12 @@ struct Cli {
     /// Address to serve on (port 0 picks a free port; the chosen one is printed).
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: String,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Largest accepted image upload in bytes (413 above).
     #[arg(long, default_value_t = findme_protocol::DEFAULT_MAX_IMAGE_BYTES)]
     max_image_bytes: usize,
@@ -77,6 +87,57 @@ enum Command {
         #[arg(long)]
         event: String,
     },
+    /// Show, open or close the guests' self-registration (/e/EVENT); only the
+    /// options given change.
+    Registration(RegistrationArgs),
+    /// List an event's tokens, oldest first: id (hash prefix, never the token),
+    /// kind, participant, created, state.
+    ListTokens {
+        #[arg(long)]
+        event: String,
+    },
+    /// Revoke a token at once (a running server answers 401 from its next request).
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["token", "id"])))]
+    RevokeToken {
+        /// The token itself (fmp_… or fma_…).
+        #[arg(long)]
+        token: Option<String>,
+        /// Its id from list-tokens (a prefix of its hash, at least 8 hex characters).
+        #[arg(long)]
+        id: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct RegistrationArgs {
+    #[arg(long)]
+    event: String,
+    /// Take sign-ups.
+    #[arg(long, conflicts_with = "close")]
+    open: bool,
+    /// Stop taking sign-ups.
+    #[arg(long)]
+    close: bool,
+    /// The event code guests must type (letters, digits, '-'; '' removes it).
+    #[arg(long)]
+    code: Option<String>,
+    /// The photographer's text on the page (at most 500 characters).
+    #[arg(long)]
+    intro: Option<String>,
+    /// Who matches faces, as the consent text says: device or rekognition.
+    #[arg(long, value_parser = parse_matcher)]
+    matcher: Option<Matcher>,
+    /// Days guests' data is kept after the event closes (0-365).
+    #[arg(long)]
+    retention_days: Option<u32>,
+}
+
+fn parse_matcher(s: &str) -> Result<Matcher, String> {
+    match s {
+        "device" => Ok(Matcher::Device),
+        "rekognition" => Ok(Matcher::Rekognition),
+        _ => Err("use device or rekognition".into()),
+    }
 }
 
 fn main() -> Result<()> {
@@ -138,18 +199,110 @@ fn admin(cmd: &Command, data_dir: &std::path::Path, json: bool) -> Result<()> {
                 println!("photographer token: {token}");
             }
         }
+        Command::Registration(args) => {
+            let open = match (args.open, args.close) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            let update = RegistrationUpdate {
+                open,
+                code: args.code.clone(),
+                intro: args.intro.clone(),
+                matcher: args.matcher,
+                retention_days: args.retention_days,
+            };
+            let reg = if update == RegistrationUpdate::default() {
+                admin.registration(&args.event)?
+            } else {
+                admin.set_registration(&args.event, &update)?
+            };
+            print_registration(&reg, json)?;
+        }
+        Command::ListTokens { event } => {
+            let list = admin.list_tokens(event)?;
+            if json {
+                println!("{}", serde_json::to_string(&list)?);
+            } else {
+                for t in &list {
+                    println!("{}", token_line(t));
+                }
+            }
+        }
+        Command::RevokeToken { token, id } => {
+            let which = match (token, id) {
+                (Some(t), _) => TokenRef::Token(t),
+                (_, Some(id)) => TokenRef::Id(id),
+                (None, None) => anyhow::bail!("give --token or --id"),
+            };
+            let (info, already) = admin.revoke_token(which)?;
+            if json {
+                println!("{}", json!({ "token": info, "already_revoked": already }));
+            } else if already {
+                println!("already revoked: {}", token_line(&info));
+            } else {
+                println!("revoked: {}", token_line(&info));
+            }
+        }
     }
     Ok(())
 }
 
+fn print_registration(reg: &Registration, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(reg)?);
+        return Ok(());
+    }
+    let matcher = match reg.matcher {
+        Matcher::Device => "device",
+        Matcher::Rekognition => "rekognition",
+    };
+    println!(
+        "registration: {}\ncode: {}\nintro: {}\nmatcher: {matcher}\nretention days: {}\nregistered: {}\npage: {}",
+        if reg.open { "open" } else { "closed" },
+        reg.code.as_deref().unwrap_or("(none)"),
+        reg.intro,
+        reg.retention_days,
+        reg.registered,
+        reg.page_path
+    );
+    Ok(())
+}
+
+/// `<id> <kind> <participant|-> <created> active|revoked <when>`
+fn token_line(t: &TokenInfo) -> String {
+    let state = match &t.revoked_at {
+        Some(at) => format!("revoked {at}"),
+        None => "active".to_string(),
+    };
+    format!(
+        "{}  {}  {}  {}  {state}",
+        t.id,
+        t.kind,
+        t.participant.as_deref().unwrap_or("-"),
+        t.created
+    )
+}
+
 fn serve(cli: &Cli, data_dir: PathBuf) -> Result<()> {
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }
+            .load()?,
+        ),
+        _ => None,
+    };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&cli.listen)
             .await
             .with_context(|| format!("binding {}", cli.listen))?;
         let addr = listener.local_addr()?;
-        let base = format!("http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://{addr}");
         if cli.demo {
             let (dir, data) = (cli.demo_dir.clone(), data_dir.clone());
             let (token, people) =
@@ -163,7 +316,10 @@ fn serve(cli: &Cli, data_dir: PathBuf) -> Result<()> {
         }
         let mut config = ServerConfig::new(data_dir);
         config.max_image_bytes = cli.max_image_bytes;
-        serve_with_shutdown(listener, config, shutdown_signal()).await?;
+        match tls {
+            Some(tls) => serve_tls_with_shutdown(listener, config, tls, shutdown_signal()).await?,
+            None => serve_with_shutdown(listener, config, shutdown_signal()).await?,
+        }
         Ok(())
     })
 }

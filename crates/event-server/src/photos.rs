@@ -23,13 +23,12 @@ struct Current {
     revision: i64,
     has_meta: bool,
     withdrawn: bool,
-    image: Option<String>,
 }
 
 fn current(tx: &Connection, event: &str, sha: &str) -> Result<Option<Current>, DbError> {
     Ok(tx
         .query_row(
-            "SELECT revision, metadata IS NOT NULL, withdrawn, image_sha256 FROM photos
+            "SELECT revision, metadata IS NOT NULL, withdrawn FROM photos
               WHERE event_id = ?1 AND sha256 = ?2",
             params![event, sha],
             |r| {
@@ -37,7 +36,6 @@ fn current(tx: &Connection, event: &str, sha: &str) -> Result<Option<Current>, D
                     revision: r.get(0)?,
                     has_meta: r.get(1)?,
                     withdrawn: r.get(2)?,
-                    image: r.get(3)?,
                 })
             },
         )
@@ -52,31 +50,61 @@ fn touch_event(tx: &Transaction<'_>, event: &str, now: i64) -> Result<(), DbErro
     Ok(())
 }
 
-/// Points the photo at its (already stored) rendition. `true` if the photo had no
-/// image before (HTTP 201).
-pub fn put_image(
+/// Which rendition of a photo: the web one (≈ 2048 px, what makes a photo
+/// visible) or the grid one (≈ 480 px, optional: older apps never send it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rendition {
+    Web,
+    Grid,
+}
+
+impl Rendition {
+    /// The `photos` column holding this rendition's image hash.
+    fn column(self) -> &'static str {
+        match self {
+            Rendition::Web => "image_sha256",
+            Rendition::Grid => "grid_sha256",
+        }
+    }
+}
+
+/// Points the photo's `rendition` at its (already stored) image, inserting the
+/// photo row if absent. `true` if the photo had no such rendition before (HTTP 201).
+pub fn put_rendition(
     tx: &Transaction<'_>,
+    rendition: Rendition,
     event: &str,
     sha: &str,
     image_sha: &str,
 ) -> Result<bool, DbError> {
     let now = now_ms();
-    let before = current(tx, event, sha)?;
+    let column = rendition.column();
+    let before: Option<Option<String>> = tx
+        .query_row(
+            &format!("SELECT {column} FROM photos WHERE event_id = ?1 AND sha256 = ?2"),
+            params![event, sha],
+            |r| r.get(0),
+        )
+        .optional()?;
     touch_event(tx, event, now)?;
-    match before.map(|c| c.image) {
+    match before {
         Some(Some(old)) if old == image_sha => Ok(false),
         Some(old) => {
             tx.execute(
-                "UPDATE photos SET image_sha256 = ?3, updated_ms = ?4
-                  WHERE event_id = ?1 AND sha256 = ?2",
+                &format!(
+                    "UPDATE photos SET {column} = ?3, updated_ms = ?4
+                      WHERE event_id = ?1 AND sha256 = ?2"
+                ),
                 params![event, sha, image_sha, now],
             )?;
             Ok(old.is_none())
         }
         None => {
             tx.execute(
-                "INSERT INTO photos (event_id, sha256, image_sha256, updated_ms)
-                 VALUES (?1, ?2, ?3, ?4)",
+                &format!(
+                    "INSERT INTO photos (event_id, sha256, {column}, updated_ms)
+                     VALUES (?1, ?2, ?3, ?4)"
+                ),
                 params![event, sha, image_sha, now],
             )?;
             Ok(true)
@@ -269,7 +297,7 @@ pub fn my_photos(
 ) -> Result<Vec<MyPhoto>, DbError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT p.sha256, p.captured_at, p.width, p.height,
-                f.left_frac, f.top_frac, f.width_frac, f.height_frac
+                f.left_frac, f.top_frac, f.width_frac, f.height_frac, p.grid_sha256 IS NOT NULL
            FROM photos p JOIN photo_faces f ON f.event_id = p.event_id AND f.sha256 = p.sha256
           WHERE p.event_id = ?1 AND f.participant_id = ?2 AND {VISIBLE}
           ORDER BY p.captured_at DESC, p.sha256, f.idx"
@@ -288,15 +316,16 @@ pub fn my_photos(
                 width: r.get(6)?,
                 height: r.get(7)?,
             },
+            r.get::<_, bool>(8)?,
         ))
     })?;
     for row in rows {
-        let (sha, captured_at, width, height, face) = row?;
+        let (sha, captured_at, width, height, face, has_grid) = row?;
         let entry = photos.entry(sha.clone()).or_insert_with(|| {
             order.push(sha.clone());
             MyPhoto {
                 image_url: paths::public_photo_image(&sha),
-                grid_url: None,
+                grid_url: has_grid.then(|| paths::public_photo_grid_image(&sha)),
                 sha256: sha,
                 captured_at,
                 width: width.unwrap_or(0),
@@ -324,18 +353,28 @@ pub enum ImageAccess {
 }
 
 /// Photographers see every photo of their event (withdrawn too); attendees see
-/// visible photos they are matched in.
-pub fn image_access(conn: &Connection, who: &Principal, sha: &str) -> Result<ImageAccess, DbError> {
-    let row: Option<(Option<String>, bool, bool)> = conn
+/// visible photos they are matched in. Asked for the grid rendition of a photo
+/// without one, the web rendition is allowed instead.
+pub fn image_access(
+    conn: &Connection,
+    who: &Principal,
+    sha: &str,
+    rendition: Rendition,
+) -> Result<ImageAccess, DbError> {
+    let row: Option<(Option<String>, Option<String>, bool, bool)> = conn
         .query_row(
-            "SELECT image_sha256, metadata IS NOT NULL, withdrawn FROM photos
+            "SELECT image_sha256, grid_sha256, metadata IS NOT NULL, withdrawn FROM photos
               WHERE event_id = ?1 AND sha256 = ?2",
             params![who.event(), sha],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    let Some((Some(image), has_meta, withdrawn)) = row else {
+    let Some((Some(web), grid, has_meta, withdrawn)) = row else {
         return Ok(ImageAccess::NotFound);
+    };
+    let image = match (rendition, grid) {
+        (Rendition::Grid, Some(grid)) => grid,
+        _ => web,
     };
     match who {
         Principal::Photographer { .. } => Ok(ImageAccess::Allowed(image)),

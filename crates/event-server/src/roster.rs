@@ -198,6 +198,17 @@ pub fn image_type(conn: &Connection, sha256: &str) -> Result<Option<String>, DbE
         .optional()?)
 }
 
+/// Whether any participant's selfie or any photo's rendition is the image
+/// `sha256` (a consent-withdrawn participant still holds theirs).
+pub fn image_in_use(conn: &Connection, sha256: &str) -> Result<bool, DbError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM participants WHERE selfie_sha256 = ?1)
+             OR EXISTS (SELECT 1 FROM photos WHERE image_sha256 = ?1 OR grid_sha256 = ?1)",
+        [sha256],
+        |r| r.get(0),
+    )?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use findme_protocol::{ClientError, EventClient, Token};
+use axum::routing::{get, put};
+use findme_protocol::{paths, ClientError, EventClient, GridOutcome, Token};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -95,6 +95,67 @@ async fn statuses_are_classified_with_the_servers_message() {
     );
     let e = c.event_info("s200").await.unwrap_err();
     assert!(matches!(e, ClientError::Protocol(_)), "{e:?}");
+}
+
+/// A v1 server from before the grid rendition: it knows the web image PUT, and
+/// its fallback answers 404 to everything else, like the reference server's.
+async fn old_server() -> String {
+    let app = axum::Router::new()
+        .route(
+            paths::PHOTO_IMAGE,
+            put(|Path((_, sha)): Path<(String, String)>| async move {
+                let body =
+                    format!("{{\"sha256\":\"{sha}\",\"image_sha256\":\"{sha}\",\"created\":true}}");
+                (StatusCode::CREATED, body)
+            }),
+        )
+        .fallback(|| async { (StatusCode::NOT_FOUND, "{\"error\":\"no such endpoint\"}") });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+#[tokio::test]
+async fn an_old_servers_404_for_the_grid_is_unsupported_not_an_error() {
+    let c = client(&old_server().await, Duration::from_secs(10));
+    let sha = "a".repeat(64);
+    assert!(
+        c.put_image("ev1", &sha, vec![0xFF, 0xD8, 0xFF])
+            .await
+            .unwrap()
+            .created
+    );
+    let outcome = c.put_grid_image("ev1", &sha, vec![0xFF, 0xD8, 0xFF]).await;
+    assert!(
+        matches!(outcome, Ok(GridOutcome::Unsupported)),
+        "{outcome:?}"
+    );
+    // Any other refusal of the grid stays an error, classified as usual.
+    let strict = axum::Router::new().route(
+        paths::PHOTO_GRID_IMAGE,
+        put(|| async { (StatusCode::UNSUPPORTED_MEDIA_TYPE, "{\"error\":\"no\"}") }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let strict_base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, strict).await.unwrap() });
+    let e = client(&strict_base, Duration::from_secs(10))
+        .put_grid_image("ev1", &sha, vec![1])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ClientError::Rejected { status: 415, .. }),
+        "{e:?}"
+    );
+    // A server that is down is retryable, not "unsupported".
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let down = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let e = client(&down, Duration::from_secs(2))
+        .put_grid_image("ev1", &sha, vec![1])
+        .await
+        .unwrap_err();
+    assert!(e.is_retryable(), "{e:?}");
 }
 
 #[tokio::test]

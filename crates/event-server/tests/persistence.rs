@@ -212,9 +212,20 @@ async fn demo_seeds_an_event_with_working_tokens() {
     assert_eq!(Some(sha256_hex(&selfie)), first.selfie_sha256);
     let attendee = client(&base, people[0]["attendee_token"].as_str().unwrap());
     assert!(attendee.my_photos().await.unwrap().photos.is_empty());
-    let page = reqwest::get(people[0]["page"].as_str().unwrap())
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http
+        .get(people[0]["page"].as_str().unwrap())
+        .send()
         .await
         .unwrap();
-    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(
+        page.status().as_u16(),
+        303,
+        "the link opens the guest's page"
+    );
+    assert_eq!(page.headers()["location"], "/e/demo/me");
     child.kill9();
 }

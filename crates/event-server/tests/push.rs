@@ -219,7 +219,24 @@ async fn attendee_page_lists_photos_and_escapes_names() {
         .unwrap()
         .attendee_token;
     let k = push(&s.photographer(), "ev1", 1, &["ada"]).await;
-    let resp = reqwest::get(format!("{}/?token={token}", s.base))
+    // The personal link becomes the guest pages' session; the page is theirs.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let link = http
+        .get(format!("{}/?token={token}", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(link.status().as_u16(), 303);
+    assert_eq!(link.headers()["referrer-policy"], "no-referrer");
+    let cookie = link.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let resp = http
+        .get(format!("{}/e/ev1/me", s.base))
+        .header("cookie", cookie)
+        .send()
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
@@ -231,9 +248,10 @@ async fn attendee_page_lists_photos_and_escapes_names() {
     );
     assert!(!html.contains("<b>Ada"), "{html}");
     assert!(
-        html.contains(&format!("/api/v1/photos/{k}/image?token={token}")),
+        html.contains(&format!("/e/ev1/me/img/{k}?size=grid")),
         "{html}"
     );
+    assert!(!html.contains(&token), "{html}");
     let bad = reqwest::get(format!("{}/?token=nope", s.base))
         .await
         .unwrap();

@@ -42,6 +42,16 @@ impl fmt::Display for Token {
     }
 }
 
+/// What became of a grid rendition PUT.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GridOutcome {
+    /// The server holds it (201 the first time, 200 after).
+    Stored(PutImageResponse),
+    /// The server has no grid endpoint (an older v1 server answered 404): it serves
+    /// the web rendition in grids instead.
+    Unsupported,
+}
+
 /// Default per-request timeout (whole request, including the body).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default time allowed to establish a connection.
@@ -197,9 +207,41 @@ impl EventClient {
     ) -> Result<PutImageResponse, ClientError> {
         check_id("event", event)?;
         check_sha("photo", sha256)?;
+        self.put_rendition(&paths::photo_image(event, sha256), jpeg)
+            .await
+    }
+
+    /// `PUT …/photos/{sha256}/grid`: uploads the ~480 px grid rendition, with the
+    /// same rules as [`put_image`](Self::put_image). A server without the endpoint
+    /// (404) gives [`GridOutcome::Unsupported`], not an error: guests then get the
+    /// web rendition in their grid, and the push goes on.
+    pub async fn put_grid_image(
+        &self,
+        event: &str,
+        sha256: &str,
+        jpeg: Vec<u8>,
+    ) -> Result<GridOutcome, ClientError> {
+        check_id("event", event)?;
+        check_sha("photo", sha256)?;
+        match self
+            .put_rendition(&paths::photo_grid_image(event, sha256), jpeg)
+            .await
+        {
+            Ok(answer) => Ok(GridOutcome::Stored(answer)),
+            Err(ClientError::Rejected { status: 404, .. }) => Ok(GridOutcome::Unsupported),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One rendition PUT: the body with its SHA-256 in `X-Content-SHA256`.
+    async fn put_rendition(
+        &self,
+        path: &str,
+        jpeg: Vec<u8>,
+    ) -> Result<PutImageResponse, ClientError> {
         let content_sha = sha256_hex(&jpeg);
         let req = self
-            .request(Method::PUT, &paths::photo_image(event, sha256))
+            .request(Method::PUT, path)
             .header(HEADER_CONTENT_SHA256, content_sha)
             .header(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"))
             .body(jpeg);
@@ -257,8 +299,8 @@ impl EventClient {
             .await
     }
 
-    /// `GET /api/v1/events/{event}/registration` (photographer token): whether
-    /// guests can register themselves, what their page says, how many did.
+    /// `GET /api/v1/events/{event}/registration` (photographer token): whether the
+    /// guests' page takes sign-ups, its code and text, and how many signed up.
     pub async fn registration(&self, event: &str) -> Result<Registration, ClientError> {
         check_id("event", event)?;
         self.json(self.request(Method::GET, &paths::registration(event)))
@@ -266,7 +308,9 @@ impl EventClient {
     }
 
     /// `PUT /api/v1/events/{event}/registration` (photographer token): changes the
-    /// fields `update` has; the answer is the registration's new state.
+    /// fields that are set (absent ones keep their value; `code: ""` removes the
+    /// code) and answers the new state. A refused value is
+    /// [`ClientError::Rejected`] with the server's reason.
     pub async fn set_registration(
         &self,
         event: &str,
@@ -306,6 +350,14 @@ impl EventClient {
     pub async fn photo_image(&self, sha256: &str) -> Result<Vec<u8>, ClientError> {
         check_sha("photo", sha256)?;
         self.bytes(self.request(Method::GET, &paths::public_photo_image(sha256)))
+            .await
+    }
+
+    /// `GET /api/v1/photos/{sha256}/image?size=grid`: the grid rendition bytes (the
+    /// web rendition when the server has no grid one).
+    pub async fn photo_grid_image(&self, sha256: &str) -> Result<Vec<u8>, ClientError> {
+        check_sha("photo", sha256)?;
+        self.bytes(self.request(Method::GET, &paths::public_photo_grid_image(sha256)))
             .await
     }
 

@@ -17,7 +17,7 @@ pub mod error;
 pub mod paths;
 pub mod types;
 
-pub use client::{EventClient, Token};
+pub use client::{EventClient, GridOutcome, Token};
 pub use error::ClientError;
 pub use types::*;
 
@@ -31,6 +31,14 @@ pub const HEADER_CONTENT_SHA256: &str = "X-Content-SHA256";
 /// Query parameter an `<img>` (which cannot send headers) may use instead of
 /// `Authorization: Bearer` on the attendee page and on photo images.
 pub const QUERY_TOKEN: &str = "token";
+
+/// Query parameter of the photo image endpoint choosing the rendition:
+/// [`SIZE_WEB`] (the default) or [`SIZE_GRID`].
+pub const QUERY_SIZE: &str = "size";
+/// `?size=web`: the web rendition (≈ 2048 px).
+pub const SIZE_WEB: &str = "web";
+/// `?size=grid`: the grid rendition (≈ 480 px), or the web one when there is none.
+pub const SIZE_GRID: &str = "grid";
 
 /// Default server limit for an image body (25 MB); a server setting, documented here
 /// so clients can avoid uploads that would be refused with 413.

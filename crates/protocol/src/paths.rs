@@ -17,7 +17,9 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     (SELFIE, &["get"]),
     (PHOTO, &["get", "put", "delete"]),
     (PHOTO_IMAGE, &["put"]),
+    (PHOTO_GRID_IMAGE, &["put"]),
     (STATS, &["get"]),
+    (REGISTRATION, &["get", "put"]),
     (REGISTRATION_CARD, &["get"]),
     (MY_PHOTOS, &["get"]),
     (PUBLIC_PHOTO_IMAGE, &["get"]),
@@ -47,7 +49,8 @@ pub const REGISTRATION_CARD: &str = "/api/v1/events/{event}/registration/card";
 pub const GUEST_PAGE: &str = "/e/{event}";
 /// `GET` the attendee's own photos (attendee token).
 pub const MY_PHOTOS: &str = "/api/v1/my-photos";
-/// `GET` a photo's web rendition (photographer of its event, or a matched attendee).
+/// `GET` a photo's web rendition (photographer of its event, or a matched attendee);
+/// with `?size=grid` its grid rendition (the web one when the app sent none).
 pub const PUBLIC_PHOTO_IMAGE: &str = "/api/v1/photos/{sha256}/image";
 
 /// `/api/v1/events/{event}`
@@ -108,4 +111,15 @@ pub fn my_photos() -> String {
 /// `/api/v1/photos/{sha256}/image`
 pub fn public_photo_image(sha256: &str) -> String {
     format!("{API_PREFIX}/photos/{sha256}/image")
+}
+
+/// `/api/v1/photos/{sha256}/image?size=grid`: a photo's grid rendition (the
+/// `MyPhoto.grid_url` the server lists).
+pub fn public_photo_grid_image(sha256: &str) -> String {
+    format!(
+        "{}?{}={}",
+        public_photo_image(sha256),
+        crate::QUERY_SIZE,
+        crate::SIZE_GRID
+    )
 }

@@ -97,6 +97,16 @@ fn builders_match_templates() {
     assert_eq!(paths::photo("E", &sha), fill(paths::PHOTO));
     assert_eq!(paths::photo_image("E", &sha), fill(paths::PHOTO_IMAGE));
     assert_eq!(paths::stats("E"), fill(paths::STATS));
+    assert_eq!(paths::registration("E"), fill(paths::REGISTRATION));
+    assert_eq!(paths::guest_page("E"), fill(paths::GUEST_PAGE));
+    assert_eq!(
+        paths::photo_grid_image("E", &sha),
+        fill(paths::PHOTO_GRID_IMAGE)
+    );
+    assert_eq!(
+        paths::public_photo_grid_image(&sha),
+        format!("{}?size=grid", fill(paths::PUBLIC_PHOTO_IMAGE))
+    );
     assert_eq!(
         paths::registration_card("E"),
         fill(paths::REGISTRATION_CARD)

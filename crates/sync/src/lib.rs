@@ -35,6 +35,12 @@ pub const WEB_LONG_EDGE: u32 = 2048;
 /// Default JPEG quality of the web rendition.
 pub const WEB_QUALITY: u8 = 85;
 
+/// Long edge of the grid rendition (px): what a phone needs to fill a grid of
+/// photos, so guests never download the web rendition just to scroll.
+pub const GRID_LONG_EDGE: u32 = 480;
+/// JPEG quality of the grid rendition.
+pub const GRID_QUALITY: u8 = 80;
+
 /// The web rendition guests get: a trade between upload time on a venue uplink
 /// and what a guest sees on a phone or downloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

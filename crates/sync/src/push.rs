@@ -2,15 +2,16 @@
 
 use std::io::ErrorKind;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use findme_catalog::{Catalog, OutboxRow, PushPhoto};
 use findme_jobs::{ClaimedJob, JobError, JobHandler};
 use findme_media::{render, Format, RenderError, RenditionRequest};
-use findme_protocol::{ClientError, EventClient, FaceBox, PhotoFace, PhotoMetadata};
+use findme_protocol::{ClientError, EventClient, FaceBox, GridOutcome, PhotoFace, PhotoMetadata};
 
 use crate::backoff::Offline;
-use crate::{PushError, WebRendition};
+use crate::{PushError, WebRendition, GRID_LONG_EDGE, GRID_QUALITY};
 
 /// How long a job of another event waits (a sync of that event makes it due).
 const OTHER_EVENT_DELAY: Duration = Duration::from_secs(300);
@@ -24,6 +25,9 @@ pub struct PushJobs {
     event: String,
     web: WebRendition,
     offline: Offline,
+    /// The server answered 404 to a grid rendition (an older v1 server): the
+    /// rest of this run sends only the web rendition.
+    no_grid: AtomicBool,
 }
 
 impl PushJobs {
@@ -34,6 +38,7 @@ impl PushJobs {
             event: event.to_string(),
             web,
             offline: Offline::default(),
+            no_grid: AtomicBool::new(false),
         }
     }
 
@@ -67,8 +72,9 @@ impl PushJobs {
         Ok(())
     }
 
-    /// Rendition, then metadata (the server shows a photo once it has both).
-    /// Returns the rendition's size (what the per-photo byte figure counts).
+    /// Web rendition, grid rendition, then metadata (the server shows a photo once
+    /// it has the web rendition and metadata, so the grid is there by then).
+    /// Returns the web rendition's size (what the per-photo byte figure counts).
     async fn push_photo(&self, row: &OutboxRow) -> Result<u64, PushError> {
         let photo_id: i64 = row
             .subject
@@ -84,13 +90,29 @@ impl PushJobs {
             return Ok(0);
         };
         let (format, sources, size) = (photo.format.clone(), photo.sources.clone(), self.web);
-        let web = tokio::task::spawn_blocking(move || render_web(&format, &sources, size))
-            .await
-            .map_err(|e| PushError::Internal(format!("render task failed: {e}")))??;
+        let grid = !self.no_grid.load(Ordering::Relaxed);
+        let (web, grid) =
+            tokio::task::spawn_blocking(move || render_for_push(&format, &sources, size, grid))
+                .await
+                .map_err(|e| PushError::Internal(format!("render task failed: {e}")))??;
         let image_bytes = web.jpeg.len() as u64;
         self.client
             .put_image(&self.event, &photo.sha256, web.jpeg)
             .await?;
+        if let Some(grid) = grid {
+            let outcome = self
+                .client
+                .put_grid_image(&self.event, &photo.sha256, grid.jpeg)
+                .await?;
+            if matches!(outcome, GridOutcome::Unsupported)
+                && !self.no_grid.swap(true, Ordering::Relaxed)
+            {
+                tracing::debug!(
+                    event = %self.event,
+                    "the event server has no grid rendition endpoint; sending web renditions only"
+                );
+            }
+        }
         let metadata = metadata(&photo, revision(row), web.width, web.height);
         self.client
             .put_metadata(&self.event, &photo.sha256, &metadata)
@@ -207,29 +229,36 @@ fn metadata(photo: &PushPhoto, revision: u64, web_w: u32, web_h: u32) -> PhotoMe
     }
 }
 
-/// The web rendition from the first readable location. `render` encodes a fresh
-/// baseline JPEG from pixels, so no EXIF of the original (GPS, serial numbers)
-/// reaches the server.
-fn render_web(
+/// The web rendition and (with `grid`) the grid rendition from one decode of the
+/// first readable location. `render` encodes fresh baseline JPEGs from pixels, so
+/// no EXIF of the original (GPS, serial numbers) reaches the server.
+fn render_for_push(
     format: &str,
     sources: &[PathBuf],
     web: WebRendition,
-) -> Result<findme_media::Rendition, PushError> {
+    grid: bool,
+) -> Result<(findme_media::Rendition, Option<findme_media::Rendition>), PushError> {
     let format = Format::from_name(format)
         .ok_or_else(|| PushError::Unusable(format!("unknown format {format}")))?;
-    let request = [RenditionRequest {
+    let mut requests = vec![RenditionRequest {
         long_edge: web.long_edge,
         quality: web.quality,
     }];
+    if grid {
+        requests.push(RenditionRequest {
+            long_edge: GRID_LONG_EDGE,
+            quality: GRID_QUALITY,
+        });
+    }
     let mut missing = "no location of the photo is known".to_string();
     for path in sources {
-        match render(path, format, &request) {
+        match render(path, format, &requests) {
             Ok(made) => {
-                return made
-                    .outputs
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| PushError::Internal("the renderer returned no picture".into()))
+                let mut outputs = made.outputs.into_iter();
+                let web = outputs.next().ok_or_else(|| {
+                    PushError::Internal("the renderer returned no picture".into())
+                })?;
+                return Ok((web, outputs.next()));
             }
             Err(RenderError::Io(e)) if e.kind() == ErrorKind::NotFound => {
                 missing = format!("{} is gone", path.display());

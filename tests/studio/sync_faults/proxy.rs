@@ -25,6 +25,8 @@ use tokio::task::JoinHandle;
 pub enum Route {
     /// `PUT …/photos/{sha256}/image`: the web rendition.
     ImagePut,
+    /// `PUT …/photos/{sha256}/grid`: the grid rendition.
+    GridPut,
     /// `PUT …/photos/{sha256}`: metadata and faces.
     MetadataPut,
     Other,
@@ -35,6 +37,9 @@ pub enum Route {
 pub enum Fault {
     /// Answer `503` itself (with `Retry-After: s` if given); the server sees nothing.
     Unavailable { retry_after: Option<u64> },
+    /// Answer `404` itself, as a server without this endpoint does (an older v1
+    /// server asked for the grid rendition); the server sees nothing.
+    NoSuchEndpoint,
     /// Take the request, answer nothing for this long, then hang up.
     Stall(Duration),
     /// Forward the head and only the first half of the body, then drop both
@@ -247,6 +252,18 @@ async fn relay(control: Arc<Control>, mut client: TcpStream) {
             let _ = client.shutdown().await;
             return;
         }
+        Some(Fault::NoSuchEndpoint) => {
+            control.record(arrived);
+            let body = r#"{"error":"no such endpoint"}"#;
+            let answer = format!(
+                "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = client.write_all(answer.as_bytes()).await;
+            let _ = client.shutdown().await;
+            return;
+        }
         Some(Fault::Stall(how_long)) => {
             control.record(arrived);
             tokio::time::sleep(how_long).await; // the fault itself
@@ -350,6 +367,7 @@ async fn read_head(client: &mut TcpStream) -> io::Result<Request> {
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let route = match method {
         "PUT" if path.ends_with("/image") => Route::ImagePut,
+        "PUT" if path.ends_with("/grid") => Route::GridPut,
         "PUT" if path.contains("/photos/") => Route::MetadataPut,
         _ => Route::Other,
     };

@@ -2,6 +2,8 @@
 //! photographer token and helpers to make photos and clients.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod cli;
+
 use std::time::Duration;
 
 use findme_event_server::{serve, Admin, ServerConfig};

@@ -1,0 +1,84 @@
+//! Receiving a rendition (`PUT …/image` and `PUT …/grid`): one set of checks for
+//! every image a photographer pushes, so the web and grid uploads cannot drift.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use findme_protocol::{is_valid_sha256, sha256_hex, PutImageResponse, HEADER_CONTENT_SHA256};
+
+use crate::error::ApiError;
+use crate::extract::{check_sha, photographer, read_limited};
+use crate::files::sniff_image;
+use crate::photos::{self, Rendition};
+use crate::{roster, AppState};
+
+/// Validates and stores an image body, then points the photo's `rendition` at
+/// it: the event's photographer token, a valid photo key, `X-Content-SHA256`
+/// equal to the body's hash (400), the size limit (413), a JPEG or PNG (415);
+/// the file is stored (content-addressed, atomically) before the row that
+/// references it is committed. 201 when the photo had no such rendition, else 200.
+pub(crate) async fn put_rendition(
+    st: &AppState,
+    headers: &HeaderMap,
+    event: String,
+    sha: String,
+    body: Body,
+    rendition: Rendition,
+) -> Result<Response, ApiError> {
+    photographer(st, headers, &event).await?;
+    check_sha(&sha)?;
+    let claimed = headers
+        .get(HEADER_CONTENT_SHA256)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| is_valid_sha256(v))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{HEADER_CONTENT_SHA256} header (hex SHA-256 of the body) is missing or malformed"
+            ))
+        })?;
+    let bytes = read_limited(headers, body, st.config.max_image_bytes).await?;
+    let actual = sha256_hex(&bytes);
+    if actual != claimed {
+        return Err(ApiError::bad_request(format!(
+            "{HEADER_CONTENT_SHA256} does not match the body (body hashes to {actual}); upload damaged?"
+        )));
+    }
+    let ctype = sniff_image(&bytes).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the image must be a JPEG (or PNG)",
+        )
+    })?;
+    let size = bytes.len();
+    let images = st.images.clone();
+    let key = actual.clone();
+    tokio::task::spawn_blocking(move || images.put(&key, &bytes))
+        .await
+        .map_err(|e| ApiError::internal("storing image", e))?
+        .map_err(|e| ApiError::internal("storing image", e))?;
+    let (ev, ph, img) = (event.clone(), sha.clone(), actual.clone());
+    let created = st
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            roster::record_image(&tx, &img, size, ctype)?;
+            let created = photos::put_rendition(&tx, rendition, &ev, &ph, &img)?;
+            tx.commit()?;
+            Ok(created)
+        })
+        .await?;
+    tracing::info!(event = %event, photo = %sha, image = %actual, ?rendition, created, "image stored");
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let answer = PutImageResponse {
+        sha256: sha,
+        image_sha256: actual,
+        created,
+    };
+    Ok((status, Json(answer)).into_response())
+}
