@@ -61,6 +61,10 @@ pub async fn run(engine: &Engine, args: RegistrationArgs) -> Result<()> {
         None => None,
     };
     if args.json {
+        // stdout stays the registration's JSON; the card's path goes beside it.
+        if let Some(card) = &card {
+            eprintln!("card ({}): {}", card.size, card.path);
+        }
         println!("{}", serde_json::to_string_pretty(&registration)?);
         return Ok(());
     }

@@ -262,7 +262,7 @@ async fn the_cli_opens_registration_and_writes_the_qr_code() {
             with_server(&mut open);
             let json = support::run_json(&mut open);
             let mut show = support::findme(&data);
-            show.args(["events", "registration", EVENT]);
+            show.args(["events", "registration", EVENT, "--card", "a4"]);
             with_server(&mut show);
             let text = String::from_utf8(support::run_ok(&mut show).stdout).unwrap();
             (json, text)
@@ -285,6 +285,16 @@ async fn the_cli_opens_registration_and_writes_the_qr_code() {
     assert!(text.contains(&format!("link: {base}/e/{EVENT}")), "{text}");
     assert!(text.contains("registered: 0"), "{text}");
     assert!(text.contains("code: ROSE42"), "{text}");
+    let card = data.join("cards").join("gala-a4.html");
+    assert!(
+        text.contains(&format!("card (a4): {}", card.display())),
+        "{text}"
+    );
+    let html = std::fs::read_to_string(&card).unwrap();
+    assert!(
+        html.contains(">ROSE42<") && html.contains("size: A4"),
+        "{html}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
