@@ -26,6 +26,10 @@ use crate::AppState;
 pub const CARD_CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
 
+/// The same policy inside the page, for the copy the app saves and opens from
+/// a file (no headers there); `frame-ancestors` only works as a header.
+const META_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
 /// What the card shows of an event.
 struct CardText {
     name: String,
@@ -128,6 +132,7 @@ fn render(text: &CardText, link: &str, qr: &str, size: CardSize) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"referrer\" content=\"no-referrer\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"{META_CSP}\">\
 <title>{title} — find your photos</title><style>\
 @page {{ size: {page}; margin: 8mm; }}\
 body{{font-family:system-ui,sans-serif;color:#111;text-align:center;margin:0;font-size:{base}pt}}\

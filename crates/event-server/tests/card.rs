@@ -54,6 +54,10 @@ async fn the_photographer_gets_a_printable_card_with_the_code_and_everything_esc
     assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
     let html = resp.text().await.unwrap();
     assert!(
+        html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"),
+        "the saved copy keeps the policy: {html}"
+    );
+    assert!(
         html.contains("Ada &amp; Ben&#39;s &lt;wedding&gt;"),
         "{html}"
     );
