@@ -4,6 +4,7 @@
 
 mod output;
 mod people;
+mod registration;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -130,6 +131,10 @@ enum Command {
         /// Event id (the same on the server and in the catalog).
         #[arg(long)]
         event: EventId,
+        /// Accept a plain http:// server that is not this computer: the token
+        /// and the photos then cross the network in clear (refused otherwise).
+        #[arg(long)]
+        allow_plain_http: bool,
         #[arg(long)]
         json: bool,
     },
@@ -360,10 +365,13 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
         Command::Sync {
             server,
             event,
+            allow_plain_http,
             json,
         } => {
             let token = token.context("no token: set FINDME_TOKEN")?;
-            let report = engine.sync(&server, &event, token).await?;
+            let report = engine
+                .sync_with(&server, &event, token, allow_plain_http)
+                .await?;
             output::sync_report(&report, json)
         }
         // Handled above, before the engine opens.

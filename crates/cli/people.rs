@@ -108,6 +108,10 @@ pub enum EventsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Guests registering themselves on the event server's page: show it, open
+    /// or close it, set the event code and the short text, save the link's QR
+    /// code (--qr) or the printable card (--card a6|a4).
+    Registration(crate::registration::RegistrationArgs),
     /// Close an event: nothing more is matched against it; its face data and
     /// selfies are deleted (matches found so far stay). Closed events cannot be
     /// reopened.
@@ -260,6 +264,7 @@ pub async fn events(engine: &Engine, command: EventsCommand) -> Result<()> {
             let event = engine.set_local_threshold(&id, threshold).await?;
             output::events(std::slice::from_ref(&event), json)
         }
+        EventsCommand::Registration(args) => crate::registration::run(engine, args).await,
         EventsCommand::Close {
             id,
             withdraw_photos,

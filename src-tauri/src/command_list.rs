@@ -42,6 +42,9 @@ macro_rules! app_commands {
             clear_sync_settings,
             test_sync_connection,
             pull_roster_now,
+            registration,
+            set_registration,
+            print_registration_card,
         }
     };
 }

@@ -9,11 +9,11 @@
 use std::path::PathBuf;
 
 use findme_engine::{
-    ActivityDto, AssignmentDto, ConnectionTestDto, CopyOptions, Engine, ErrorDto, EventChoice,
-    EventChoiceDto, EventDto, EventId, EventMatcher, FailureDto, ImportReport, ParticipantDto,
-    ParticipantId, ParticipantImportReport, PhotoDetailDto, PhotoKey, PublishChoice, Selection,
-    Stats, SyncSettingsDto, SyncSettingsInput, TileChanges, TilePage, TileQuery, UnassignmentDto,
-    WatchedFolderDto,
+    ActivityDto, AssignmentDto, CardFileDto, CardSize, ConnectionTestDto, CopyOptions, Engine,
+    ErrorDto, EventChoice, EventChoiceDto, EventDto, EventId, EventMatcher, FailureDto,
+    ImportReport, ParticipantDto, ParticipantId, ParticipantImportReport, PhotoDetailDto, PhotoKey,
+    PublishChoice, RegistrationChangeDto, RegistrationDto, Selection, Stats, SyncSettingsDto,
+    SyncSettingsInput, TileChanges, TilePage, TileQuery, UnassignmentDto, WatchedFolderDto,
 };
 use tauri::State;
 
@@ -376,4 +376,40 @@ pub async fn test_sync_connection(
 #[tauri::command]
 pub fn pull_roster_now(engine: State<'_, Engine>) -> bool {
     engine.pull_roster_now()
+}
+
+/// The event's guest registration on its event server (link, QR code, count).
+#[tauri::command]
+pub async fn registration(engine: State<'_, Engine>, event: EventId) -> CmdResult<RegistrationDto> {
+    engine.registration(&event).await.map_err(ErrorDto::from)
+}
+
+/// Opens or closes the guest registration, sets its code and short text.
+#[tauri::command]
+pub async fn set_registration(
+    engine: State<'_, Engine>,
+    event: EventId,
+    change: RegistrationChangeDto,
+) -> CmdResult<RegistrationDto> {
+    engine
+        .set_registration(&event, change)
+        .await
+        .map_err(ErrorDto::from)
+}
+
+/// Saves the printable registration card (`size` a6 or a4) in the data folder
+/// and opens it in the system browser to print; `opened` says whether that worked.
+#[tauri::command]
+pub async fn print_registration_card(
+    app: tauri::AppHandle,
+    engine: State<'_, Engine>,
+    event: EventId,
+    size: CardSize,
+) -> CmdResult<CardFileDto> {
+    let mut card = engine
+        .save_registration_card(&event, size)
+        .await
+        .map_err(ErrorDto::from)?;
+    card.opened = crate::open_in_browser(&app, &card.path);
+    Ok(card)
 }

@@ -46,6 +46,7 @@ fn main() {
 fn run() -> anyhow::Result<()> {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             exit_on_signals(app.handle().clone());
             if let Err(err) = setup(app) {
@@ -67,6 +68,19 @@ fn run() -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// Opens a file the engine saved (the registration card) with the system's
+/// default program for it; false when that failed (the UI shows the path).
+pub(crate) fn open_in_browser(app: &AppHandle, path: &str) -> bool {
+    use tauri_plugin_opener::OpenerExt;
+    match app.opener().open_path(path, None::<&str>) {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not open the card");
+            false
+        }
+    }
 }
 
 /// The `thumb` scheme: answered off the main thread (rendering a missing thumbnail

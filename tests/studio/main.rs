@@ -21,6 +21,7 @@ mod matching_cut;
 mod migration;
 mod publishing;
 mod reconcile;
+mod registration;
 mod roster;
 mod selfie_faces;
 mod sync;

@@ -49,6 +49,7 @@ fn input(server: &str, event: &str, token: Option<&str>) -> SyncSettingsInput {
         server_url: server.into(),
         event: event.into(),
         token: token.map(String::from),
+        ..Default::default()
     }
 }
 

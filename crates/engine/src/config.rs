@@ -54,6 +54,11 @@ impl DataDir {
         self.root.join("cache").join("renditions")
     }
 
+    /// Printable registration cards fetched from the event server.
+    pub fn cards(&self) -> PathBuf {
+        self.root.join("cards")
+    }
+
     /// Where the on-device face model is looked for by default.
     pub fn models(&self) -> PathBuf {
         self.root.join("models")

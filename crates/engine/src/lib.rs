@@ -17,6 +17,7 @@ mod membership;
 mod owner;
 mod participants;
 mod photos;
+mod registration;
 pub mod secrets;
 mod selfies;
 mod sync;
@@ -31,8 +32,10 @@ pub use membership::{Assignment, EventChoice, PublishChange, Selection, Unassign
 pub use config::{CopyOptions, DataDir, EngineConfig, APP_IDENTIFIER, DATA_DIR_VAR};
 pub use error::{EngineError, ErrorDto, ErrorKind};
 pub use findme_keys::{EventId, KeyError, ParticipantId, PhotoKey, RenditionKind};
+pub use findme_sync::CardSize;
 pub use findme_sync::{Token, WebRendition};
 pub use gallery::RenditionError;
+pub use registration::qr_svg;
 pub use sync::SyncTarget;
 
 use std::path::{Path, PathBuf};

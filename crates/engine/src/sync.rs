@@ -34,13 +34,27 @@ impl Engine {
         event: &EventId,
         token: Token,
     ) -> Result<SyncReport, EngineError> {
+        self.sync_with(server, event, token, false).await
+    }
+
+    /// [`sync`](Self::sync); a plain `http://` server that is not this computer
+    /// is refused (tokens and photos in clear on the venue's network) unless
+    /// `allow_plain_http`.
+    pub async fn sync_with(
+        &self,
+        server: &str,
+        event: &EventId,
+        token: Token,
+        allow_plain_http: bool,
+    ) -> Result<SyncReport, EngineError> {
+        let client = EventClient::new(server, token)?;
+        crate::sync_settings::check_plain_http(&client, allow_plain_http)?;
         let ev = event.to_string();
         if self.catalog().read(move |r| r.event(&ev)).await?.is_none() {
             return Err(EngineError::NotFound(format!(
                 "there is no event {event:?} in the catalog"
             )));
         }
-        let client = EventClient::new(server, token)?;
         let event = event.as_str();
         // A refused token or an unknown event stops here, before any job runs;
         // an unreachable server does not (the pushes wait for it).

@@ -16,6 +16,8 @@ use crate::{
 
 const SERVER_KEY: &str = "sync.server_url";
 const EVENT_KEY: &str = "sync.event";
+/// "1" when the photographer allowed plain http off this computer.
+const PLAIN_HTTP_KEY: &str = "sync.allow_plain_http";
 
 /// Where the running sync target came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,9 +77,15 @@ impl Engine {
     /// What the settings screen shows.
     pub async fn sync_settings(&self) -> Result<SyncSettingsDto, EngineError> {
         let running = self.sync_target();
-        let (saved_server, saved_event) = self
+        let (saved_server, saved_event, plain) = self
             .catalog()
-            .read(|r| Ok((r.setting(SERVER_KEY)?, r.setting(EVENT_KEY)?)))
+            .read(|r| {
+                Ok((
+                    r.setting(SERVER_KEY)?,
+                    r.setting(EVENT_KEY)?,
+                    r.setting(PLAIN_HTTP_KEY)?,
+                ))
+            })
             .await?;
         let secrets = self.inner.secrets.clone();
         let keyring = blocking(move || Ok::<_, String>(secrets.describe()))
@@ -106,6 +114,7 @@ impl Engine {
             source: source.name().into(),
             running: running.is_some(),
             keyring,
+            allow_plain_http: plain.as_deref() == Some("1"),
         })
     }
 
@@ -127,6 +136,7 @@ impl Engine {
                 .map_err(keyring_unavailable)?;
         }
         let (server, event) = (target.server.clone(), target.event.to_string());
+        let plain = input.allow_plain_http == Some(true);
         let before = self
             .catalog()
             .write(move |w| {
@@ -134,6 +144,11 @@ impl Engine {
                 let before = (r.setting(SERVER_KEY)?, r.setting(EVENT_KEY)?);
                 w.set_setting(SERVER_KEY, &server)?;
                 w.set_setting(EVENT_KEY, &event)?;
+                if plain {
+                    w.set_setting(PLAIN_HTTP_KEY, "1")?;
+                } else {
+                    w.delete_setting(PLAIN_HTTP_KEY)?;
+                }
                 Ok(before)
             })
             .await?;
@@ -167,6 +182,7 @@ impl Engine {
         self.catalog()
             .write(|w| {
                 w.delete_setting(SERVER_KEY)?;
+                w.delete_setting(PLAIN_HTTP_KEY)?;
                 w.delete_setting(EVENT_KEY)
             })
             .await?;
@@ -215,7 +231,8 @@ impl Engine {
     async fn settings_target(&self, input: &SyncSettingsInput) -> Result<SyncTarget, EngineError> {
         let server = input.server_url.trim().trim_end_matches('/').to_string();
         let event = EventId::parse(input.event.trim())?;
-        EventClient::new(&server, Token::new(String::new()))?;
+        let client = EventClient::new(&server, Token::new(String::new()))?;
+        check_plain_http(&client, input.allow_plain_http == Some(true))?;
         let token = match input.token.as_deref().map(str::trim) {
             Some(token) if !token.is_empty() => token.to_string(),
             _ => {
@@ -254,6 +271,20 @@ impl Engine {
     }
 }
 
+/// Refuses a plain `http://` server off this computer unless the photographer
+/// allowed it: the token and every photo would cross the venue's network in
+/// clear, readable by anyone on it.
+pub(crate) fn check_plain_http(client: &EventClient, allowed: bool) -> Result<(), EngineError> {
+    if allowed || !client.is_plain_http_off_loopback() {
+        return Ok(());
+    }
+    Err(EngineError::Invalid(format!(
+        "{} is plain http on another computer: the photographer token and the photos would \
+         cross the venue's network in clear. Use https, or allow plain http explicitly",
+        client.base_url()
+    )))
+}
+
 /// Keyring calls block (D-Bus): keep them off the async threads.
 /// The OS keyring could not be used (no Secret Service on this desktop, locked).
 fn keyring_unavailable(reason: String) -> EngineError {
@@ -266,4 +297,36 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| format!("keyring task failed: {e}"))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(url: &str, allowed: bool) -> Result<(), EngineError> {
+        check_plain_http(&EventClient::new(url, Token::new("t")).unwrap(), allowed)
+    }
+
+    #[test]
+    fn plain_http_off_this_computer_is_refused_unless_allowed() {
+        let refused = check("http://192.168.1.20:8787", false).unwrap_err();
+        assert_eq!(refused.kind(), crate::ErrorKind::Invalid);
+        let message = refused.to_string();
+        assert!(message.contains("in clear"), "{message}");
+        assert!(message.contains("http://192.168.1.20:8787"), "{message}");
+        assert!(check("http://photos.example.com", false).is_err());
+        assert!(check("http://192.168.1.20:8787", true).is_ok());
+    }
+
+    #[test]
+    fn https_and_this_computer_need_no_permission() {
+        for url in [
+            "https://photos.example.com",
+            "http://127.0.0.1:8787",
+            "http://localhost:8787",
+            "http://[::1]:8787",
+        ] {
+            assert!(check(url, false).is_ok(), "{url}");
+        }
+    }
 }

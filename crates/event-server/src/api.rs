@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
             paths::REGISTRATION,
             get(registration_api::get_registration).put(registration_api::put_registration),
         )
+        .route(paths::REGISTRATION_CARD, get(crate::card::card))
         .route(paths::MY_PHOTOS, get(attendee::my_photos))
         .route(paths::PUBLIC_PHOTO_IMAGE, get(attendee::photo_image))
         .route("/", get(attendee::page))

@@ -18,6 +18,7 @@ pub mod admin;
 mod api;
 mod attendee;
 pub mod auth;
+mod card;
 pub mod db;
 mod error;
 mod extract;

@@ -140,6 +140,27 @@ impl EventClient {
         &self.base
     }
 
+    /// `true` when requests would cross the network unencrypted: plain `http://`
+    /// to a host that is not this computer (127.0.0.0/8, ::1, `localhost`).
+    /// Tokens and photos would then be readable on the venue's network.
+    pub fn is_plain_http_off_loopback(&self) -> bool {
+        let Ok(url) = reqwest::Url::parse(&self.base) else {
+            return true;
+        };
+        if url.scheme() != "http" {
+            return false;
+        }
+        // The URL parser has already normalised IPv4 forms (127.1, 0x7f.0.0.1).
+        let Some(host) = url.host_str() else {
+            return true;
+        };
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        match bare.parse::<std::net::IpAddr>() {
+            Ok(ip) => !ip.is_loopback(),
+            Err(_) => !host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        }
+    }
+
     /// `GET /api/v1/events/{event}`: checks the connection and the token.
     pub async fn event_info(&self, event: &str) -> Result<EventInfo, ClientError> {
         check_id("event", event)?;
@@ -305,6 +326,20 @@ impl EventClient {
         self.json(req).await
     }
 
+    /// `GET /api/v1/events/{event}/registration/card?size=…` (photographer token):
+    /// the printable card (HTML) with the registration link's QR code.
+    pub async fn registration_card(
+        &self,
+        event: &str,
+        size: CardSize,
+    ) -> Result<String, ClientError> {
+        check_id("event", event)?;
+        let path = format!("{}?size={}", paths::registration_card(event), size.as_str());
+        let body = self.bytes(self.request(Method::GET, &path)).await?;
+        String::from_utf8(body)
+            .map_err(|_| ClientError::Protocol("the card is not UTF-8 text".into()))
+    }
+
     /// `GET /api/v1/my-photos` (attendee token).
     pub async fn my_photos(&self) -> Result<MyPhotos, ClientError> {
         self.json(self.request(Method::GET, &paths::my_photos()))
@@ -467,6 +502,35 @@ mod tests {
             client.with_timeout(Duration::from_secs(3)).timeout(),
             Duration::from_secs(3)
         );
+    }
+
+    #[test]
+    fn plain_http_is_only_fine_on_this_computer() {
+        let off = |url: &str| {
+            EventClient::new(url, Token::new("t"))
+                .unwrap()
+                .is_plain_http_off_loopback()
+        };
+        for local in [
+            "http://127.0.0.1:8787",
+            "http://127.1.2.3",
+            "http://[::1]:8787",
+            "http://localhost:8787",
+            "http://LOCALHOST./x",
+            "https://events.example.com",
+            "https://192.168.1.10",
+        ] {
+            assert!(!off(local), "{local}");
+        }
+        for remote in [
+            "http://192.168.1.10:8787",
+            "http://events.example.com",
+            "http://localhost.example.com",
+            "http://[::2]",
+            "http://10.0.0.1",
+        ] {
+            assert!(off(remote), "{remote}");
+        }
     }
 
     #[test]

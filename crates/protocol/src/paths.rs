@@ -20,6 +20,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     (PHOTO_GRID_IMAGE, &["put"]),
     (STATS, &["get"]),
     (REGISTRATION, &["get", "put"]),
+    (REGISTRATION_CARD, &["get"]),
     (MY_PHOTOS, &["get"]),
     (PUBLIC_PHOTO_IMAGE, &["get"]),
 ];
@@ -42,6 +43,8 @@ pub const STATS: &str = "/api/v1/events/{event}/stats";
 pub const PHOTO_GRID_IMAGE: &str = "/api/v1/events/{event}/photos/{sha256}/grid";
 /// `GET`/`PUT` the event's guest registration (photographer token).
 pub const REGISTRATION: &str = "/api/v1/events/{event}/registration";
+/// `GET` the printable registration card (HTML, `?size=a6|a4`; photographer token).
+pub const REGISTRATION_CARD: &str = "/api/v1/events/{event}/registration/card";
 /// The guests' registration page (HTML, not part of the API).
 pub const GUEST_PAGE: &str = "/e/{event}";
 /// `GET` the attendee's own photos (attendee token).
@@ -88,6 +91,11 @@ pub fn photo_grid_image(event: &str, sha256: &str) -> String {
 /// `/api/v1/events/{event}/registration`
 pub fn registration(event: &str) -> String {
     format!("{API_PREFIX}/events/{event}/registration")
+}
+
+/// `/api/v1/events/{event}/registration/card`
+pub fn registration_card(event: &str) -> String {
+    format!("{API_PREFIX}/events/{event}/registration/card")
 }
 
 /// `/e/{event}`: the guests' registration page.

@@ -246,6 +246,36 @@ pub struct Registration {
     pub ended_ms: Option<i64>,
 }
 
+/// The printed size of the registration card (`?size=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CardSize {
+    /// A6 (105 × 148 mm), a table card; the default.
+    #[default]
+    A6,
+    /// A4 (210 × 297 mm), a poster.
+    A4,
+}
+
+impl CardSize {
+    /// `a6` / `a4`, as in the query string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardSize::A6 => "a6",
+            CardSize::A4 => "a4",
+        }
+    }
+
+    /// The size a query value names, if any.
+    pub fn parse(name: &str) -> Option<CardSize> {
+        match name {
+            "a6" | "A6" => Some(CardSize::A6),
+            "a4" | "A4" => Some(CardSize::A4),
+            _ => None,
+        }
+    }
+}
+
 /// Every error answer: `{"error": "…"}`, a message meant for a human.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {

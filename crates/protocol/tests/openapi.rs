@@ -107,6 +107,10 @@ fn builders_match_templates() {
         paths::public_photo_grid_image(&sha),
         format!("{}?size=grid", fill(paths::PUBLIC_PHOTO_IMAGE))
     );
+    assert_eq!(
+        paths::registration_card("E"),
+        fill(paths::REGISTRATION_CARD)
+    );
     assert_eq!(paths::my_photos(), fill(paths::MY_PHOTOS));
     assert_eq!(
         paths::public_photo_image(&sha),

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use findme_catalog::{Catalog, JobKind};
 use findme_jobs::{Observer, PoolConfig, WorkerPool};
 
-pub use findme_protocol::{ClientError, EventClient, Token};
+pub use findme_protocol::{
+    CardSize, ClientError, EventClient, Matcher, Registration, RegistrationUpdate, Token,
+};
 pub use push::PushJobs;
 pub use reconcile::{reconcile, ReconcileReport};
 pub use roster::{RosterPoller, RosterReport, ROSTER_EVERY};

@@ -188,6 +188,34 @@ describe('SyncSettings panel', () => {
     expect(changed).not.toHaveBeenCalled();
   });
 
+  it('offers to allow plain http with the warning, and sends the permission only when ticked', async () => {
+    const { backend } = setup();
+    await loaded();
+    expect(screen.queryByTestId('sync-plain-http')).toBeNull(); // https: nothing to allow
+    await fireEvent.input(input('sync-server'), { target: { value: 'http://192.168.1.20:8787' } });
+    expect(text('sync-plain-http')).toContain('cross the venue');
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('sync-notice').textContent).toContain('Saved'));
+    expect(sent(backend, 'save_sync_settings')[0]?.args.input).toStrictEqual({
+      server_url: 'http://192.168.1.20:8787',
+      event: 'gala',
+    });
+    await fireEvent.click(input('sync-plain-http-allow'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(sent(backend, 'save_sync_settings')).toHaveLength(2));
+    expect(sent(backend, 'save_sync_settings')[1]?.args.input).toStrictEqual({
+      server_url: 'http://192.168.1.20:8787',
+      event: 'gala',
+      allow_plain_http: true,
+    });
+  });
+
+  it('shows the permission ticked when the saved settings allow plain http', async () => {
+    setup({ settings: syncSettings({ server_url: 'http://10.0.0.5:8787', allow_plain_http: true }) });
+    await loaded();
+    await waitFor(() => expect(input('sync-plain-http-allow').checked).toBe(true));
+  });
+
   it('asks for a server and an event before sending anything', async () => {
     const { backend } = setup({ settings: syncSettings({ server_url: null, event: null, running: false }) });
     await loaded();

@@ -92,6 +92,13 @@ describe('api wrapper', () => {
       { input: { server_url: 'https://ev.example', event: 'gala' } },
     ],
     ['pull_roster_now', () => api.pullRosterNow(), {}],
+    ['registration', () => api.registration('gala'), { event: 'gala' }],
+    [
+      'set_registration',
+      () => api.setRegistration('gala', { open: true, code: 'ROSE42' }),
+      { event: 'gala', change: { open: true, code: 'ROSE42' } },
+    ],
+    ['print_registration_card', () => api.printRegistrationCard('gala', 'a4'), { event: 'gala', size: 'a4' }],
   ])('%s is invoked with its arguments', async (cmd, call, args) => {
     const calls = recordCalls();
     await call();

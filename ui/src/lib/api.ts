@@ -17,6 +17,9 @@ import type { ParticipantDto } from './bindings/ParticipantDto';
 import type { ParticipantImportReport } from './bindings/ParticipantImportReport';
 import type { PhotoDetailDto } from './bindings/PhotoDetailDto';
 import type { PublishChoice } from './bindings/PublishChoice';
+import type { RegistrationChangeDto } from './bindings/RegistrationChangeDto';
+import type { RegistrationDto } from './bindings/RegistrationDto';
+import type { CardFileDto } from './bindings/CardFileDto';
 import type { RenditionKind } from './bindings/RenditionKind';
 import type { ConnectionTestDto } from './bindings/ConnectionTestDto';
 import type { Stats } from './bindings/Stats';
@@ -305,6 +308,24 @@ export function pullRosterNow(): Promise<boolean> {
   return call<boolean>('pull_roster_now');
 }
 
+/** The event's guest registration on its event server: link, QR code, count. */
+export function registration(event: string): Promise<RegistrationDto> {
+  return call<RegistrationDto>('registration', { event });
+}
+
+/** Opens or closes the guest registration, sets its code and short text (absent fields stay). */
+export function setRegistration(event: string, change: RegistrationChangeDto): Promise<RegistrationDto> {
+  return call<RegistrationDto>('set_registration', { event, change });
+}
+
+/** The printed size of the registration card. */
+export type CardSize = 'a6' | 'a4';
+
+/** Saves the printable registration card in the data folder and opens it in the browser. */
+export function printRegistrationCard(event: string, size: CardSize): Promise<CardFileDto> {
+  return call<CardFileDto>('print_registration_card', { event, size });
+}
+
 /** The commands as one object, so the UI can be given a fake in tests. */
 export const api = {
   tiles,
@@ -340,6 +361,9 @@ export const api = {
   clearSyncSettings,
   testSyncConnection,
   pullRosterNow,
+  registration,
+  setRegistration,
+  printRegistrationCard,
   onEngineNotices,
 };
 export type Api = typeof api;

@@ -66,6 +66,15 @@ function fakeApi(overrides: Partial<Api> = {}) {
       throw new Error('not in these tests');
     }),
     pullRosterNow: vi.fn<Api['pullRosterNow']>(async () => false),
+    registration: vi.fn<Api['registration']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    setRegistration: vi.fn<Api['setRegistration']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    printRegistrationCard: vi.fn<Api['printRegistrationCard']>(async () => {
+      throw new Error('not in these tests');
+    }),
     onEngineNotices: vi.fn<Api['onEngineNotices']>(async () => () => {}),
     ...overrides,
   };

@@ -21,6 +21,18 @@ export interface SyncForm {
   event: string;
   /** Empty: keep the stored token. */
   token: string;
+  /** Accept a plain http:// server on another computer (tokens and photos in clear). */
+  allowPlainHttp?: boolean;
+}
+
+/** Why a plain http:// server on another computer is refused unless allowed. */
+export const PLAIN_HTTP_WARNING =
+  "Over plain http:// the photographer token and every photo cross the venue's network unencrypted: anyone " +
+  'on that network can read them. Use https, or allow it only on a network you trust.';
+
+/** The address is plain http:// (the engine decides whether it is this computer). */
+export function isPlainHttp(serverUrl: string): boolean {
+  return /^http:\/\//i.test(serverUrl.trim());
 }
 
 /** The input the engine gets: trimmed, and no `token` at all when none was typed. */
@@ -28,6 +40,7 @@ export function syncInput(form: SyncForm): SyncInput {
   const input: SyncInput = { server_url: form.serverUrl.trim(), event: form.event.trim() };
   const token = form.token.trim();
   if (token !== '') input.token = token;
+  if (form.allowPlainHttp) input.allow_plain_http = true;
   return input;
 }
 

@@ -1,7 +1,7 @@
 // Test data in the engine's wire format, and a recording fake of the shell's IPC.
 import { mockConvertFileSrc, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { vi } from 'vitest';
-import type { Api } from '../lib/api';
+import { toApiError, type Api } from '../lib/api';
 import type { ActivityDto } from '../lib/bindings/ActivityDto';
 import type { EventChoiceDto } from '../lib/bindings/EventChoiceDto';
 import type { EventDto } from '../lib/bindings/EventDto';
@@ -13,6 +13,8 @@ import type { PhotoDetailDto } from '../lib/bindings/PhotoDetailDto';
 import type { PhotoDto } from '../lib/bindings/PhotoDto';
 import type { PublishChoice } from '../lib/bindings/PublishChoice';
 import type { QueueStats } from '../lib/bindings/QueueStats';
+import type { RegistrationChangeDto } from '../lib/bindings/RegistrationChangeDto';
+import type { RegistrationDto } from '../lib/bindings/RegistrationDto';
 import type { Stats } from '../lib/bindings/Stats';
 import type { SyncSettingsDto } from '../lib/bindings/SyncSettingsDto';
 import type { TileChanges } from '../lib/bindings/TileChanges';
@@ -141,7 +143,72 @@ export function syncSettings(overrides: Partial<SyncSettingsDto> = {}): SyncSett
     source: 'settings',
     running: true,
     keyring: 'the system keyring',
+    allow_plain_http: false,
     ...overrides,
+  };
+}
+
+/** A QR code as the engine draws it (any SVG does for the UI). */
+export const QR_SVG =
+  '<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><path d="M0 0h8v8H0V0"/></svg>';
+
+/** An event's guest registration as the engine answers it (closed, nobody yet). */
+export function registrationDto(event: string, overrides: Partial<RegistrationDto> = {}): RegistrationDto {
+  return {
+    event,
+    open: false,
+    code: null,
+    intro: '',
+    retention_days: 30,
+    matcher: 'device',
+    registered: 0,
+    url: `https://ev.example/e/${event}`,
+    qr_svg: QR_SVG,
+    ...overrides,
+  };
+}
+
+/** The engine's side of guest registration over `state` (by event id, changed in place). */
+export function registrationEngine(state: Record<string, RegistrationDto>) {
+  const find = (event: string) => {
+    const r = state[event];
+    if (!r) throw { kind: 'not_found', message: `no event server is set up for the event ${event}`, what_to_do: null };
+    return r;
+  };
+  return {
+    registration: (event: string): RegistrationDto => ({ ...find(event) }),
+    setRegistration: (event: string, change: RegistrationChangeDto): RegistrationDto => {
+      const r = find(event);
+      if (change.open !== undefined) r.open = change.open;
+      if (change.code !== undefined) r.code = change.code === '' ? null : change.code;
+      if (change.intro !== undefined) r.intro = change.intro;
+      if (change.retention_days !== undefined) r.retention_days = change.retention_days;
+      return { ...r };
+    },
+    printRegistrationCard: (event: string, size: string) => {
+      find(event);
+      return { path: `/data/cards/${event}-${size}.html`, size, opened: true };
+    },
+  };
+}
+
+/** The registration commands as recording fakes over `registrationEngine(state)`. */
+export function fakeRegistrationApi(state: Record<string, RegistrationDto>) {
+  const engine = registrationEngine(state);
+  // The engine's errors arrive as the api wrapper hands them on: ApiErrors.
+  const answer = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      throw toApiError(err);
+    }
+  };
+  return {
+    registration: vi.fn<Api['registration']>(async (e) => answer(() => engine.registration(e))),
+    setRegistration: vi.fn<Api['setRegistration']>(async (e, change) => answer(() => engine.setRegistration(e, change))),
+    printRegistrationCard: vi.fn<Api['printRegistrationCard']>(async (e, size) =>
+      answer(() => engine.printRegistrationCard(e, size)),
+    ),
   };
 }
 
@@ -317,6 +384,8 @@ export interface Backend {
   matching: EventsBackend;
   /** What `sync_settings` answers. */
   sync: SyncSettingsDto;
+  /** Guest registration per event (an event without one has no server set up). */
+  registrations: Record<string, RegistrationDto>;
 }
 
 /** Installs a fake shell: commands answer from `backend`, events are mocked. */
@@ -333,9 +402,11 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
     picked: null,
     matching: { events: [], participants: {} },
     sync: syncSettings({ server_url: null, event: null, has_token: false, source: 'none', running: false }),
+    registrations: {},
     ...initial,
   };
   const engine = eventsEngine(backend.matching);
+  const guests = registrationEngine(backend.registrations);
   mockWindows('main');
   mockConvertFileSrc('linux');
   mockIPC(
@@ -418,6 +489,12 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
           return engine.setConsent(String(args.event), String(args.id), Boolean(args.consent));
         case 'sync_settings':
           return backend.sync;
+        case 'registration':
+          return guests.registration(String(args.event));
+        case 'set_registration':
+          return guests.setRegistration(String(args.event), args.change as RegistrationChangeDto);
+        case 'print_registration_card':
+          return guests.printRegistrationCard(String(args.event), String(args.size));
         case 'plugin:dialog|open':
           return backend.picked;
         default:

@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 
 mod gallery;
 mod matching;
+mod registration;
 mod sync;
 
 pub use gallery::*;
 pub use matching::*;
+pub use registration::*;
 pub use sync::*;
 
 /// One catalogued photo (one content hash), with every place it is stored.

@@ -78,6 +78,10 @@ pub struct SyncSettingsDto {
     pub running: bool,
     /// Where the token is kept ("the system keyring", ...).
     pub keyring: String,
+    /// The photographer allowed a plain `http://` server that is not this
+    /// computer (tokens and photos then cross the network in clear).
+    #[serde(default)]
+    pub allow_plain_http: bool,
 }
 
 /// What the settings screen sends; `token` None keeps the stored one. Debug
@@ -89,6 +93,12 @@ pub struct SyncSettingsInput {
     pub event: String,
     #[serde(default)]
     pub token: Option<String>,
+    /// Accept a plain `http://` server that is not this computer. Without it
+    /// such a URL is refused: tokens and photos would cross the venue's
+    /// network in clear.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub allow_plain_http: Option<bool>,
 }
 
 impl std::fmt::Debug for SyncSettingsInput {
@@ -97,6 +107,7 @@ impl std::fmt::Debug for SyncSettingsInput {
             .field("server_url", &self.server_url)
             .field("event", &self.event)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("allow_plain_http", &self.allow_plain_http)
             .finish()
     }
 }

@@ -328,7 +328,7 @@ pub async fn link(
 
 /// `https://host`, or `http://` for a loopback server (the app refuses plain
 /// HTTP elsewhere) unless a proxy says which scheme the guest used.
-fn base(host: &str, headers: &HeaderMap) -> String {
+pub(crate) fn base(host: &str, headers: &HeaderMap) -> String {
     let proto = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())

@@ -18,7 +18,7 @@ use crate::attendee::escape_html;
 use crate::AppState;
 
 pub mod limit;
-mod me;
+pub(crate) mod me;
 pub(crate) mod pages;
 mod register;
 pub mod selfie;

@@ -21,4 +21,9 @@ running: boolean,
 /**
  * Where the token is kept ("the system keyring", ...).
  */
-keyring: string, };
+keyring: string, 
+/**
+ * The photographer allowed a plain `http://` server that is not this
+ * computer (tokens and photos then cross the network in clear).
+ */
+allow_plain_http: boolean, };

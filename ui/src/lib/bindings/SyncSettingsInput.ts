@@ -4,4 +4,10 @@
  * What the settings screen sends; `token` None keeps the stored one. Debug
  * output redacts the token.
  */
-export type SyncSettingsInput = { server_url: string, event: string, token: string | null, };
+export type SyncSettingsInput = { server_url: string, event: string, token: string | null, 
+/**
+ * Accept a plain `http://` server that is not this computer. Without it
+ * such a URL is refused: tokens and photos would cross the venue's
+ * network in clear.
+ */
+allow_plain_http?: boolean, };
