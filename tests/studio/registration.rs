@@ -358,3 +358,59 @@ async fn plain_http_off_this_computer_is_refused_unless_allowed() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("in clear"), "{stderr}");
 }
+
+/// Closing the event ends it on its server (registration shut for good, the
+/// guests' retention starts): at once when the server is reachable, else at the
+/// next connection (the reconcile of `sync`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_event_ends_it_on_its_server_now_or_at_the_next_connection() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, base, token, _stop) = server(tmp.path()).await;
+    let held = || {
+        let (base, token) = (base.clone(), token.clone());
+        async move {
+            EventClient::new(&base, findme_protocol::Token::new(token))
+                .unwrap()
+                .registration(EVENT)
+                .await
+                .unwrap()
+        }
+    };
+    let open = RegistrationChangeDto {
+        open: Some(true),
+        ..Default::default()
+    };
+
+    // Reachable: the close says it at once.
+    let online = engine(&tmp.path().join("data"), Some((&base, &token))).await;
+    online
+        .set_registration(&ev(EVENT), open.clone())
+        .await
+        .unwrap();
+    assert_eq!(held().await.ended_ms, None);
+    online.close_event(&ev(EVENT)).await.unwrap();
+    let ended = held().await;
+    assert!(ended.ended_ms.is_some() && !ended.open, "{ended:?}");
+    online.shutdown().await;
+
+    // Unreachable at the close: the next sync's reconcile says it.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let (_, base2, token2, _stop2) = server(tmp2.path()).await;
+    let offline = engine(
+        &tmp2.path().join("data"),
+        Some(("http://127.0.0.1:9", &token2)),
+    )
+    .await;
+    offline.close_event(&ev(EVENT)).await.unwrap();
+    offline
+        .sync(&base2, &ev(EVENT), Token::new(token2.clone()))
+        .await
+        .unwrap();
+    let told = EventClient::new(&base2, findme_protocol::Token::new(token2))
+        .unwrap()
+        .registration(EVENT)
+        .await
+        .unwrap();
+    assert!(told.ended_ms.is_some(), "{told:?}");
+    offline.shutdown().await;
+}

@@ -167,6 +167,7 @@ impl Engine {
             self.inner.workers.wake();
         }
         self.inner.workers.event_changed();
+        self.end_on_server(id).await;
         let report = self.inner.workers.deletions().run(false).await?;
         if report.failed > 0 {
             let eid = id.to_string();

@@ -45,6 +45,7 @@ impl Engine {
             intro: change.intro.map(|t| t.trim().to_string()),
             matcher: Some(matcher),
             retention_days: change.retention_days,
+            ended: None,
         };
         let client = EventClient::new(&target.server, target.token.clone())?;
         let registration = client.set_registration(event.as_str(), &update).await?;
@@ -75,6 +76,33 @@ impl Engine {
             size: size.as_str().into(),
             opened: false,
         })
+    }
+
+    /// Tells the event's server, if one is set up, that the event is over (the
+    /// photographer closed it): registration closes for good and the guests'
+    /// retention starts. Best effort: unreachable now, the next connection's
+    /// reconcile says it (findme_sync::reconcile).
+    pub(crate) async fn end_on_server(&self, event: &EventId) {
+        let Ok(target) = self.event_server(event).await else {
+            return;
+        };
+        let ended = RegistrationUpdate {
+            ended: Some(true),
+            ..RegistrationUpdate::default()
+        };
+        let told = match EventClient::new(&target.server, target.token.clone()) {
+            Ok(client) => client
+                .set_registration(event.as_str(), &ended)
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match told {
+            Ok(()) => tracing::info!(event = %event, "event ended on its server"),
+            Err(e) => {
+                tracing::info!(event = %event, error = %e, "the server learns the event ended at the next connection")
+            }
+        }
     }
 
     /// The event server set up for `event`: the running sync target, else the

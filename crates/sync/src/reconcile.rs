@@ -38,6 +38,7 @@ pub async fn reconcile(
     let moved = catalog
         .write(move |w| w.point_at_server(&ev, &server))
         .await?;
+    tell_if_ended(catalog, client, event).await?;
     let ev = event.to_string();
     let acked = catalog.read(move |r| r.sent_photos(&ev)).await?;
     let mut report = ReconcileReport {
@@ -59,6 +60,39 @@ pub async fn reconcile(
     }
     tracing::info!(event, ?report, "event server reconciled");
     Ok(report)
+}
+
+/// A closed event is over on its server too: registration closes for good and
+/// the retention the guests were promised starts (`RegistrationUpdate::ended`).
+/// Asked on every connection until the server says so; a server without the
+/// registration endpoint (404) has no guests' pages to close.
+async fn tell_if_ended(
+    catalog: &Catalog,
+    client: &EventClient,
+    event: &str,
+) -> Result<(), PushError> {
+    let ev = event.to_string();
+    let closed = catalog
+        .read(move |r| r.event(&ev))
+        .await?
+        .is_some_and(|e| e.collection_state == "closed");
+    if !closed {
+        return Ok(());
+    }
+    match client.registration(event).await {
+        Ok(reg) if reg.ended_ms.is_some() => Ok(()),
+        Ok(_) => {
+            let ended = findme_protocol::RegistrationUpdate {
+                ended: Some(true),
+                ..Default::default()
+            };
+            client.set_registration(event, &ended).await?;
+            tracing::info!(event, "closed event ended on its server");
+            Ok(())
+        }
+        Err(ClientError::Rejected { status: 404, .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The acknowledged photos the server does not show at their revision.

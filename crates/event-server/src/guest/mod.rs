@@ -153,38 +153,6 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     matches!((origin_host, text(header::HOST.as_str())), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
-
-    #[test]
-    fn cross_site_posts_are_told_apart() {
-        assert!(same_origin(&headers(&[
-            ("sec-fetch-site", "same-origin"),
-            ("origin", "null")
-        ])));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(same_origin(&headers(&[
-            ("origin", "http://h:1"),
-            ("host", "h:1")
-        ])));
-        assert!(!same_origin(&headers(&[
-            ("origin", "http://evil"),
-            ("host", "h:1")
-        ])));
-        assert!(same_origin(&headers(&[("host", "h:1")])));
-    }
-}
-
 /// Whether the client asked for JSON (the page's script) rather than a page.
 pub fn wants_json(headers: &HeaderMap) -> bool {
     headers
@@ -222,4 +190,36 @@ fn asset(body: &'static str, ctype: &'static str) -> Response {
 /// Escapes for HTML (re-exported for the page modules).
 pub(crate) fn esc(s: &str) -> String {
     escape_html(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_posts_are_told_apart() {
+        assert!(same_origin(&headers(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "null")
+        ])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(same_origin(&headers(&[
+            ("origin", "http://h:1"),
+            ("host", "h:1")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "http://evil"),
+            ("host", "h:1")
+        ])));
+        assert!(same_origin(&headers(&[("host", "h:1")])));
+    }
 }
