@@ -55,6 +55,34 @@ pub(super) async fn session_guest(
     }
 }
 
+/// A guest's POST: from this site, for an event that exists, with a session.
+async fn guest_post(
+    st: &AppState,
+    addr: std::net::IpAddr,
+    headers: &HeaderMap,
+    event: &str,
+) -> Result<(EventPage, String), Response> {
+    if !super::same_origin(headers) {
+        return Err(ApiError::forbidden("cross-site request").into_response());
+    }
+    let ev = load_event(st, event).await?;
+    let participant = session_guest(st, addr, headers, event).await?;
+    Ok((ev, participant))
+}
+
+/// What the guest sees may change at any moment (withdrawal, unpublishing): the
+/// browser keeps a copy but asks again each time, by ETag.
+fn revalidate(resp: &mut Response, etag: &str) {
+    let h = resp.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+}
+
 fn too_many() -> Response {
     html(
         StatusCode::TOO_MANY_REQUESTS,
@@ -209,14 +237,7 @@ pub async fn photos_json(
     } else {
         Json(body).into_response()
     };
-    let h = resp.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
+    revalidate(&mut resp, &etag);
     resp
 }
 
@@ -255,24 +276,15 @@ pub async fn image(
         .is_some_and(|v| v == etag)
     {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
-        r.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-cache"),
-        );
+        revalidate(&mut r, &etag);
         return r;
     }
     let mut resp = match crate::api::serve_image(&st, image).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    revalidate(&mut resp, &etag);
     let h = resp.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
     if q.get("download").is_some_and(|d| d == "1") {
         let name = format!("attachment; filename=\"{event}-{}.jpg\"", &sha[..12]);
         if let Ok(v) = HeaderValue::from_str(&name) {
@@ -289,15 +301,8 @@ pub async fn link(
     headers: HeaderMap,
     Params(event): Params<String>,
 ) -> Response {
-    if !super::same_origin(&headers) {
-        return ApiError::forbidden("cross-site request").into_response();
-    }
-    let ev = match load_event(&st, &event).await {
-        Ok(ev) => ev,
-        Err(resp) => return resp,
-    };
-    let participant = match session_guest(&st, addr, &headers, &event).await {
-        Ok(p) => p,
+    let (ev, participant) = match guest_post(&st, addr, &headers, &event).await {
+        Ok(found) => found,
         Err(resp) => return resp,
     };
     let id = event.clone();
@@ -350,15 +355,8 @@ pub async fn withdraw(
     Params(event): Params<String>,
     body: String,
 ) -> Response {
-    if !super::same_origin(&headers) {
-        return ApiError::forbidden("cross-site request").into_response();
-    }
-    let ev = match load_event(&st, &event).await {
-        Ok(ev) => ev,
-        Err(resp) => return resp,
-    };
-    let participant = match session_guest(&st, addr, &headers, &event).await {
-        Ok(p) => p,
+    let (ev, participant) = match guest_post(&st, addr, &headers, &event).await {
+        Ok(found) => found,
         Err(resp) => return resp,
     };
     let confirmed = body.split('&').any(|kv| kv == "confirm=yes");
