@@ -2,13 +2,15 @@
 // matched on this computer, add three participants with their selfies, watch the
 // camera folder, see the right names on the faces, filter the gallery by a
 // participant, connect the reference event server from the settings screen and see
-// the photos arrive there. (Issue 15, "Tests that must exist".)
+// the photos arrive there (issue 15, "Tests that must exist"); open guest
+// registration from the events panel and see a guest who signs up on its link
+// counted there (issue 16).
 //
 // The event server's own admin commands make its event and photographer token (the
 // server's administrator's part, not the app's); everything the photographer does
 // goes through the window.
 import assert from 'node:assert/strict';
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { By, Key, until } from 'selenium-webdriver';
@@ -314,7 +316,11 @@ test('a whole event: participants, matching, gallery filter, and the photos on t
         async () => (await driver.findElements(By.css(`[data-testid="participant-row"][data-id="${ids[person.name]}"]`)))[0],
         (r) => r !== undefined,
       );
-      await row.findElement(byTestId('participant-photos-show')).click();
+      // The dialog scrolls (guest registration sits above the participants) and a
+      // notice may cover its bottom edge: bring the link to the middle first.
+      const show = await row.findElement(byTestId('participant-photos-show'));
+      await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' });", show);
+      await show.click();
       await driver.wait(async () => (await driver.findElements(byTestId('events-panel'))).length === 0, WAIT_MS);
       await waitFor(
         `only ${person.name}'s photos`,
@@ -366,6 +372,32 @@ test('a whole event: participants, matching, gallery filter, and the photos on t
       );
       assert.equal(stats.matched, SHOTS.length, `every photo has a matched face on the server: ${JSON.stringify(stats)}`);
       await screenshot('event-pushed');
+    });
+
+    await step('guests sign up on the link the events panel shows, and the panel counts them', async () => {
+      await openEvents();
+      await driver.wait(until.elementLocated(byTestId('registration-open')), WAIT_MS);
+      const link = await driver.findElement(byTestId('registration-link')).getAttribute('value');
+      assert.equal(link, `${url}/e/${EVENT.id}`);
+      await waitFor(
+        'the QR code to show',
+        () => driver.executeScript(`const i = document.querySelector('[data-testid="registration-qr"]'); return !!i && i.complete && i.naturalWidth > 0;`),
+        (shown) => shown === true,
+      );
+      await waitForText('registration-state', (s) => s !== null && s.startsWith('Closed'), 'registration to start closed');
+      const openSwitch = await driver.findElement(byTestId('registration-open'));
+      await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' });", openSwitch);
+      await openSwitch.click();
+      await waitForText('registration-state', (s) => s !== null && s.startsWith('Open'), 'registration to open');
+      // A guest signs up on that link, as the page's form posts it (Tom is in no photo).
+      const form = new FormData();
+      form.set('name', 'Tom');
+      form.set('consent', 'yes');
+      form.set('selfie', new Blob([readFileSync(devsetFace(PEOPLE[2].selfie))], { type: 'image/jpeg' }), 'selfie.jpg');
+      const signedUp = await fetch(`${link}/register`, { method: 'POST', body: form, redirect: 'manual' });
+      assert.equal(signedUp.status, 303, await signedUp.text());
+      await waitForText('registration-count', (n) => n === '1', 'the panel to count the guest');
+      await closePanel('events-close', 'events-panel');
     });
 
     await step('disconnecting forgets the server and its token', async () => {

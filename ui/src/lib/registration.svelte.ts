@@ -47,6 +47,8 @@ export class GuestRegistration {
   loaded = $state(false);
   busy = $state(false);
   error = $state<string | null>(null);
+  /** Not an error: no event server is set up for the event yet (what to do). */
+  setup = $state<string | null>(null);
   notice = $state<string | null>(null);
   /** The last card saved. */
   card = $state<CardFileDto | null>(null);
@@ -71,11 +73,14 @@ export class GuestRegistration {
       if (this.event !== event) return null; // the active event changed meanwhile
       this.current = answer;
       this.error = null;
+      this.setup = null;
       return answer;
     } catch (err) {
       if (this.event === event) {
         this.current = null;
-        this.error = registrationError(err);
+        const noServer = isKind(err, 'not_found');
+        this.setup = noServer ? errorMessage(err) : null;
+        this.error = noServer ? null : registrationError(err);
       }
       return null;
     } finally {
