@@ -164,6 +164,7 @@ test('guests register, watch their photos arrive, download, stay apart, and with
   await register(phone.page, 'Barack', devsetFace('face_recognition/obama.jpg'));
   await phone.page.getByText('Your photos appear here as the photographer finds you').waitFor();
   assert.ok(!phone.page.url().includes('k='), 'no token in the address bar');
+  assert.equal(await phone.page.locator('#download-all').isVisible(), false, 'nothing to download yet');
   const link = await phone.page.locator('output#link').textContent();
   assert.match(link, new RegExp(`^${server.url}/e/${EVENT}/me\\?k=fma_[0-9a-f]{64}$`), 'the personal link to keep');
 

@@ -132,6 +132,7 @@ function setupMyPhotos(grid) {
         wanted.length === existing.size && wanted.every((a, i) => tiles()[i] === a);
       if (!same) grid.replaceChildren(...wanted);
       empty.hidden = photos.length > 0;
+      document.getElementById("actions").hidden = photos.length === 0;
     } catch {
       // offline for a moment: the next round tries again
     }

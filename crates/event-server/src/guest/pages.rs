@@ -153,17 +153,20 @@ usually within a minute. You can keep this page open: new photos appear by thems
     let _ = write!(
         b,
         "</div>\
-<p class=\"actions\"><a id=\"download-all\" class=\"button\" href=\"/e/{event}/me/photos.zip\" download>Download all</a></p>\
+<p class=\"actions\" id=\"actions\"{actions_hidden}><a id=\"download-all\" class=\"button\" href=\"/e/{event}/me/photos.zip\" download>Download all</a></p>\
 <div id=\"viewer\" class=\"viewer\" hidden><img id=\"viewer-image\" alt=\"\">\
 <div class=\"viewer-bar\"><button type=\"button\" id=\"viewer-prev\">Previous</button>\
 <a id=\"viewer-download\" class=\"button\" href=\"\" download>Download</a>\
 <button type=\"button\" id=\"viewer-next\">Next</button>\
 <button type=\"button\" id=\"viewer-close\">Close</button></div></div>\
 <details class=\"link\"><summary>Open your photos on another device</summary>\
+<p class=\"hint\">Keep your personal link: it opens this page on any phone or computer. \
+Anyone with it sees your photos.</p>\
 <form method=\"post\" action=\"/e/{event}/me/link\" id=\"link-form\"><button type=\"submit\">Show my personal link</button></form>\
 <p><output id=\"link\"></output></p></details>\
 <form method=\"post\" action=\"/e/{event}/me/withdraw\" class=\"withdraw\">\
-<button type=\"submit\" class=\"danger\">Delete my data</button></form>"
+<button type=\"submit\" class=\"danger\">Delete my data</button></form>",
+        actions_hidden = if photos.is_empty() { " hidden" } else { "" },
     );
     shell(event_name, &b)
 }
