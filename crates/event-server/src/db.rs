@@ -108,12 +108,22 @@ ALTER TABLE photos ADD COLUMN grid_sha256 TEXT REFERENCES images(sha256);
 PRAGMA user_version = 2;
 "#;
 
-/// Brings a v1 database to the current schema.
-fn migrate(conn: &Connection) -> Result<(), DbError> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version < 2 {
-        conn.execute_batch(&format!("BEGIN IMMEDIATE;{MIGRATION_V2}COMMIT;"))?;
+/// Brings a v1 database to the current schema. The version is read again inside
+/// the write transaction: a server and an admin command opening one data folder
+/// at the same moment must not both run a step (the second would fail on
+/// "duplicate column").
+fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    let version = |c: &Connection| -> Result<i64, DbError> {
+        Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    };
+    if version(conn)? >= 2 {
+        return Ok(());
     }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if version(&tx)? < 2 {
+        tx.execute_batch(MIGRATION_V2)?;
+    }
+    tx.commit()?;
     Ok(())
 }
 
@@ -138,13 +148,13 @@ impl Db {
     /// Opens (creating if needed) the database at `path`, in WAL mode with full
     /// fsync on commit: an answered PUT survives kill -9 and power loss.
     pub fn open(path: &Path) -> Result<Self, DbError> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
-        migrate(&conn)?;
+        migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -194,6 +204,29 @@ mod tests {
             .unwrap();
         let names = stmt.query_map([], |r| r.get(0)).unwrap();
         names.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn processes_opening_one_v1_database_at_once_migrate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(SCHEMA)
+            .unwrap();
+        let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let openers: Vec<_> = (0..8)
+            .map(|_| {
+                let (path, start) = (path.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    Db::open(&path).map(|_| ())
+                })
+            })
+            .collect();
+        for opener in openers {
+            opener.join().unwrap().unwrap();
+        }
     }
 
     #[test]
