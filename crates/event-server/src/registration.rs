@@ -48,7 +48,7 @@ pub fn validate(update: &RegistrationUpdate) -> Result<(), InvalidRegistration> 
     Ok(())
 }
 
-fn matcher_from_sql(s: &str) -> Result<Matcher, DbError> {
+pub(crate) fn matcher_from_sql(s: &str) -> Result<Matcher, DbError> {
     match s {
         "device" => Ok(Matcher::Device),
         "rekognition" => Ok(Matcher::Rekognition),

@@ -113,7 +113,7 @@ async fn load(
     let loaded = st
         .db
         .call(move |c| {
-            let name = store::guest_name(c, &ev, &p)?;
+            let name = crate::roster::participant_name(c, &ev, &p)?;
             let list = photos::my_photos(c, &ev, &p)?;
             Ok((name, list))
         })
@@ -206,9 +206,15 @@ pub async fn photos_json(
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    let (_, list) = match load(&st, &event, &participant).await {
-        Ok(x) => x,
-        Err(resp) => return resp,
+    // The session lookup already found a live guest: only the list is needed.
+    let ev = event.clone();
+    let list = match st
+        .db
+        .call(move |c| photos::my_photos(c, &ev, &participant))
+        .await
+    {
+        Ok(list) => list,
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let items: Vec<serde_json::Value> = list
         .iter()

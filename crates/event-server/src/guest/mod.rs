@@ -4,7 +4,8 @@
 //!
 //! Pages are server-rendered HTML with one static script and stylesheet
 //! (`/static/…`), so the Content-Security-Policy allows no inline code at all.
-//! Every string from the database is HTML-escaped ([`escape_html`]).
+//! Every string from the database is HTML-escaped
+//! ([`crate::attendee::escape_html`]).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -14,7 +15,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::attendee::escape_html;
 use crate::AppState;
 
 pub mod limit;
@@ -185,11 +185,6 @@ fn asset(body: &'static str, ctype: &'static str) -> Response {
         body,
     )
         .into_response()
-}
-
-/// Escapes for HTML (re-exported for the page modules).
-pub(crate) fn esc(s: &str) -> String {
-    escape_html(s)
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use findme_protocol::{Matcher, MyPhoto};
 
-use super::esc;
 use super::store::EventPage;
+use crate::attendee::escape_html as esc;
 
 fn shell(title: &str, body: &str) -> String {
     format!(

@@ -27,22 +27,28 @@ pub fn event_page(conn: &Connection, event: &str) -> Result<Option<EventPage>, D
                FROM events WHERE id = ?1",
             [event],
             |r| {
-                Ok(EventPage {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    intro: r.get(2)?,
-                    open: r.get(3)?,
-                    code: r.get::<_, Option<String>>(4)?.filter(|c| !c.is_empty()),
-                    matcher: match r.get::<_, String>(5)?.as_str() {
-                        "rekognition" => Matcher::Rekognition,
-                        _ => Matcher::Device,
+                Ok((
+                    EventPage {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        intro: r.get(2)?,
+                        open: r.get(3)?,
+                        code: r.get::<_, Option<String>>(4)?.filter(|c| !c.is_empty()),
+                        matcher: Matcher::Device,
+                        retention_days: r.get(6)?,
                     },
-                    retention_days: r.get(6)?,
-                })
+                    r.get::<_, String>(5)?,
+                ))
             },
         )
         .optional()?;
-    Ok(row)
+    row.map(|(page, matcher)| {
+        Ok(EventPage {
+            matcher: crate::registration::matcher_from_sql(&matcher)?,
+            ..page
+        })
+    })
+    .transpose()
 }
 
 /// A guest who registered: their participant id (to find their session) and the
@@ -141,15 +147,6 @@ pub fn new_link(conn: &Connection, event: &str, participant: &str) -> Result<Str
     let (token, hash) = crate::auth::new_token(TokenKind::Attendee);
     store_token(conn, TokenKind::Attendee, &hash, event, Some(participant))?;
     Ok(token)
-}
-
-/// The guest's display name (live participants only).
-pub fn guest_name(
-    conn: &Connection,
-    event: &str,
-    participant: &str,
-) -> Result<Option<String>, DbError> {
-    roster::participant_name(conn, event, participant)
 }
 
 /// The stored image a guest may see for photo `sha` (`grid`: the small rendition
