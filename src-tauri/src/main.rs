@@ -154,6 +154,8 @@ fn setup(app: &mut App) -> anyhow::Result<()> {
         if let Err(err) = watcher.start_watching().await {
             tracing::error!("could not start watching folders: {err}");
         }
+        // Cameras sending over FTP, if the photographer switched the receiver on.
+        watcher.start_ftp_if_enabled().await;
     });
 
     app.manage(engine);

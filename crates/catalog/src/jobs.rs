@@ -6,6 +6,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::arrival::LIVE_PRIORITY;
 use crate::{Reader, Result, Writer};
 
 /// What a job does. Stored as text; new kinds can be added freely.
@@ -135,7 +136,9 @@ pub struct KindStats {
 }
 
 /// Inserts a job unless one for the same (kind, subject) exists; `event` is the
-/// event a match or push job works for. Returns whether a job was created.
+/// event a match or push job works for. A job of a photo from a live source
+/// (FTP, a watched folder) gets the live priority, so it is claimed before a
+/// card's backlog. Returns whether a job was created.
 pub(crate) fn insert_job(
     conn: &Connection,
     kind: JobKind,
@@ -145,9 +148,20 @@ pub(crate) fn insert_job(
     now_ms: i64,
 ) -> Result<bool> {
     let n = conn.execute(
-        "INSERT INTO jobs (kind, subject, photo_id, event_id, run_after_ms, created_ms, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5) ON CONFLICT (kind, subject) DO NOTHING",
-        params![kind.as_str(), subject, photo_id, event, now_ms],
+        "INSERT INTO jobs (kind, subject, photo_id, event_id, priority, run_after_ms,
+                           created_ms, updated_ms)
+         VALUES (?1, ?2, ?3, ?4,
+                 coalesce((SELECT ?6 FROM photos WHERE id = ?3 AND arrival IN ('ftp', 'watch')), 0),
+                 ?5, ?5, ?5)
+         ON CONFLICT (kind, subject) DO NOTHING",
+        params![
+            kind.as_str(),
+            subject,
+            photo_id,
+            event,
+            now_ms,
+            LIVE_PRIORITY
+        ],
     )?;
     Ok(n > 0)
 }

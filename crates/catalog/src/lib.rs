@@ -15,12 +15,14 @@
 //! - **Atomic hand-offs.** A new photo and the jobs later stages need are written
 //!   in the same transaction, so a crash cannot leave a photo without its jobs.
 
+mod arrival;
 mod deletions;
 mod error;
 mod event_sync;
 mod events;
 mod face_vectors;
 mod folders;
+mod ftp_accounts;
 mod gallery;
 mod inspect;
 mod jobs;
@@ -28,6 +30,7 @@ mod matching;
 mod membership;
 mod migration_v10;
 mod migration_v11;
+mod migration_v12;
 mod migration_v8;
 mod migration_v9;
 mod migrations;
@@ -45,12 +48,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use arrival::{Arrival, ArrivalLatency, ArrivalSource};
 pub use deletions::{DeletionHolder, DeletionRow, DeletionTarget, DeletionTotals, DELETIONS_DONE};
 pub use error::CatalogError;
 pub use event_sync::{AckedPhoto, PublishPolicy};
 pub use events::{EventRow, ParticipantRow};
 pub use face_vectors::{PhotoSignature, SelfieSignature, Signature};
 pub use folders::WatchedFolder;
+pub use ftp_accounts::FtpAccountRow;
 pub use gallery::{RenditionRow, TileFilter, TileRow, TileSort};
 pub use inspect::{Inspector, SentPhoto};
 pub use jobs::{match_subject, ClaimedJob, JobKind, JobStatus, KindStats, QueueCounts};

@@ -398,4 +398,6 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     crate::migration_v10::V10,
     // v11: a selfie's faces (migration_v11.rs).
     crate::migration_v11::V11,
+    // v12: arrival source and time; camera accounts (migration_v12.rs).
+    crate::migration_v12::V12,
 ];

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, OptionalExtension};
 
+use crate::arrival::{Arrival, ArrivalSource};
 use crate::jobs::{self, JobKind};
 use crate::paths::{subtree_range, to_bytes};
 use crate::{Result, Writer};
@@ -146,8 +147,13 @@ impl Writer<'_> {
     /// [`Writer::record_file`], and the photo joins `event` (if open) in the same
     /// transaction: a photo never exists without the membership (and match job)
     /// its import gave it, whatever kills the process.
-    pub fn record_file_into(&self, rec: &FileRecord, event: Option<&str>) -> Result<RecordOutcome> {
-        let outcome = self.record_file(rec)?;
+    pub fn record_file_into(
+        &self,
+        rec: &FileRecord,
+        event: Option<&str>,
+        arrival: Arrival,
+    ) -> Result<RecordOutcome> {
+        let outcome = self.record_arrival(rec, arrival)?;
         if let (Some(event), Some(id)) = (event, outcome.photo_id()) {
             self.join_if_open(event, id)?;
         }
@@ -158,6 +164,12 @@ impl Writer<'_> {
     /// content, point the location at it, group RAW+JPEG pairs, and (for a new good
     /// photo) enqueue the jobs of the later stages, all in this transaction.
     pub fn record_file(&self, rec: &FileRecord) -> Result<RecordOutcome> {
+        self.record_arrival(rec, Arrival::now(ArrivalSource::Import))
+    }
+
+    /// [`Writer::record_file`] for a file that arrived from `arrival`'s source:
+    /// a new photo keeps it (and a live source puts its jobs first).
+    fn record_arrival(&self, rec: &FileRecord, arrival: Arrival) -> Result<RecordOutcome> {
         let path = to_bytes(&rec.path);
         let previous: Option<Option<i64>> = self
             .conn
@@ -177,7 +189,7 @@ impl Writer<'_> {
                 },
             ),
             FileContent::Photo(facts) => {
-                let (id, is_new) = self.upsert_photo(facts)?;
+                let (id, is_new) = self.upsert_photo(facts, arrival)?;
                 let outcome = match (facts.status, is_new) {
                     (PhotoStatus::Failed, _) => RecordOutcome::Failed {
                         photo_id: Some(id),
@@ -224,7 +236,7 @@ impl Writer<'_> {
         Ok(outcome)
     }
 
-    fn upsert_photo(&self, f: &PhotoFacts) -> Result<(i64, bool)> {
+    fn upsert_photo(&self, f: &PhotoFacts, arrival: Arrival) -> Result<(i64, bool)> {
         let existing: Option<i64> = self
             .conn
             .query_row(
@@ -239,8 +251,9 @@ impl Writer<'_> {
         self.conn.execute(
             "INSERT INTO photos (sha256, size, format, is_raw, status, error, captured_at,
                 offset_from_exif, taken_ms, camera_make, camera_model, camera_serial, lens,
-                orientation, width, height, imported_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                orientation, width, height, imported_ms, arrival, arrived_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19)",
             params![
                 f.sha256,
                 f.size as i64,
@@ -258,7 +271,9 @@ impl Writer<'_> {
                 f.orientation,
                 f.width,
                 f.height,
-                self.now_ms
+                self.now_ms,
+                arrival.source.as_str(),
+                arrival.at_ms.unwrap_or(self.now_ms).min(self.now_ms),
             ],
         )?;
         let id = self.conn.last_insert_rowid();

@@ -59,6 +59,16 @@ impl DataDir {
         self.root.join("cards")
     }
 
+    /// Where photos sent by cameras over FTP land when no library folder is set.
+    pub fn live(&self) -> PathBuf {
+        self.root.join("live")
+    }
+
+    /// The FTP receiver's generated TLS certificate (explicit FTPS).
+    pub fn ftp_tls(&self) -> PathBuf {
+        self.root.join("ftp-tls")
+    }
+
     /// Where the on-device face model is looked for by default.
     pub fn models(&self) -> PathBuf {
         self.root.join("models")

@@ -129,6 +129,8 @@ pub(crate) fn stats(
         sync,
         events: Vec::new(),
         deletions: DeletionStats::default(),
+        ftp: FtpStats::default(),
+        live: LiveStats::default(),
     }
 }
 

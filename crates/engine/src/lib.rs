@@ -10,6 +10,8 @@ mod error;
 mod events;
 mod face_eval;
 mod folders;
+mod ftp;
+mod ftp_receiver;
 mod gallery;
 mod match_run;
 mod matching;
@@ -31,9 +33,11 @@ pub use membership::{Assignment, EventChoice, PublishChange, Selection, Unassign
 
 pub use config::{CopyOptions, DataDir, EngineConfig, APP_IDENTIFIER, DATA_DIR_VAR};
 pub use error::{EngineError, ErrorDto, ErrorKind};
-pub use findme_keys::{EventId, KeyError, ParticipantId, PhotoKey, RenditionKind};
+pub use findme_keys::{CameraAccount, EventId, KeyError, ParticipantId, PhotoKey, RenditionKind};
 pub use findme_sync::CardSize;
 pub use findme_sync::{Token, WebRendition};
+pub use ftp::DEFAULT_FTP_PORT;
+pub use ftp_receiver::FtpOptions;
 pub use gallery::RenditionError;
 pub use registration::qr_svg;
 pub use sync::SyncTarget;
@@ -75,6 +79,10 @@ struct Inner {
     secrets: Arc<dyn secrets::SecretStore>,
     /// Where the background sync's target came from.
     sync_source: std::sync::Mutex<sync_settings::SyncSource>,
+    /// The FTP receiver, while it runs.
+    ftp: tokio::sync::Mutex<Option<ftp_receiver::RunningFtp>>,
+    /// Why the receiver last failed to start (shown until it starts).
+    ftp_error: tokio::sync::Mutex<Option<String>>,
 }
 
 impl Engine {
@@ -145,6 +153,8 @@ impl Engine {
                 },
                 secrets: config.secrets.clone(),
                 sync_source: std::sync::Mutex::new(sync_source),
+                ftp: tokio::sync::Mutex::new(None),
+                ftp_error: tokio::sync::Mutex::new(None),
             }),
         };
         if let Some(target) = &sync_target {
@@ -225,6 +235,13 @@ impl Engine {
             event: event.as_ref().map(|e| e.to_string()),
         };
         let summary = findme_ingest::import_card(&self.inner.ingestor, &sources, &options).await?;
+        // The card's destination is the library: cameras sending by FTP land
+        // there too unless the photographer chose another folder.
+        let library = options.destination.to_string_lossy().into_owned();
+        self.inner
+            .catalog
+            .write(move |w| w.set_setting(ftp::LIBRARY_KEY, &library))
+            .await?;
         let mut report = convert::card_report(summary, &options);
         if let Some(event) = event {
             report.joined = self.member_count(Some(&event)).await? - members_before;
@@ -250,6 +267,7 @@ impl Engine {
 
     /// Stop watchers, finish in-flight writes, release job leases, close the catalog.
     pub async fn shutdown(&self) {
+        self.stop_ftp().await;
         self.inner.watcher.shutdown().await;
         self.inner.workers.shutdown().await;
         self.inner.thumbs.flush_usage().await;

@@ -114,7 +114,7 @@ impl Engine {
 
     pub async fn stats(&self) -> Result<Stats, EngineError> {
         let now = now_ms();
-        let (counts, kinds, rekognition, outbox, events, deletions) = self
+        let (counts, kinds, rekognition, outbox, events, deletions, (ftp, live)) = self
             .inner
             .catalog
             .read(move |r| {
@@ -125,6 +125,7 @@ impl Engine {
                     sync::sync_stats(r, now)?,
                     r.event_counts()?,
                     convert::deletion_stats(r)?,
+                    (crate::ftp::ftp_stats(r)?, crate::ftp::live_stats(r)?),
                 ))
             })
             .await?;
@@ -142,6 +143,8 @@ impl Engine {
             })
             .collect();
         stats.deletions = deletions;
+        stats.ftp = ftp;
+        stats.live = live;
         Ok(stats)
     }
 }

@@ -241,7 +241,7 @@ pub(crate) fn sync_stats(
 }
 
 /// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[i64], pct: usize) -> Option<u64> {
+pub(crate) fn percentile(sorted: &[i64], pct: usize) -> Option<u64> {
     let rank = (sorted.len() * pct).div_ceil(100).max(1);
     sorted.get(rank - 1).map(|v| (*v).max(0) as u64)
 }

@@ -13,7 +13,7 @@ mod layout;
 
 use std::path::{Path, PathBuf};
 
-use findme_catalog::CatalogError;
+use findme_catalog::{Arrival, ArrivalSource, CatalogError};
 use findme_media::Format;
 
 use crate::import::ImportSummary;
@@ -100,11 +100,17 @@ pub async fn import_card(
                         summary.already_present += 1;
                     }
                     let outcome = ingestor
-                        .record_into(placed.library, options.event.clone())
+                        .record_into(
+                            placed.library,
+                            options.event.clone(),
+                            Arrival::now(ArrivalSource::Card),
+                        )
                         .await?;
                     summary.import.count(placed.library_path, outcome);
                     if let Some(backup) = placed.backup {
-                        ingestor.record(backup).await?;
+                        ingestor
+                            .record(backup, Arrival::now(ArrivalSource::Card))
+                            .await?;
                     }
                 }
                 Err(reason) => {

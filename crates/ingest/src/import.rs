@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use findme_catalog::{CatalogError, LocationState};
+use findme_catalog::{Arrival, ArrivalSource, CatalogError, LocationState};
 use futures::StreamExt;
 
 use crate::ingestor::{FileOutcome, Ingestor};
@@ -123,7 +123,8 @@ pub async fn import(
         .map(|(path, format)| {
             let (ingestor, event) = (ingestor.clone(), event.clone());
             async move {
-                let outcome = ingestor.ingest(path.clone(), format, event).await;
+                let arrival = Arrival::now(ArrivalSource::Import);
+                let outcome = ingestor.ingest(path.clone(), format, event, arrival).await;
                 (path, outcome)
             }
         })

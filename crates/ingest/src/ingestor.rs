@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use findme_catalog::{Catalog, CatalogError, FileContent, FileRecord, RecordOutcome};
+use findme_catalog::{Arrival, Catalog, CatalogError, FileContent, FileRecord, RecordOutcome};
 use findme_media::{inspect_file, Completeness, Format, Inspection, MediaError};
 use tokio::sync::Semaphore;
 
@@ -92,9 +92,14 @@ impl Ingestor {
             .unwrap_or_else(|e| unreadable(fallback, &format!("internal error while reading: {e}")))
     }
 
-    /// Write what [`Ingestor::inspect`] found into the catalog.
-    pub async fn record(&self, inspected: Inspected) -> Result<FileOutcome, CatalogError> {
-        self.record_into(inspected, None).await
+    /// Write what [`Ingestor::inspect`] found into the catalog; a new photo
+    /// keeps `arrival` (its source and time).
+    pub async fn record(
+        &self,
+        inspected: Inspected,
+        arrival: Arrival,
+    ) -> Result<FileOutcome, CatalogError> {
+        self.record_into(inspected, None, arrival).await
     }
 
     /// [`Ingestor::record`], and the photo joins `event` in the same transaction.
@@ -102,6 +107,7 @@ impl Ingestor {
         &self,
         inspected: Inspected,
         event: Option<String>,
+        arrival: Arrival,
     ) -> Result<FileOutcome, CatalogError> {
         let content = match inspected.result {
             InspectResult::Vanished => {
@@ -127,7 +133,7 @@ impl Ingestor {
         let path = record.path.clone();
         let outcome = self
             .catalog
-            .write(move |w| w.record_file_into(&record, event.as_deref()))
+            .write(move |w| w.record_file_into(&record, event.as_deref(), arrival))
             .await?;
         match &outcome {
             RecordOutcome::Imported { photo_id } => {
@@ -155,9 +161,10 @@ impl Ingestor {
         path: PathBuf,
         format: Format,
         event: Option<String>,
+        arrival: Arrival,
     ) -> Result<FileOutcome, CatalogError> {
         let inspected = self.inspect(path, format).await;
-        self.record_into(inspected, event).await
+        self.record_into(inspected, event, arrival).await
     }
 }
 

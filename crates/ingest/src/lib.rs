@@ -18,7 +18,7 @@ mod watch;
 
 pub use card::{import_card, CardOptions, CardSummary};
 pub use import::{import, ImportSummary};
-pub use ingestor::{FileOutcome, Ingestor, Inspected};
+pub use ingestor::{FileOutcome, Ingestor, InspectResult, Inspected};
 pub use scan::{mtime_ns, ScanEntry};
 pub use watch::{FolderStatus, FolderWatcher, WatchConfig};
 

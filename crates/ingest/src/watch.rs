@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use findme_catalog::{Arrival, ArrivalSource};
 use findme_media::{Classification, Format};
 use notify::{Event, EventKind, Watcher};
 use tokio::sync::{mpsc, oneshot};
@@ -470,6 +471,8 @@ async fn ingest_stable(
     format: Format,
     give_up: bool,
 ) -> Result<Settled, findme_catalog::CatalogError> {
+    // The file held still: it has arrived (the shutter-to-guest clock starts).
+    let arrival = Arrival::at(ArrivalSource::Watch, findme_catalog::now_ms());
     let probe = path.clone();
     let known = ingestor.catalog().read(move |r| r.location(&probe)).await?;
     let inspected = ingestor.inspect(path, format).await;
@@ -482,7 +485,7 @@ async fn ingest_stable(
         tracing::info!(path = %inspected.path.display(), "incomplete file held back until it completes");
         return Ok(Settled::Held(inspected.size, inspected.mtime_ns));
     }
-    Ok(match ingestor.record(inspected).await? {
+    Ok(match ingestor.record(inspected, arrival).await? {
         FileOutcome::Changing => Settled::Again,
         _ => Settled::Done,
     })

@@ -4,7 +4,7 @@
 //! - [`PhotoKey`]: a photo's SHA-256, 64 lower-case hex digits. It names cache
 //!   files and server objects, so nothing else (upper case, `..`, slashes) ever
 //!   gets through.
-//! - [`EventId`] and [`ParticipantId`]: 1-64 ASCII letters, digits, `-` and `_`.
+//! - [`EventId`], [`ParticipantId`] and [`CameraAccount`]: 1-64 ASCII letters, digits, `-` and `_`.
 //!   Ids go unescaped into URL paths and collection names, and the event server
 //!   protocol uses this same rule, so an id the app accepts can always be synced.
 //! - [`RenditionKind`]: which cached picture of a photo (thumb, preview).
@@ -184,6 +184,13 @@ id_type!(
     /// a selfie's file stem).
     ParticipantId,
     "participant id"
+);
+id_type!(
+    /// A camera body's FTP account: the user name typed into the camera and the
+    /// folder its photos land in (`<library>/<date>/<account>/`), so the id rule
+    /// keeps it a safe file name.
+    CameraAccount,
+    "camera account name"
 );
 
 impl fmt::Display for PhotoKey {

@@ -4,11 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
+mod ftp;
 mod gallery;
 mod matching;
 mod registration;
 mod sync;
 
+pub use ftp::*;
 pub use gallery::*;
 pub use matching::*;
 pub use registration::*;
@@ -198,6 +200,12 @@ pub struct Stats {
     /// Biometric data and selfie files still to be deleted, all events.
     #[serde(default)]
     pub deletions: DeletionStats,
+    /// Cameras sending over FTP: photos received, transfers failed, connected.
+    #[serde(default)]
+    pub ftp: FtpStats,
+    /// Shutter to guest per source: arrival → acknowledged by the event server.
+    #[serde(default)]
+    pub live: LiveStats,
 }
 
 /// One event's counts in `findme stats`: over its members only.
@@ -253,4 +261,6 @@ pub enum EngineNotice {
     FoldersChanged,
     /// A job queue's counters changed (thumbnails made, matches found...).
     QueueChanged,
+    /// The FTP receiver started or stopped, or a camera connected, sent or failed.
+    CamerasChanged,
 }
