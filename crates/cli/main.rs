@@ -2,6 +2,7 @@
 //! The commands, their JSON output and their exit codes are a contract (README,
 //! "CLI contract"): extend them, never break them.
 
+mod ftp;
 mod output;
 mod people;
 mod registration;
@@ -13,8 +14,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use findme_engine::{
-    CopyOptions, DataDir, Engine, EngineConfig, EngineError, EventId, MatchBackend, Token,
-    DATA_DIR_VAR,
+    CopyOptions, DataDir, Engine, EngineConfig, EngineError, EventId, FtpOptions, MatchBackend,
+    Token, DATA_DIR_VAR,
 };
 
 /// Where `scripts/models.sh` puts the face model in this source tree: the model's
@@ -76,9 +77,25 @@ enum Command {
         /// Seconds between full reconciliation scans.
         #[arg(long, default_value_t = 60.0)]
         reconcile_every: f64,
-        /// The event the PATHs' photos join.
+        /// The event the PATHs' photos (and with --ftp, the cameras' photos) join.
         #[command(flatten)]
         event: people::EventArgs,
+        /// Also receive photos from cameras over FTP (accounts: `findme ftp accounts`).
+        #[arg(long)]
+        ftp: bool,
+        /// The FTP receiver's port (default: the app's setting, else 2121).
+        #[arg(long, value_name = "N", requires = "ftp")]
+        ftp_port: Option<u16>,
+        /// Where received photos land, as DIR/<date>/<account>/ (default: the
+        /// app's library folder, else <data dir>/live).
+        #[arg(long, value_name = "DIR", requires = "ftp")]
+        ftp_dir: Option<PathBuf>,
+        /// Passive data ports, FIRST-LAST (default: the app's setting, else 50000-50100).
+        #[arg(long, value_name = "FIRST-LAST", requires = "ftp", value_parser = parse_port_range)]
+        ftp_passive_ports: Option<(u16, u16)>,
+        /// Offer explicit FTPS (AUTH TLS) with a generated self-signed certificate.
+        #[arg(long, requires = "ftp")]
+        ftps: bool,
         paths: Vec<PathBuf>,
     },
     /// List catalogued photos.
@@ -141,6 +158,9 @@ enum Command {
     /// Biometric data and selfie files waiting to be deleted.
     #[command(subcommand)]
     Deletions(DeletionsCommand),
+    /// The FTP receiver cameras send to: camera accounts.
+    #[command(subcommand)]
+    Ftp(ftp::FtpCommand),
     /// Check the on-device face model on labelled photos (DIR/<person>/<photo>):
     /// true and false match rates at the threshold, and the score distributions.
     EvalFaces {
@@ -310,7 +330,15 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
             output::import(&report, json)
         }
         Command::Watch {
-            poll, paths, event, ..
+            poll,
+            paths,
+            event,
+            ftp,
+            ftp_port,
+            ftp_dir,
+            ftp_passive_ports,
+            ftps,
+            ..
         } => {
             for path in paths {
                 engine
@@ -318,13 +346,28 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
                     .await?;
             }
             let folders = engine.watched_folders().await?;
-            if folders.is_empty() {
+            if folders.is_empty() && !ftp {
                 return Err(EngineError::Invalid(
-                    "no folders to watch: pass one or more PATHs".into(),
+                    "no folders to watch: pass one or more PATHs (or --ftp)".into(),
                 )
                 .into());
             }
             engine.start_watching().await?;
+            if ftp {
+                let options = FtpOptions {
+                    port: ftp_port,
+                    passive_ports: ftp_passive_ports,
+                    dir: ftp_dir,
+                    ftps: ftps.then_some(true),
+                    event: event.explicit_choice(),
+                };
+                let status = engine.start_ftp(options).await?;
+                eprintln!(
+                    "receiving photos from cameras over FTP on port {} into {}",
+                    status.port.unwrap_or_default(),
+                    status.dir
+                );
+            }
             for folder in &folders {
                 eprintln!(
                     "watching {}{}",
@@ -356,6 +399,7 @@ async fn execute(engine: &Engine, command: Command, token: Option<Token>) -> Res
         Command::Deletions(DeletionsCommand::Run { json }) => {
             output::deletion_report(&engine.run_deletions().await?, json)
         }
+        Command::Ftp(command) => ftp::run(engine, command).await,
         Command::Events(command) => people::events(engine, command).await,
         Command::Participants(command) => people::participants(engine, command).await,
         Command::Match { event, json, .. } => {
@@ -415,6 +459,16 @@ fn seconds(value: f64, flag: &str) -> Result<Duration> {
     Duration::try_from_secs_f64(value).map_err(|_| {
         EngineError::Invalid(format!("{flag} must be a positive number of seconds")).into()
     })
+}
+
+fn parse_port_range(range: &str) -> Result<(u16, u16), String> {
+    let parsed = range
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)));
+    match parsed {
+        Some((first, last)) if first > 0 && first <= last => Ok((first, last)),
+        _ => Err(format!("{range:?} is not a port range like 50000-50100")),
+    }
 }
 
 pub(crate) fn parse_backend(name: &str) -> Result<MatchBackend, String> {

@@ -78,6 +78,29 @@ pub fn stats(stats: &Stats, as_json: bool) -> Result<()> {
         "sync: {} pushed, {} pending, {} failed",
         s.pushed, s.pending, s.failed
     );
+    let f = &stats.ftp;
+    if f.received + f.failed + f.connected > 0 {
+        println!(
+            "cameras (FTP): {} received, {} failed, {} connected",
+            f.received, f.failed, f.connected
+        );
+    }
+    let l = &stats.live;
+    for (source, s) in [
+        ("ftp", &l.ftp),
+        ("watch", &l.watch),
+        ("card", &l.card),
+        ("import", &l.import),
+    ] {
+        if let (Some(p50), Some(p95)) = (s.latency_p50_ms, s.latency_p95_ms) {
+            println!(
+                "arrival to guest ({source}): p50 {:.1} s, p95 {:.1} s over {} photos",
+                p50 as f64 / 1000.0,
+                p95 as f64 / 1000.0,
+                s.photos
+            );
+        }
+    }
     let d = &stats.deletions;
     if d.pending + d.failed > 0 {
         println!(

@@ -346,6 +346,11 @@ pub struct EventArgs {
 }
 
 impl EventArgs {
+    /// The choice only if one was made on the command line.
+    pub fn explicit_choice(&self) -> Option<EventChoice> {
+        (self.event.is_some() || self.no_event).then(|| self.choice())
+    }
+
     pub fn choice(&self) -> EventChoice {
         match (&self.event, self.no_event) {
             (Some(event), _) => EventChoice::Event(event.clone()),

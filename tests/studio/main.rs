@@ -13,6 +13,8 @@ mod deletions;
 mod engine_load;
 mod eval_faces_cli;
 mod events;
+mod ftp_cli;
+mod ftp_live;
 mod import_cli;
 mod local_matching;
 mod matching;
