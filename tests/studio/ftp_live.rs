@@ -37,7 +37,7 @@ fn job(db: &rusqlite::Connection, kind: &str, sha: &str) -> Option<(String, i64)
 }
 
 /// Jobs of `kind` of card photos done before `ms`, and not yet done.
-fn card_jobs(db: &rusqlite::Connection, kind: &str, before_ms: i64) -> (u64, u64) {
+fn card_jobs(db: &rusqlite::Connection, kind: &str, before_ms: i64) -> (i64, i64) {
     db.query_row(
         "SELECT count(*) FILTER (WHERE j.status = 'done' AND j.updated_ms < ?2),
                 count(*) FILTER (WHERE j.status <> 'done')
@@ -146,7 +146,7 @@ async fn a_photo_sent_by_ftp_is_thumbnailed_and_matched_before_a_card_backlog() 
         // Without priority the frame would be last: all 500 before it. With it,
         // only what the workers held when it arrived (a claim batch) can be.
         assert!(
-            card_before < u64::from(CARD_PHOTOS) / 10,
+            card_before < i64::from(CARD_PHOTOS) / 10,
             "{kind}: {card_before} card photos were done before the live frame"
         );
     }

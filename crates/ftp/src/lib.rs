@@ -40,6 +40,7 @@ pub fn lan_addresses() -> Vec<IpAddr> {
 pub trait AccountCheck: Send + Sync + std::fmt::Debug + 'static {
     async fn verify(&self, user: &str, password: &str) -> Result<bool, String>;
 }
+#[allow(clippy::large_enum_variant)]
 pub enum ReceiverEvent {
     LoggedIn {
         account: String,
