@@ -11,6 +11,9 @@
 //! with 1-3 real face photos from the dev set pasted in (cached in
 //! target/bench-ftp), each frame made unique by a COM segment.
 
+#[path = "support/frames.rs"]
+mod frames;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,6 +23,8 @@ use findme_engine::{
 };
 use findme_event_server::Admin;
 use findme_testkit::{ev, pid, venue};
+
+use frames::{pct, unique};
 
 const EVENT: &str = "live";
 const VARIANTS: usize = 8;
@@ -228,18 +233,6 @@ fn base_variants(cache: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// `base` with a COM segment naming `i`: same pixels, a photo of its own.
-fn unique(base: &[u8], i: usize) -> Vec<u8> {
-    let text = format!("findme ftp bench frame {i}");
-    let mut out = Vec::with_capacity(base.len() + text.len() + 4);
-    out.extend_from_slice(&base[..2]);
-    out.extend_from_slice(&[0xFF, 0xFE]);
-    out.extend_from_slice(&((text.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(text.as_bytes());
-    out.extend_from_slice(&base[2..]);
-    out
-}
-
 fn loadavg() -> f64 {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
@@ -249,12 +242,4 @@ fn loadavg() -> f64 {
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// The `q` quantile of sorted values (nearest rank).
-fn pct(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }

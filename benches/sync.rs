@@ -12,6 +12,9 @@
 //! at a time at a fixed rate; latency from the file being written to the outbox
 //! row marked sent (the server acknowledged rendition and metadata).
 
+#[path = "support/frames.rs"]
+mod frames;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,6 +30,8 @@ use findme_testkit::venue;
 use findme_testkit::{ev, pid};
 use futures::StreamExt;
 use tokio::sync::oneshot;
+
+use frames::{pct, unique};
 
 const BATCH: &str = "batch";
 const LIVE: &str = "live";
@@ -441,28 +446,8 @@ fn base_variants(cache: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// `base` with a COM segment naming `i`: same pixels, a photo of its own.
-fn unique(base: &[u8], i: usize) -> Vec<u8> {
-    let text = format!("findme sync bench photo {i}");
-    let mut out = Vec::with_capacity(base.len() + text.len() + 4);
-    out.extend_from_slice(&base[..2]);
-    out.extend_from_slice(&[0xFF, 0xFE]);
-    out.extend_from_slice(&((text.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(text.as_bytes());
-    out.extend_from_slice(&base[2..]);
-    out
-}
-
 fn secs(ms: i64) -> f64 {
     ms as f64 / 1e3
-}
-
-/// The `q` quantile of sorted values (nearest rank).
-fn pct(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 fn sorted(values: &[f64]) -> Vec<f64> {

@@ -74,23 +74,26 @@ impl Arrival {
 /// Job priority of a live photo; everything else is 0.
 pub(crate) const LIVE_PRIORITY: i64 = 1;
 
-/// One photo's first push: its source, arrival → acknowledged (ms), and when
-/// the server acknowledged it.
+/// One photo's first push: its source, arrival → acknowledged and import →
+/// acknowledged (ms), and when the server acknowledged it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArrivalLatency {
     pub source: ArrivalSource,
     pub latency_ms: i64,
+    pub since_import_ms: i64,
     pub acknowledged_ms: i64,
 }
 
 impl Reader<'_> {
-    /// Arrival-to-acknowledged times of the `limit` photos most recently pushed
-    /// for the first time, newest first. Photos from before v12 count as imports
-    /// that arrived when they were catalogued.
+    /// How long a guest waited for each of the `limit` photos most recently
+    /// pushed for the first time (later re-pushes, e.g. changed matches, do not
+    /// count), newest first. Photos from before v12 count as imports that
+    /// arrived when they were catalogued.
     pub fn arrival_latencies(&self, limit: u32) -> Result<Vec<ArrivalLatency>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT coalesce(p.arrival, 'import'),
-                    max(0, first.sent - coalesce(p.arrived_ms, p.imported_ms)), first.sent
+                    max(0, first.sent - coalesce(p.arrived_ms, p.imported_ms)),
+                    max(0, first.sent - p.imported_ms), first.sent
                FROM (SELECT CAST(subject AS INTEGER) AS photo_id, min(sent_ms) AS sent
                        FROM outbox WHERE kind = 'photo' AND sent_ms IS NOT NULL
                       GROUP BY event_id, subject) AS first
@@ -102,7 +105,8 @@ impl Reader<'_> {
                 Ok(ArrivalLatency {
                     source: parse_column(0, r.get(0)?, ArrivalSource::parse)?,
                     latency_ms: r.get(1)?,
-                    acknowledged_ms: r.get(2)?,
+                    since_import_ms: r.get(2)?,
+                    acknowledged_ms: r.get(3)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

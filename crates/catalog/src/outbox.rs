@@ -237,24 +237,6 @@ impl Reader<'_> {
         )?)
     }
 
-    /// Import-to-acknowledged times (ms) of the `limit` photos most recently
-    /// pushed for the first time: how long a guest waited for each photo after
-    /// it reached this laptop. Later re-pushes (changed matches) do not count.
-    pub fn push_latencies(&self, limit: u32) -> Result<Vec<i64>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT max(0, first.sent - p.imported_ms)
-               FROM (SELECT CAST(subject AS INTEGER) AS photo_id, min(sent_ms) AS sent
-                       FROM outbox WHERE kind = 'photo' AND sent_ms IS NOT NULL
-                      GROUP BY event_id, subject) AS first
-               JOIN photos p ON p.id = first.photo_id
-              ORDER BY first.sent DESC LIMIT ?1",
-        )?;
-        let rows = stmt
-            .query_map([limit], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
-    }
-
     /// Photo rows sent (every event, all time): the divisor of bytes per photo.
     pub fn photo_pushes(&self) -> Result<u64> {
         let n: i64 = self.conn.query_row(

@@ -1,41 +1,14 @@
 //! How photos arrived: live sources first in the job queue, shutter-to-guest
 //! figures per source, and the FTP receiver's camera accounts.
 
+mod common;
+
 use std::path::PathBuf;
 
-use findme_catalog::{
-    Arrival, ArrivalSource, Catalog, FileContent, FileRecord, JobKind, PhotoFacts, PhotoStatus,
-    PublishPolicy, RecordOutcome,
-};
-
-fn record(sha: &str) -> FileRecord {
-    FileRecord {
-        path: PathBuf::from(format!("/lib/{sha}.jpg")),
-        size: 100,
-        mtime_ns: 5,
-        content: FileContent::Photo(Box::new(PhotoFacts {
-            sha256: sha.to_string(),
-            size: 100,
-            format: "jpeg".into(),
-            is_raw: false,
-            status: PhotoStatus::Ok,
-            error: None,
-            captured_at: None,
-            offset_from_exif: false,
-            taken_ms: 1_000,
-            camera_make: None,
-            camera_model: None,
-            camera_serial: None,
-            lens: None,
-            orientation: Some(1),
-            width: Some(40),
-            height: Some(30),
-        })),
-    }
-}
+use findme_catalog::{Arrival, ArrivalSource, Catalog, JobKind, PublishPolicy, RecordOutcome};
 
 async fn arrive(cat: &Catalog, sha: &str, event: Option<&str>, arrival: Arrival) -> i64 {
-    let (file, event) = (record(sha), event.map(str::to_string));
+    let (file, event) = (common::jpeg_record(sha), event.map(str::to_string));
     match cat
         .write(move |w| w.record_file_into(&file, event.as_deref(), arrival))
         .await
@@ -128,7 +101,7 @@ async fn latencies_count_from_the_arrival_per_source_and_the_first_arrival_is_ke
     )
     .await;
     // The same bytes arriving again from a card do not change where it came from.
-    let mut again = record("a");
+    let mut again = common::jpeg_record("a");
     again.path = PathBuf::from("/card/a.jpg");
     let outcome = cat
         .write(move |w| w.record_file_into(&again, None, Arrival::now(ArrivalSource::Card)))

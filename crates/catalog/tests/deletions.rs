@@ -2,37 +2,14 @@
 //! arrives after its reason (consent withdrawn, photo left the event while it was
 //! being indexed) is queued for deletion instead of being recorded.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use findme_catalog::{
-    Catalog, DeletionTarget, FileContent, FileRecord, NewFace, PhotoFacts, PhotoStatus, Picked,
-    RecordOutcome, SelfieFace,
-};
+use std::path::Path;
+
+use findme_catalog::{Catalog, DeletionTarget, NewFace, Picked, RecordOutcome, SelfieFace};
 
 async fn photo(cat: &Catalog, sha: &str) -> i64 {
-    let file = FileRecord {
-        path: PathBuf::from(format!("/card/{sha}.jpg")),
-        size: 100,
-        mtime_ns: 5,
-        content: FileContent::Photo(Box::new(PhotoFacts {
-            sha256: sha.to_string(),
-            size: 100,
-            format: "jpeg".into(),
-            is_raw: false,
-            status: PhotoStatus::Ok,
-            error: None,
-            captured_at: None,
-            offset_from_exif: false,
-            taken_ms: 1_000,
-            camera_make: None,
-            camera_model: None,
-            camera_serial: None,
-            lens: None,
-            orientation: None,
-            width: Some(40),
-            height: Some(30),
-        })),
-    };
+    let file = common::jpeg_record(sha);
     match cat.write(move |w| w.record_file(&file)).await.unwrap() {
         RecordOutcome::Imported { photo_id } => photo_id,
         other => panic!("{other:?}"),

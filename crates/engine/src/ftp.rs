@@ -34,9 +34,6 @@ const PASSWORD_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 /// 12 of 31 symbols: ~59 bits, on a receiver that only accepts photos.
 const PASSWORD_LEN: usize = 12;
 
-/// How many recent first pushes the shutter-to-guest figures cover.
-const LATENCY_WINDOW: u32 = 1000;
-
 impl Engine {
     /// Make an account for one camera body: its user name is `name`, its
     /// password is generated.
@@ -244,7 +241,7 @@ pub(crate) fn ftp_stats(r: &Reader<'_>) -> Result<FtpStats, findme_catalog::Cata
 
 /// Shutter to guest per source, over the recent first pushes.
 pub(crate) fn live_stats(r: &Reader<'_>) -> Result<LiveStats, findme_catalog::CatalogError> {
-    let latencies = r.arrival_latencies(LATENCY_WINDOW)?;
+    let latencies = r.arrival_latencies(crate::sync::LATENCY_WINDOW)?;
     let of = |source: ArrivalSource| source_latency(&latencies, source);
     Ok(LiveStats {
         ftp: of(ArrivalSource::Ftp),

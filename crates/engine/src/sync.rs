@@ -213,7 +213,7 @@ impl Engine {
 }
 
 /// How many recent first pushes the latency figures cover.
-const LATENCY_WINDOW: u32 = 1000;
+pub(crate) const LATENCY_WINDOW: u32 = 1000;
 
 /// Outbox totals (every event), bytes per photo and import-to-visible latency.
 pub(crate) fn sync_stats(
@@ -228,7 +228,11 @@ pub(crate) fn sync_stats(
         .map(|(_, n)| n)
         .sum();
     let photos = r.photo_pushes()?;
-    let mut latencies = r.push_latencies(LATENCY_WINDOW)?;
+    let mut latencies: Vec<i64> = r
+        .arrival_latencies(LATENCY_WINDOW)?
+        .into_iter()
+        .map(|l| l.since_import_ms)
+        .collect();
     latencies.sort_unstable();
     Ok(SyncStats {
         pending: outbox.pending,
