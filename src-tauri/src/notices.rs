@@ -23,6 +23,7 @@ pub struct Batch {
     photos_changed: bool,
     folders_changed: bool,
     queue_changed: bool,
+    cameras_changed: bool,
     progress: Option<(u64, u64)>,
 }
 
@@ -32,6 +33,7 @@ impl Batch {
             EngineNotice::PhotosChanged => self.photos_changed = true,
             EngineNotice::FoldersChanged => self.folders_changed = true,
             EngineNotice::QueueChanged => self.queue_changed = true,
+            EngineNotice::CamerasChanged => self.cameras_changed = true,
             EngineNotice::ImportProgress { done, total } => self.progress = Some((done, total)),
         }
     }
@@ -41,6 +43,7 @@ impl Batch {
         self.photos_changed = true;
         self.folders_changed = true;
         self.queue_changed = true;
+        self.cameras_changed = true;
     }
 
     pub fn is_empty(&self) -> bool {
@@ -51,7 +54,7 @@ impl Batch {
     /// the batch emptied.
     pub fn take(&mut self) -> Vec<EngineNotice> {
         let batch = std::mem::take(self);
-        let mut out = Vec::with_capacity(4);
+        let mut out = Vec::with_capacity(5);
         if let Some((done, total)) = batch.progress {
             out.push(EngineNotice::ImportProgress { done, total });
         }
@@ -63,6 +66,9 @@ impl Batch {
         }
         if batch.queue_changed {
             out.push(EngineNotice::QueueChanged);
+        }
+        if batch.cameras_changed {
+            out.push(EngineNotice::CamerasChanged);
         }
         out
     }
@@ -118,6 +124,7 @@ mod tests {
         batch.push(EngineNotice::FoldersChanged);
         for _ in 0..100 {
             batch.push(EngineNotice::QueueChanged);
+            batch.push(EngineNotice::CamerasChanged);
         }
         assert_eq!(
             batch.take(),
@@ -129,6 +136,7 @@ mod tests {
                 EngineNotice::PhotosChanged,
                 EngineNotice::FoldersChanged,
                 EngineNotice::QueueChanged,
+                EngineNotice::CamerasChanged,
             ]
         );
         assert!(batch.is_empty());
@@ -144,7 +152,8 @@ mod tests {
             vec![
                 EngineNotice::PhotosChanged,
                 EngineNotice::FoldersChanged,
-                EngineNotice::QueueChanged
+                EngineNotice::QueueChanged,
+                EngineNotice::CamerasChanged,
             ]
         );
     }
@@ -186,6 +195,7 @@ mod tests {
                 EngineNotice::PhotosChanged,
                 EngineNotice::FoldersChanged,
                 EngineNotice::QueueChanged,
+                EngineNotice::CamerasChanged,
             ]
         );
     }
