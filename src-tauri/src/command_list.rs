@@ -45,6 +45,10 @@ macro_rules! app_commands {
             registration,
             set_registration,
             print_registration_card,
+            ftp_status,
+            set_ftp_settings,
+            add_camera_account,
+            remove_camera_account,
         }
     };
 }

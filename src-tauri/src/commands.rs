@@ -9,11 +9,12 @@
 use std::path::PathBuf;
 
 use findme_engine::{
-    ActivityDto, AssignmentDto, CardFileDto, CardSize, ConnectionTestDto, CopyOptions, Engine,
-    ErrorDto, EventChoice, EventChoiceDto, EventDto, EventId, EventMatcher, FailureDto,
-    ImportReport, ParticipantDto, ParticipantId, ParticipantImportReport, PhotoDetailDto, PhotoKey,
-    PublishChoice, RegistrationChangeDto, RegistrationDto, Selection, Stats, SyncSettingsDto,
-    SyncSettingsInput, TileChanges, TilePage, TileQuery, UnassignmentDto, WatchedFolderDto,
+    ActivityDto, AssignmentDto, CameraAccount, CardFileDto, CardSize, ConnectionTestDto,
+    CopyOptions, Engine, ErrorDto, EventChoice, EventChoiceDto, EventDto, EventId, EventMatcher,
+    FailureDto, FtpSettingsDto, FtpStatusDto, ImportReport, NewCameraAccount, ParticipantDto,
+    ParticipantId, ParticipantImportReport, PhotoDetailDto, PhotoKey, PublishChoice,
+    RegistrationChangeDto, RegistrationDto, Selection, Stats, SyncSettingsDto, SyncSettingsInput,
+    TileChanges, TilePage, TileQuery, UnassignmentDto, WatchedFolderDto,
 };
 use tauri::State;
 
@@ -412,4 +413,49 @@ pub async fn print_registration_card(
         .map_err(ErrorDto::from)?;
     card.opened = crate::open_in_browser(&app, &card.path);
     Ok(card)
+}
+
+// Cameras sending over FTP. Account passwords travel engine → webview: the
+// photographer types them into the camera from the setup sheet.
+
+/// The FTP receiver now: settings, running or why not, addresses, accounts.
+#[tauri::command]
+pub async fn ftp_status(engine: State<'_, Engine>) -> CmdResult<FtpStatusDto> {
+    engine.ftp_status().await.map_err(ErrorDto::from)
+}
+
+/// Saves the receiver's settings and restarts (or stops) it with them.
+#[tauri::command]
+pub async fn set_ftp_settings(
+    engine: State<'_, Engine>,
+    settings: FtpSettingsDto,
+) -> CmdResult<FtpStatusDto> {
+    engine
+        .set_ftp_settings(settings)
+        .await
+        .map_err(ErrorDto::from)
+}
+
+/// Makes an account for one camera body (its password generated).
+#[tauri::command]
+pub async fn add_camera_account(
+    engine: State<'_, Engine>,
+    name: CameraAccount,
+) -> CmdResult<NewCameraAccount> {
+    engine
+        .add_camera_account(name)
+        .await
+        .map_err(ErrorDto::from)
+}
+
+/// Revokes a camera account; its photos stay.
+#[tauri::command]
+pub async fn remove_camera_account(
+    engine: State<'_, Engine>,
+    name: CameraAccount,
+) -> CmdResult<()> {
+    engine
+        .remove_camera_account(name)
+        .await
+        .map_err(ErrorDto::from)
 }

@@ -124,6 +124,7 @@ mod tests {
         batch.push(EngineNotice::FoldersChanged);
         for _ in 0..100 {
             batch.push(EngineNotice::QueueChanged);
+            batch.push(EngineNotice::CamerasChanged);
         }
         assert_eq!(
             batch.take(),
@@ -135,6 +136,7 @@ mod tests {
                 EngineNotice::PhotosChanged,
                 EngineNotice::FoldersChanged,
                 EngineNotice::QueueChanged,
+                EngineNotice::CamerasChanged,
             ]
         );
         assert!(batch.is_empty());
@@ -150,7 +152,8 @@ mod tests {
             vec![
                 EngineNotice::PhotosChanged,
                 EngineNotice::FoldersChanged,
-                EngineNotice::QueueChanged
+                EngineNotice::QueueChanged,
+                EngineNotice::CamerasChanged,
             ]
         );
     }
@@ -192,6 +195,7 @@ mod tests {
                 EngineNotice::PhotosChanged,
                 EngineNotice::FoldersChanged,
                 EngineNotice::QueueChanged,
+                EngineNotice::CamerasChanged,
             ]
         );
     }

@@ -265,6 +265,13 @@ async fn pushes_every_photo_once_and_a_second_sync_pushes_nothing() {
         "{:?} > {lifetime}",
         stats.sync
     );
+    // The activity panel shows the same shutter-to-guest figures and camera
+    // totals as `stats`, with the latest photo live.
+    let activity = engine.activity().await.unwrap();
+    assert_eq!(activity.live, stats.live);
+    assert_eq!(activity.ftp, stats.ftp);
+    let last = activity.live.last.as_ref().expect("a photo went live");
+    assert!(last.latency_ms <= lifetime, "{last:?}");
 
     let again = engine
         .sync(&base, &ev(EVENT), Token::new(token))

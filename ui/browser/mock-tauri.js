@@ -175,6 +175,17 @@ export function installFakeShell(config) {
       case 'failures':
       case 'participants':
         return [];
+      case 'ftp_status':
+        return {
+          settings: { enabled: false, port: 2121, passive_first: 50000, passive_last: 50100, ftps: false, dir: null, event: null },
+          running: false,
+          error: null,
+          port: null,
+          addresses: ['192.168.1.20'],
+          dir: '/photos',
+          event: null,
+          accounts: [],
+        };
       default:
         throw `unexpected command ${cmd}`;
     }

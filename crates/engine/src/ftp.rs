@@ -41,10 +41,14 @@ impl Engine {
         &self,
         name: CameraAccount,
     ) -> Result<NewCameraAccount, EngineError> {
-        let mut rng = rand::rng();
-        let password: String = (0..PASSWORD_LEN)
-            .map(|_| PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())] as char)
-            .collect();
+        // The thread's RNG is not Send: it must be gone before the first await,
+        // or the shell (whose commands run on any thread) cannot call this.
+        let password: String = {
+            let mut rng = rand::rng();
+            (0..PASSWORD_LEN)
+                .map(|_| PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())] as char)
+                .collect()
+        };
         let (user, pw) = (name.to_string(), password.clone());
         let added = self
             .catalog()

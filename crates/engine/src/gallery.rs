@@ -115,7 +115,7 @@ impl Engine {
     /// Queue counters per job kind and the thumbnail cache's numbers.
     pub async fn activity(&self) -> Result<ActivityDto, EngineError> {
         let now = crate::now_ms();
-        let (kinds, (files, bytes), rekognition, sync, deletions) = self
+        let (kinds, (files, bytes), rekognition, sync, deletions, live, ftp) = self
             .catalog()
             .read(move |r| {
                 Ok((
@@ -124,6 +124,8 @@ impl Engine {
                     crate::convert::rekognition_stats(r)?,
                     crate::sync::sync_stats(r, now)?,
                     crate::convert::deletion_stats(r)?,
+                    crate::ftp::live_stats(r)?,
+                    crate::ftp::ftp_stats(r)?,
                 ))
             })
             .await?;
@@ -159,6 +161,8 @@ impl Engine {
             matcher: self.inner.matcher.map(String::from),
             sync,
             deletions,
+            live,
+            ftp,
         })
     }
 

@@ -1,6 +1,7 @@
 // What the engine is busy with: import progress (from events) and the job queues
 // (from `activity()`), each as a progress bar with a rate and an ETA. `activity()` is
-// polled on queue_changed events (coalesced) and every second while a queue is busy.
+// polled on queue_changed and cameras_changed events (coalesced) and every second
+// while a queue is busy.
 import { errorMessage, type Api } from './api';
 import type { ActivityDto } from './bindings/ActivityDto';
 import type { EngineNotice } from './bindings/EngineNotice';
@@ -119,7 +120,10 @@ export class Activity {
 
   handleEngineNotices(batch: EngineNotice[]): void {
     for (const event of batch) {
-      if (event.type === 'queue_changed' || event.type === 'photos_changed') this.#eventPoll.request('poll');
+      // A camera's photo or failure changes the FTP totals too.
+      if (event.type === 'queue_changed' || event.type === 'photos_changed' || event.type === 'cameras_changed') {
+        this.#eventPoll.request('poll');
+      }
       else if (event.type === 'import_progress') this.importProgress(event.done, event.total);
     }
   }

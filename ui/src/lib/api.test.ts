@@ -99,6 +99,25 @@ describe('api wrapper', () => {
       { event: 'gala', change: { open: true, code: 'ROSE42' } },
     ],
     ['print_registration_card', () => api.printRegistrationCard('gala', 'a4'), { event: 'gala', size: 'a4' }],
+    ['ftp_status', () => api.ftpStatus(), {}],
+    [
+      'set_ftp_settings',
+      () =>
+        api.setFtpSettings({
+          enabled: true,
+          port: 2121,
+          passive_first: 50000,
+          passive_last: 50100,
+          ftps: false,
+          dir: null,
+          event: null,
+        }),
+      {
+        settings: { enabled: true, port: 2121, passive_first: 50000, passive_last: 50100, ftps: false, dir: null, event: null },
+      },
+    ],
+    ['add_camera_account', () => api.addCameraAccount('nikon-z9'), { name: 'nikon-z9' }],
+    ['remove_camera_account', () => api.removeCameraAccount('nikon-z9'), { name: 'nikon-z9' }],
   ])('%s is invoked with its arguments', async (cmd, call, args) => {
     const calls = recordCalls();
     await call();

@@ -12,6 +12,9 @@ import type { EventChoiceDto } from './bindings/EventChoiceDto';
 import type { EventDto } from './bindings/EventDto';
 import type { EventMatcher } from './bindings/EventMatcher';
 import type { FailureDto } from './bindings/FailureDto';
+import type { FtpSettingsDto } from './bindings/FtpSettingsDto';
+import type { FtpStatusDto } from './bindings/FtpStatusDto';
+import type { NewCameraAccount } from './bindings/NewCameraAccount';
 import type { ImportReport } from './bindings/ImportReport';
 import type { ParticipantDto } from './bindings/ParticipantDto';
 import type { ParticipantImportReport } from './bindings/ParticipantImportReport';
@@ -326,6 +329,26 @@ export function printRegistrationCard(event: string, size: CardSize): Promise<Ca
   return call<CardFileDto>('print_registration_card', { event, size });
 }
 
+/** The FTP receiver now: settings, running or why not, LAN addresses, camera accounts. */
+export function ftpStatus(): Promise<FtpStatusDto> {
+  return call<FtpStatusDto>('ftp_status');
+}
+
+/** Saves the receiver's settings; it restarts with them (or stops). A failure to start is in the status. */
+export function setFtpSettings(settings: FtpSettingsDto): Promise<FtpStatusDto> {
+  return call<FtpStatusDto>('set_ftp_settings', { settings });
+}
+
+/** Makes an account for one camera body; its password is generated. */
+export function addCameraAccount(name: string): Promise<NewCameraAccount> {
+  return call<NewCameraAccount>('add_camera_account', { name });
+}
+
+/** Revokes a camera account: the camera can no longer send (its photos stay). */
+export async function removeCameraAccount(name: string): Promise<void> {
+  await call<null>('remove_camera_account', { name });
+}
+
 /** The commands as one object, so the UI can be given a fake in tests. */
 export const api = {
   tiles,
@@ -364,6 +387,10 @@ export const api = {
   registration,
   setRegistration,
   printRegistrationCard,
+  ftpStatus,
+  setFtpSettings,
+  addCameraAccount,
+  removeCameraAccount,
   onEngineNotices,
 };
 export type Api = typeof api;

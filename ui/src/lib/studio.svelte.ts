@@ -2,6 +2,7 @@
 // photographer is told (toasts, progress). Components read it and call its actions;
 // it talks to the shell only through `Api`, so tests hand it a fake.
 import { Activity } from './activity.svelte';
+import { Cameras } from './cameras.svelte';
 import { ACTIVE_EVENT, api as tauriApi, errorMessage, isKind, type Api } from './api';
 import type { EventChoiceDto } from './bindings/EventChoiceDto';
 import type { EngineNotice } from './bindings/EngineNotice';
@@ -53,6 +54,8 @@ export class Studio {
 
   readonly gallery: Gallery;
   readonly activity: Activity;
+  /** The FTP receiver and the cameras' accounts (activity panel, Cameras dialog). */
+  readonly cameras: Cameras;
   readonly #api: Api;
   readonly #refresh: Throttled<Part>;
   #nextToast = 1;
@@ -67,6 +70,7 @@ export class Studio {
     this.#api = api;
     this.gallery = new Gallery(api, { firstPaintWaitMs });
     this.activity = new Activity(api, refreshIntervalMs);
+    this.cameras = new Cameras(api, refreshIntervalMs);
     this.#refresh = throttle<Part>(refreshIntervalMs, (parts) => this.#reload(parts));
   }
 
@@ -100,11 +104,13 @@ export class Studio {
     // Counters, folders and queues are not what the photographer waits for.
     await this.gallery.firstPaint;
     void this.activity.start();
+    void this.cameras.load();
     await this.#reload(new Set<Part>(['photos', 'folders']));
     this.loaded = true;
     return () => {
       this.#refresh.cancel();
       this.activity.stop();
+      this.cameras.stop();
       unlisten();
     };
   }
@@ -123,10 +129,12 @@ export class Studio {
           this.#refresh.request('folders');
           break;
         case 'import_progress':
+        case 'cameras_changed':
           break;
       }
     }
     this.activity.handleEngineNotices(batch);
+    this.cameras.handleEngineNotices(batch);
   }
 
   /** Runs pending re-fetches now (tests; also after an action the user waits on). */

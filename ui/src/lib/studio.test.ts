@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { activity, pageOf, report, stats, tiles } from '../tests/fixtures';
+import { activity, cameraAccount, ftpStatus, pageOf, report, stats, tiles } from '../tests/fixtures';
 import { ApiError, type Api } from './api';
 import type { EngineNotice } from './bindings/EngineNotice';
 import { FIRST_PAGE } from './gallery.svelte';
@@ -75,6 +75,16 @@ function fakeApi(overrides: Partial<Api> = {}) {
     printRegistrationCard: vi.fn<Api['printRegistrationCard']>(async () => {
       throw new Error('not in these tests');
     }),
+    ftpStatus: vi.fn<Api['ftpStatus']>(async () => ftpStatus()),
+    setFtpSettings: vi.fn<Api['setFtpSettings']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    addCameraAccount: vi.fn<Api['addCameraAccount']>(async () => {
+      throw new Error('not in these tests');
+    }),
+    removeCameraAccount: vi.fn<Api['removeCameraAccount']>(async () => {
+      throw new Error('not in these tests');
+    }),
     onEngineNotices: vi.fn<Api['onEngineNotices']>(async () => () => {}),
     ...overrides,
   };
@@ -133,6 +143,29 @@ describe('Studio', () => {
     studio.handleEngineNotices([PHOTOS_CHANGED]);
     await studio.flushRefresh();
     expect(api.participants).toHaveBeenCalledTimes(2);
+    stop();
+  });
+
+  it('reads the cameras at start and again (with the activity) when a camera changed', async () => {
+    let status = ftpStatus();
+    const api = fakeApi({ ftpStatus: vi.fn<Api['ftpStatus']>(async () => status) });
+    const studio = new Studio(api, 50);
+    const stop = await studio.start();
+    await vi.waitFor(() => expect(studio.cameras.status).toEqual(ftpStatus()));
+    expect(api.activity).toHaveBeenCalledTimes(1);
+
+    status = ftpStatus({ running: true, port: 2121, accounts: [cameraAccount('z9', { connected: true, received: 4 })] });
+    studio.handleEngineNotices([{ type: 'cameras_changed' }, { type: 'cameras_changed' }]);
+    await studio.cameras.flush();
+    expect(api.ftpStatus).toHaveBeenCalledTimes(2);
+    expect(studio.cameras.accounts.map((a) => [a.user, a.connected, a.received])).toEqual([['z9', true, 4]]);
+    // The FTP totals and shutter to guest are in the activity.
+    await vi.waitFor(() => expect(api.activity).toHaveBeenCalledTimes(2));
+
+    // Nothing about cameras: no re-read.
+    studio.handleEngineNotices([PHOTOS_CHANGED]);
+    await studio.cameras.flush();
+    expect(api.ftpStatus).toHaveBeenCalledTimes(2);
     stop();
   });
 

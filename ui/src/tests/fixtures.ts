@@ -6,6 +6,10 @@ import type { ActivityDto } from '../lib/bindings/ActivityDto';
 import type { EventChoiceDto } from '../lib/bindings/EventChoiceDto';
 import type { EventDto } from '../lib/bindings/EventDto';
 import type { EventMatcher } from '../lib/bindings/EventMatcher';
+import type { CameraAccountDto } from '../lib/bindings/CameraAccountDto';
+import type { FtpSettingsDto } from '../lib/bindings/FtpSettingsDto';
+import type { FtpStatusDto } from '../lib/bindings/FtpStatusDto';
+import type { LiveStats } from '../lib/bindings/LiveStats';
 import type { ImportReport } from '../lib/bindings/ImportReport';
 import type { ParticipantDto } from '../lib/bindings/ParticipantDto';
 import type { ParticipantImportReport } from '../lib/bindings/ParticipantImportReport';
@@ -40,6 +44,8 @@ export function stats(photos: number, failed = 0, pending = 0): Stats {
     sync: { pending: 0, pushed: 0, failed: 0 },
     events: [],
     deletions: { pending: 0, failed: 0, rekognition_faces: 0, rekognition_collections: 0, reason: null },
+    ftp: { received: 0, failed: 0, connected: 0 },
+    live: liveStats(),
   };
 }
 
@@ -130,6 +136,50 @@ export function activity(overrides: Partial<ActivityDto> = {}): ActivityDto {
     matcher: 'rekognition',
     sync: { pending: 0, pushed: 0, failed: 0 },
     deletions: { pending: 0, failed: 0, rekognition_faces: 0, rekognition_collections: 0, reason: null },
+    live: liveStats(),
+    ftp: { received: 0, failed: 0, connected: 0 },
+    ...overrides,
+  };
+}
+
+/** Shutter to guest with no photo acknowledged yet. */
+export function liveStats(overrides: Partial<LiveStats> = {}): LiveStats {
+  const none = { photos: 0, latency_p50_ms: null, latency_p95_ms: null };
+  return { ftp: { ...none }, watch: { ...none }, card: { ...none }, import: { ...none }, last: null, ...overrides };
+}
+
+/** The receiver's saved settings as the engine answers them (off, the defaults). */
+export function ftpSettings(overrides: Partial<FtpSettingsDto> = {}): FtpSettingsDto {
+  return { enabled: false, port: 2121, passive_first: 50000, passive_last: 50100, ftps: false, dir: null, event: null, ...overrides };
+}
+
+/** A camera account that has sent nothing yet. */
+export function cameraAccount(user: string, overrides: Partial<CameraAccountDto> = {}): CameraAccountDto {
+  return {
+    user,
+    password: `pw-${user}`,
+    connected: false,
+    received: 0,
+    failed: 0,
+    last_file: null,
+    last_ms: null,
+    last_error: null,
+    last_error_ms: null,
+    ...overrides,
+  };
+}
+
+/** The receiver's status as the engine answers it (off, no accounts). */
+export function ftpStatus(overrides: Partial<FtpStatusDto> = {}): FtpStatusDto {
+  return {
+    settings: ftpSettings(),
+    running: false,
+    error: null,
+    port: null,
+    addresses: ['192.168.1.20'],
+    dir: '/home/ana/Pictures/FindMe',
+    event: null,
+    accounts: [],
     ...overrides,
   };
 }
@@ -386,6 +436,8 @@ export interface Backend {
   sync: SyncSettingsDto;
   /** Guest registration per event (an event without one has no server set up). */
   registrations: Record<string, RegistrationDto>;
+  /** What `ftp_status` answers. */
+  ftp: FtpStatusDto;
 }
 
 /** Installs a fake shell: commands answer from `backend`, events are mocked. */
@@ -403,6 +455,7 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
     matching: { events: [], participants: {} },
     sync: syncSettings({ server_url: null, event: null, has_token: false, source: 'none', running: false }),
     registrations: {},
+    ftp: ftpStatus(),
     ...initial,
   };
   const engine = eventsEngine(backend.matching);
@@ -495,6 +548,8 @@ export function fakeShell(initial: Partial<Backend> = {}): Backend {
           return guests.setRegistration(String(args.event), args.change as RegistrationChangeDto);
         case 'print_registration_card':
           return guests.printRegistrationCard(String(args.event), String(args.size));
+        case 'ftp_status':
+          return backend.ftp;
         case 'plugin:dialog|open':
           return backend.picked;
         default:

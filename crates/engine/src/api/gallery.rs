@@ -223,4 +223,10 @@ pub struct ActivityDto {
     /// Biometric data and selfie files still to be deleted.
     #[serde(default)]
     pub deletions: super::DeletionStats,
+    /// Shutter to guest per source (arrival to acknowledged) and the latest.
+    #[serde(default)]
+    pub live: super::LiveStats,
+    /// The cameras' totals (FTP receiver).
+    #[serde(default)]
+    pub ftp: super::FtpStats,
 }

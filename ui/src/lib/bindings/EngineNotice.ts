@@ -3,4 +3,4 @@
 /**
  * Something the UI should know about. Bursts are coalesced by the receiver.
  */
-export type EngineNotice = { "type": "photos_changed" } | { "type": "import_progress", done: number, total: number, } | { "type": "folders_changed" } | { "type": "queue_changed" };
+export type EngineNotice = { "type": "photos_changed" } | { "type": "import_progress", done: number, total: number, } | { "type": "folders_changed" } | { "type": "queue_changed" } | { "type": "cameras_changed" };

@@ -2,6 +2,8 @@
 import type { CatalogStats } from "./CatalogStats";
 import type { DeletionStats } from "./DeletionStats";
 import type { EventStats } from "./EventStats";
+import type { FtpStats } from "./FtpStats";
+import type { LiveStats } from "./LiveStats";
 import type { QueueStats } from "./QueueStats";
 import type { RekognitionStats } from "./RekognitionStats";
 import type { SyncStats } from "./SyncStats";
@@ -22,4 +24,12 @@ events: Array<EventStats>,
 /**
  * Biometric data and selfie files still to be deleted, all events.
  */
-deletions: DeletionStats, };
+deletions: DeletionStats, 
+/**
+ * Cameras sending over FTP: photos received, transfers failed, connected.
+ */
+ftp: FtpStats, 
+/**
+ * Shutter to guest per source: arrival → acknowledged by the event server.
+ */
+live: LiveStats, };
