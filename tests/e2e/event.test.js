@@ -4,13 +4,17 @@
 // participant, connect the reference event server from the settings screen and see
 // the photos arrive there (issue 15, "Tests that must exist"); open guest
 // registration from the events panel and see a guest who signs up on its link
-// counted there (issue 16).
+// counted there (issue 16); switch the FTP receiver on, add a camera, and see a
+// frame it sends over FTP (curl) join the event, reach the server and be counted
+// in the activity panel's Cameras and shutter-to-guest blocks (issue 17).
 //
 // The event server's own admin commands make its event and photographer token (the
 // server's administrator's part, not the app's); everything the photographer does
 // goes through the window.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { By, Key, until } from 'selenium-webdriver';
@@ -156,6 +160,27 @@ async function filterBy(id) {
   const select = await app.driver.findElement(byTestId('filter-participant'));
   await select.findElement(By.css(`option[value="${id}"]`)).click();
   await waitFor('the participant filter to show the choice', () => select.getAttribute('value'), (v) => v === id);
+}
+
+/** A TCP port nobody listens on now (the OS picks it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** `jpeg` with a COM segment holding `note`: the same pixels, other bytes (another photo). */
+function withComment(jpeg, note) {
+  const body = Buffer.from(note);
+  const segment = Buffer.alloc(4);
+  segment.writeUInt16BE(0xfffe, 0);
+  segment.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), segment, body, jpeg.subarray(2)]);
 }
 
 /** GET the event's stats on the event server with the photographer token. */
@@ -398,6 +423,45 @@ test('a whole event: participants, matching, gallery filter, and the photos on t
       assert.equal(signedUp.status, 303, await signedUp.text());
       await waitForText('registration-count', (n) => n === '1', 'the panel to count the guest');
       await closePanel('events-close', 'events-panel');
+    });
+
+    await step('a camera sends a frame over FTP: it joins the event, is pushed, and the panel counts it', async () => {
+      await driver.findElement(byTestId('open-cameras')).click();
+      await driver.wait(until.elementLocated(byTestId('cameras-panel')), WAIT_MS);
+      await waitForText('ftp-running', (s) => s !== null && s.includes('Not running'), 'the receiver to start off');
+      const port = await freePort();
+      for (const [id, value] of [['ftp-port', port], ['ftp-passive-first', 51100], ['ftp-passive-last', 51119]]) {
+        const input = await driver.findElement(byTestId(id));
+        await input.clear();
+        await input.sendKeys(String(value));
+      }
+      await driver.findElement(byTestId('ftp-enabled')).click();
+      await driver.findElement(byTestId('ftp-save')).click();
+      await waitForText('ftp-running', (s) => s !== null && s.includes(`port ${port}`), 'the receiver to run');
+      await driver.findElement(byTestId('account-name')).sendKeys('z9');
+      await driver.findElement(byTestId('account-add')).click();
+      const sheet = await driver.wait(until.elementLocated(byTestId('setup-sheet')), WAIT_MS);
+      // Each row is the value and its Copy button.
+      const value = async (key) => (await text(`sheet-${key}`, sheet)).split(' ')[0];
+      const user = await value('user');
+      const password = await value('password');
+      assert.equal(user, 'z9');
+      assert.equal(await value('port'), String(port));
+      await closePanel('cameras-close', 'cameras-panel');
+
+      // The camera: curl, sending a new frame of Obama (same pixels as IMG_0001, other bytes).
+      const frame = withComment(readFileSync(devsetFace(SHOTS[0].from)), 'frame sent by the z9');
+      const local = join(tempDir('findme-e2e-ftp-'), 'DSC_0001.JPG');
+      writeFileSync(local, frame);
+      const sent = spawnSync('curl', ['-sS', '--max-time', '60', '--user', `${user}:${password}`, '-T', local, `ftp://127.0.0.1:${port}/DSC_0001.JPG`]);
+      assert.equal(sent.status, 0, `curl: ${sent.stderr}`);
+      await waitForText('photo-count', (n) => n === String(SHOTS.length + 1), 'the frame to join the gallery');
+      const camera = await driver.wait(until.elementLocated(byTestId('camera-z9')), WAIT_MS);
+      await waitFor('the Cameras block to count the frame', () => text('camera-received', camera), (n) => n === '1');
+      assert.ok((await text('camera-last', camera)).includes('DSC_0001.JPG'));
+      await waitFor('the event server to show the frame', () => serverStats(url, token), (s) => s.photos === SHOTS.length + 1, MATCH_WAIT_MS);
+      await waitForText('last-live', (s) => s !== null && s.includes('(FTP)'), 'the panel to say how long the frame took to go live', MATCH_WAIT_MS);
+      await screenshot('event-ftp');
     });
 
     await step('disconnecting forgets the server and its token', async () => {
