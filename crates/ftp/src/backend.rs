@@ -388,8 +388,8 @@ impl StorageBackend<Camera> for CameraStorage {
             }
             Ok(Outcome::Incomplete { kept, reason }) => {
                 let reason = format!(
-                    "the transfer stopped before the end of the photo ({reason}); the {kept} bytes received are kept for {} minutes so the camera can resume",
-                    self.shared.partial_ttl.as_secs().div_ceil(60)
+                    "the transfer stopped before the end of the photo ({reason}); the {kept} bytes received are kept for {} so the camera can resume",
+                    spoken(self.shared.partial_ttl)
                 );
                 self.shared.fail(account, &name, reason);
                 Err(ErrorKind::ConnectionClosed.into())
@@ -533,6 +533,16 @@ async fn receive<R: AsyncRead + Unpin>(
     file.flush().await.map_err(Receive::Write)?;
     file.sync_all().await.map_err(Receive::Write)?;
     Ok(received)
+}
+
+/// "10 minutes", "30 seconds": how long a partial is kept, for the Failed reason.
+fn spoken(ttl: Duration) -> String {
+    match ttl.as_secs() {
+        1 => "1 second".to_string(),
+        s if s < 60 => format!("{s} seconds"),
+        60..=119 => "1 minute".to_string(),
+        s => format!("{} minutes", s / 60),
+    }
 }
 
 fn is_disk_full(e: &std::io::Error) -> bool {

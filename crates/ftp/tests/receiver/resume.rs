@@ -49,7 +49,7 @@ async fn a_killed_upload_reaches_nothing_and_a_rest_resume_completes_it() {
     };
     assert_eq!(file, "IMG_0100.JPG");
     assert!(reason.contains("kept for 10 minutes"), "{reason}");
-    assert_eq!(files_under(&venue.root), [staged.clone()]);
+    assert_eq!(files_under(&venue.root), std::slice::from_ref(&staged));
     let kept = fs::metadata(&staged).unwrap().len() as usize;
     assert!(0 < kept && kept < bytes.len(), "{kept} of {}", bytes.len());
 
@@ -117,6 +117,46 @@ async fn a_fresh_upload_replaces_a_kept_partial() {
             .unwrap()
             .contains("resume at byte 900 but only 500"),
         "{failed:?}"
+    );
+}
+
+#[tokio::test]
+async fn curl_resumes_a_kept_partial_with_appe() {
+    let mut venue = Venue::start().await;
+    let bytes = jpeg(12, 400, 300);
+    let mut ftp = venue.login("canon-r5").await;
+    assert_eq!(
+        code(put(&mut ftp, "IMG_0012.JPG", &bytes[..3000]).await),
+        426
+    );
+    let source = venue.dir.path().join("IMG_0012.JPG");
+    fs::write(&source, &bytes).unwrap();
+    // `curl -C -` asks SIZE, then appends the rest (APPE) from that offset.
+    let out = tokio::process::Command::new("curl")
+        .args(["-sS", "-C", "-", "-T"])
+        .arg(&source)
+        .arg(format!(
+            "ftp://canon-r5:pw-canon@127.0.0.1:{}/DCIM/100CANON/",
+            venue.port()
+        ))
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = venue
+        .wait_for(|e| matches!(e, ReceiverEvent::Received(_)))
+        .await;
+    let Some(ReceiverEvent::Received(arrival)) = events.last() else {
+        unreachable!()
+    };
+    assert_eq!(fs::read(&arrival.path).unwrap(), bytes);
+    assert_eq!(
+        files_under(&venue.root),
+        std::slice::from_ref(&arrival.path)
     );
 }
 
