@@ -27,8 +27,6 @@ pub enum FtpError {
     Certificate { dir: PathBuf, reason: String },
     #[error("the FTPS certificate cannot be used: {0}")]
     Tls(String),
-    #[error("the FTP receiver could not start: {0}")]
-    Internal(String),
 }
 
 impl FtpError {
