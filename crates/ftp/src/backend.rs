@@ -1,5 +1,4 @@
-//! libunftp's seams filled in for cameras: who may log in, who is connected, and
-//! a write-only storage back end whose folders are virtual.
+//! libunftp's storage seam filled in for cameras: write-only, folders virtual.
 //!
 //! libunftp answers STOR with "150" before the back end sees the path, so a
 //! refused name is answered right after, with a 5xx, before any byte is stored.
@@ -14,17 +13,13 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use findme_media::Classification;
-use libunftp::notification::{EventMeta, PresenceEvent, PresenceListener};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc::UnboundedSender;
-use unftp_core::auth::{
-    AuthenticationError, Authenticator, Credentials, Principal, UserDetail, UserDetailError,
-    UserDetailProvider,
-};
 use unftp_core::storage::{self, ErrorKind, Fileinfo, StorageBackend, FEATURE_RESTART};
 
+use crate::login::Camera;
 use crate::place::{self, Outcome};
-use crate::{names, AccountCheck, ReceiverEvent};
+use crate::{names, ReceiverEvent};
 
 /// What every session of one receiver shares.
 #[derive(Debug)]
@@ -38,7 +33,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn emit(&self, event: ReceiverEvent) {
+    pub(crate) fn emit(&self, event: ReceiverEvent) {
         // Nobody listening (the engine is shutting down) is not the camera's problem.
         let _ = self.events.send(event);
     }
@@ -75,106 +70,6 @@ impl Drop for Claim {
     fn drop(&mut self) {
         if let Ok(mut busy) = self.shared.busy.lock() {
             busy.remove(&self.path);
-        }
-    }
-}
-
-/// A logged-in camera: its account name is its folder under each day.
-#[derive(Debug)]
-pub(crate) struct Camera {
-    pub account: String,
-}
-
-impl UserDetail for Camera {}
-
-impl fmt::Display for Camera {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.account)
-    }
-}
-
-#[derive(Debug)]
-pub(crate) struct CameraProvider;
-
-#[async_trait]
-impl UserDetailProvider for CameraProvider {
-    type User = Camera;
-    async fn provide_user_detail(&self, principal: &Principal) -> Result<Camera, UserDetailError> {
-        Ok(Camera {
-            account: principal.username.clone(),
-        })
-    }
-}
-
-/// USER/PASS through the engine's [`AccountCheck`], every refusal logged.
-#[derive(Debug)]
-pub(crate) struct Accounts(pub Arc<dyn AccountCheck>);
-
-#[async_trait]
-impl Authenticator for Accounts {
-    async fn authenticate(
-        &self,
-        username: &str,
-        creds: &Credentials,
-    ) -> Result<Principal, AuthenticationError> {
-        if let Err(reason) = names::check_account(username) {
-            tracing::warn!(account = username, %reason, source = %creds.source_ip, "FTP login refused");
-            return Err(AuthenticationError::BadUser);
-        }
-        let password = creds.password.as_deref().unwrap_or_default();
-        match self.0.verify(username, password).await {
-            Ok(true) => Ok(Principal {
-                username: username.to_string(),
-            }),
-            Ok(false) => {
-                tracing::warn!(account = username, source = %creds.source_ip, "FTP login refused: wrong password or unknown account");
-                Err(AuthenticationError::BadPassword)
-            }
-            Err(message) => {
-                tracing::error!(account = username, %message, "FTP login could not be checked");
-                Err(AuthenticationError::new(message))
-            }
-        }
-    }
-}
-
-/// One per connection: turns libunftp's presence into LoggedIn/LoggedOut, the
-/// latter only for a connection that had logged in.
-#[derive(Debug)]
-pub(crate) struct Presence {
-    shared: Arc<Shared>,
-    account: Mutex<Option<String>>,
-}
-
-impl Presence {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        Presence {
-            shared,
-            account: Mutex::new(None),
-        }
-    }
-}
-
-#[async_trait]
-impl PresenceListener for Presence {
-    async fn receive_presence_event(&self, event: PresenceEvent, meta: EventMeta) {
-        let Ok(mut account) = self.account.lock() else {
-            return;
-        };
-        match event {
-            PresenceEvent::LoggedIn => {
-                tracing::info!(account = %meta.username, "camera connected");
-                *account = Some(meta.username.clone());
-                self.shared.emit(ReceiverEvent::LoggedIn {
-                    account: meta.username,
-                });
-            }
-            PresenceEvent::LoggedOut => {
-                if let Some(name) = account.take() {
-                    tracing::info!(account = %name, "camera disconnected");
-                    self.shared.emit(ReceiverEvent::LoggedOut { account: name });
-                }
-            }
         }
     }
 }

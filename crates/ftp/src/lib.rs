@@ -4,7 +4,7 @@
 //! apps that let two bodies overwrite each other's `IMG_0001.JPG`, let a folder
 //! watcher pick up a half-written file, and log nothing when a transfer fails.
 //! So the protocol is libunftp's (no home-made FTP code) and everything that
-//! touches the disk is ours ([`backend`]): a write-only virtual tree.
+//! touches the disk is ours (`backend.rs`): a write-only virtual tree.
 //!
 //! What callers must know:
 //! - Folders are virtual. A camera may `MKD`/`CWD` its usual `/DCIM/100CANON`;
@@ -26,6 +26,7 @@
 
 mod backend;
 mod error;
+mod login;
 mod names;
 mod place;
 mod server;

@@ -18,7 +18,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc::UnboundedSender, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::backend::{Accounts, Camera, CameraProvider, CameraStorage, Presence, Shared};
+use crate::backend::{CameraStorage, Shared};
+use crate::login::{Accounts, Camera, CameraProvider, Presence};
 use crate::place::{self, STAGING_DIR};
 use crate::{AccountCheck, FtpError, ReceiverConfig, ReceiverEvent, TlsIdentity};
 
