@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Groundwork for issue 18 (docs/scale-out.md): not called by the tests or CI yet.
+# Install: cargo install s3s-fs --version 0.14.1 --features binary --locked --root .cache/tools
+# A private S3-compatible server for tests: s3s-fs (crates.io) on 127.0.0.1:$S3_PORT with a
+# temp data dir, keys given on the command line; creates bucket $S3_BUCKET.
+#   s3.sh start -> prints `export AWS_...` lines (eval them);  s3.sh stop -> kill + remove.
+set -euo pipefail
+S3S=${S3S:-$(dirname "$0")/../.cache/tools/bin/s3s-fs}
+S3_PORT=${S3_PORT:-54330}
+S3_BUCKET=${S3_BUCKET:-findme}
+POINTER=${S3_POINTER:-/tmp/findme-s3.current}
+KEY=findme-test SECRET=findme-test-secret
+
+now() { date +%s.%N; }
+took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f s", b - a }'; }
+
+start() {
+    [ -f "$POINTER" ] && { echo "s3.sh: already running ($(cat "$POINTER"))" >&2; exit 1; }
+    local dir t
+    dir=$(mktemp -d /tmp/findme-s3.XXXXXX)
+    mkdir -p "$dir/data/$S3_BUCKET"       # s3s-fs: a bucket is a top-level folder
+    echo "$dir" >"$POINTER"
+    t=$(now)
+    RUST_LOG=${RUST_LOG:-warn} setsid "$S3S" --host 127.0.0.1 --port "$S3_PORT" \
+        --access-key "$KEY" --secret-key "$SECRET" "$dir/data" >"$dir/server.log" 2>&1 &
+    echo $! >"$dir/pid"
+    # Ready when the port answers (any HTTP status).
+    for _ in $(seq 1 200); do
+        if curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/"; then break; fi
+        kill -0 "$(cat "$dir/pid")" 2>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+        sleep 0.05
+    done
+    echo "s3.sh: start $(took "$t")" >&2
+    cat <<EOF2
+export AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL=http://127.0.0.1:$S3_PORT AWS_ALLOW_HTTP=true
+export S3_URL=s3://$S3_BUCKET/findme
+EOF2
+}
+
+stop() {
+    [ -f "$POINTER" ] || { echo "s3.sh: nothing to stop" >&2; return 0; }
+    local dir pid t
+    dir=$(cat "$POINTER")
+    t=$(now)
+    pid=$(cat "$dir/pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid"
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    fi
+    rm -rf "$dir" "$POINTER"
+    echo "s3.sh: stop+remove $(took "$t")" >&2
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+*) echo "usage: s3.sh start|stop" >&2; exit 2 ;;
+esac
