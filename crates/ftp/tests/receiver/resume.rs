@@ -60,12 +60,7 @@ async fn a_killed_upload_reaches_nothing_and_a_rest_resume_completes_it() {
     ftp.resume_transfer(kept).await.unwrap();
     put(&mut ftp, "IMG_0100.JPG", &bytes[kept..]).await.unwrap();
 
-    let events = venue
-        .wait_for(|e| matches!(e, ReceiverEvent::Received(_)))
-        .await;
-    let Some(ReceiverEvent::Received(arrival)) = events.last() else {
-        unreachable!()
-    };
+    let arrival = venue.next_arrival().await;
     let landed = venue.landed("canon-r5").join("IMG_0100.JPG");
     assert_eq!(arrival.path, landed);
     assert_eq!(arrival.size, bytes.len() as u64);
@@ -147,12 +142,7 @@ async fn curl_resumes_a_kept_partial_with_appe() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let events = venue
-        .wait_for(|e| matches!(e, ReceiverEvent::Received(_)))
-        .await;
-    let Some(ReceiverEvent::Received(arrival)) = events.last() else {
-        unreachable!()
-    };
+    let arrival = venue.next_arrival().await;
     assert_eq!(fs::read(&arrival.path).unwrap(), bytes);
     assert_eq!(
         files_under(&venue.root),

@@ -123,6 +123,17 @@ impl Venue {
         }
     }
 
+    /// The next photo received (deadline 20 s), whatever came before it.
+    pub async fn next_arrival(&mut self) -> findme_ftp::Arrival {
+        let mut events = self
+            .wait_for(|e| matches!(e, ReceiverEvent::Received(_)))
+            .await;
+        match events.pop() {
+            Some(ReceiverEvent::Received(arrival)) => arrival,
+            other => unreachable!("wait_for ends on an arrival, not {other:?}"),
+        }
+    }
+
     /// Events already sent (nothing waited for).
     pub fn drain(&mut self) -> Vec<ReceiverEvent> {
         let mut out = Vec::new();

@@ -34,12 +34,7 @@ async fn a_camera_uploads_over_explicit_ftps_and_plain_ftp_still_works() {
         "curl over FTPS failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let events = venue
-        .wait_for(|e| matches!(e, ReceiverEvent::Received(_)))
-        .await;
-    let Some(ReceiverEvent::Received(arrival)) = events.last() else {
-        unreachable!()
-    };
+    let arrival = venue.next_arrival().await;
     assert_eq!(arrival.path, venue.landed("nikon-z9").join("DSC_0021.JPG"));
     assert_eq!(fs::read(&arrival.path).unwrap(), bytes);
 
