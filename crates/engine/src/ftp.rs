@@ -244,10 +244,9 @@ pub(crate) fn ftp_stats(r: &Reader<'_>) -> Result<FtpStats, findme_catalog::Cata
 }
 
 /// Shutter to guest per source, over the recent first pushes.
-pub(crate) fn live_stats(r: &Reader<'_>) -> Result<LiveStats, findme_catalog::CatalogError> {
-    let latencies = r.arrival_latencies(crate::sync::LATENCY_WINDOW)?;
-    let of = |source: ArrivalSource| source_latency(&latencies, source);
-    Ok(LiveStats {
+pub(crate) fn live_stats(latencies: &[ArrivalLatency]) -> LiveStats {
+    let of = |source: ArrivalSource| source_latency(latencies, source);
+    LiveStats {
         ftp: of(ArrivalSource::Ftp),
         watch: of(ArrivalSource::Watch),
         card: of(ArrivalSource::Card),
@@ -258,7 +257,7 @@ pub(crate) fn live_stats(r: &Reader<'_>) -> Result<LiveStats, findme_catalog::Ca
             latency_ms: l.latency_ms.max(0) as u64,
             acknowledged_ms: l.acknowledged_ms,
         }),
-    })
+    }
 }
 
 fn source_latency(all: &[ArrivalLatency], source: ArrivalSource) -> SourceLatency {

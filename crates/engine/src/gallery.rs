@@ -118,13 +118,14 @@ impl Engine {
         let (kinds, (files, bytes), rekognition, sync, deletions, live, ftp) = self
             .catalog()
             .read(move |r| {
+                let pushed = r.arrival_latencies(crate::sync::LATENCY_WINDOW)?;
                 Ok((
                     r.queue_stats(now)?,
                     r.rendition_totals()?,
                     crate::convert::rekognition_stats(r)?,
-                    crate::sync::sync_stats(r, now)?,
+                    crate::sync::sync_stats(r, now, &pushed)?,
                     crate::convert::deletion_stats(r)?,
-                    crate::ftp::live_stats(r)?,
+                    crate::ftp::live_stats(&pushed),
                     crate::ftp::ftp_stats(r)?,
                 ))
             })

@@ -118,14 +118,15 @@ impl Engine {
             .inner
             .catalog
             .read(move |r| {
+                let pushed = r.arrival_latencies(crate::sync::LATENCY_WINDOW)?;
                 Ok((
                     r.counts()?,
                     r.queue_stats(now)?,
                     convert::rekognition_stats(r)?,
-                    sync::sync_stats(r, now)?,
+                    sync::sync_stats(r, now, &pushed)?,
                     r.event_counts()?,
                     convert::deletion_stats(r)?,
-                    (crate::ftp::ftp_stats(r)?, crate::ftp::live_stats(r)?),
+                    (crate::ftp::ftp_stats(r)?, crate::ftp::live_stats(&pushed)),
                 ))
             })
             .await?;

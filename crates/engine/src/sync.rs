@@ -215,10 +215,13 @@ impl Engine {
 /// How many recent first pushes the latency figures cover.
 pub(crate) const LATENCY_WINDOW: u32 = 1000;
 
-/// Outbox totals (every event), bytes per photo and import-to-visible latency.
+/// Outbox totals (every event), bytes per photo and import-to-visible latency
+/// over `pushed` (`arrival_latencies(LATENCY_WINDOW)`, read once for this and
+/// the per-source figures).
 pub(crate) fn sync_stats(
     r: &findme_catalog::Reader<'_>,
     now: i64,
+    pushed: &[findme_catalog::ArrivalLatency],
 ) -> Result<SyncStats, findme_catalog::CatalogError> {
     let outbox = r.outbox_totals(None, now)?;
     let bytes: u64 = r
@@ -228,11 +231,7 @@ pub(crate) fn sync_stats(
         .map(|(_, n)| n)
         .sum();
     let photos = r.photo_pushes()?;
-    let mut latencies: Vec<i64> = r
-        .arrival_latencies(LATENCY_WINDOW)?
-        .into_iter()
-        .map(|l| l.since_import_ms)
-        .collect();
+    let mut latencies: Vec<i64> = pushed.iter().map(|l| l.since_import_ms).collect();
     latencies.sort_unstable();
     Ok(SyncStats {
         pending: outbox.pending,
