@@ -1,18 +1,21 @@
 //! Managing events and participants outside HTTP (the CLI, `--demo`, tests).
-//! Blocking; safe to use on a data directory a running server also uses (SQLite
-//! serialises the writers).
+//! Blocking (like `reqwest::blocking`: its own small runtime drives the async
+//! stores, so it also works from inside another runtime); safe to use on stores a
+//! running server also uses (each change is one transaction).
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use findme_protocol::{is_valid_id, sha256_hex, Registration, RegistrationUpdate};
 use serde::Serialize;
 
-use crate::auth::{new_token, store_token, TokenKind};
-use crate::db::{Db, DbError};
-use crate::files::{sniff_image, ImageStore};
+use crate::auth::{new_token, TokenKind};
+use crate::db::DbError;
+use crate::files::sniff_image;
 use crate::removal::RemovalError;
+use crate::store::{Images, Meta, NewImage, StoreConfig};
 use crate::tokens::{Revoked, TokenInfo, TokenRef, MIN_ID_PREFIX};
-use crate::{open_data_dir, registration, removal, roster, tokens, ServerError};
+use crate::{open_stores, registration, removal, ServerError};
 
 /// What can go wrong managing a data directory.
 #[derive(Debug, thiserror::Error)]
@@ -50,10 +53,11 @@ pub struct NewParticipant {
     pub attendee_token: String,
 }
 
-/// Admin handle on a data directory.
+/// Admin handle on the stores.
 pub struct Admin {
-    db: Db,
-    images: ImageStore,
+    runtime: tokio::runtime::Runtime,
+    meta: Meta,
+    images: Images,
 }
 
 /// "ada lovelace" -> "Ada Lovelace" (demo display names from file stems).
@@ -75,16 +79,44 @@ fn random_id(prefix: &str) -> String {
 }
 
 impl Admin {
+    /// The embedded stores of a data directory (SQLite and the image folder).
     pub fn open(data_dir: &Path) -> Result<Self, AdminError> {
-        let (db, images) = open_data_dir(data_dir)?;
-        Ok(Self { db, images })
+        Self::open_store(&StoreConfig::local(data_dir))
+    }
+
+    /// The configured stores (PostgreSQL and S3 when given).
+    pub fn open_store(config: &StoreConfig) -> Result<Self, AdminError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("findme-admin")
+            .enable_all()
+            .build()
+            .map_err(|source| AdminError::Io {
+                path: config.data_dir.clone(),
+                source,
+            })?;
+        let (meta, images) = on(&runtime, open_stores(config))?;
+        Ok(Self {
+            runtime,
+            meta,
+            images,
+        })
+    }
+
+    /// Runs `work` to completion on the admin's runtime.
+    fn block<T: Send>(&self, work: impl Future<Output = T> + Send) -> T {
+        on(&self.runtime, work)
     }
 
     /// Removes the participants of closed events whose retention ran out by
     /// `now_ms` (the server also does this hourly); returns how many.
     pub fn purge_expired(&self, now_ms: i64) -> Result<usize, AdminError> {
-        crate::retention::purge_expired(&self.db, &self.images, now_ms)
-            .map_err(|e| AdminError::Invalid(e.to_string()))
+        self.block(crate::retention::purge_expired(
+            &self.meta,
+            &self.images,
+            now_ms,
+        ))
+        .map_err(|e| AdminError::Invalid(e.to_string()))
     }
 
     /// Creates an event (id random unless given) and its photographer token.
@@ -96,15 +128,7 @@ impl Admin {
             )));
         }
         let (token, hash) = new_token(TokenKind::Photographer);
-        let created = self.db.with(|c| {
-            let tx = c.transaction()?;
-            if !roster::create_event(&tx, &id, name)? {
-                return Ok(false);
-            }
-            store_token(&tx, TokenKind::Photographer, &hash, &id, None)?;
-            tx.commit()?;
-            Ok(true)
-        })?;
+        let created = self.block(self.meta.create_event(&id, name, &hash))?;
         if !created {
             return Err(AdminError::Invalid(format!("event {id:?} already exists")));
         }
@@ -118,16 +142,12 @@ impl Admin {
     /// A further photographer token for an existing event (the first is shown once).
     pub fn photographer_token(&self, event: &str) -> Result<String, AdminError> {
         let (token, hash) = new_token(TokenKind::Photographer);
-        self.db
-            .with(|c| {
-                if roster::event(c, event)?.is_none() {
-                    return Ok(false);
-                }
-                store_token(c, TokenKind::Photographer, &hash, event, None)?;
-                Ok(true)
-            })?
-            .then_some(token)
-            .ok_or_else(|| AdminError::Invalid(format!("no event {event:?}")))
+        self.block(
+            self.meta
+                .add_token(TokenKind::Photographer, &hash, event, None),
+        )?
+        .then_some(token)
+        .ok_or_else(|| AdminError::Invalid(format!("no event {event:?}")))
     }
 
     /// Adds (or replaces, with consent given again) a participant with a JPEG/PNG
@@ -148,24 +168,18 @@ impl Admin {
         let ctype = sniff_image(selfie)
             .ok_or_else(|| AdminError::Invalid("the selfie must be a JPEG or PNG".into()))?;
         let sha = sha256_hex(selfie);
-        self.images
-            .put(&sha, selfie)
+        let image = NewImage {
+            sha256: sha.clone(),
+            size: selfie.len(),
+            content_type: ctype,
+        };
+        self.block(self.images.put(&sha, bytes::Bytes::copy_from_slice(selfie)))
             .map_err(|source| AdminError::Io {
                 path: PathBuf::from("images"),
                 source,
             })?;
         let (token, hash) = new_token(TokenKind::Attendee);
-        let ok = self.db.with(|c| {
-            let tx = c.transaction()?;
-            if roster::event(&tx, event)?.is_none() {
-                return Ok(false);
-            }
-            roster::record_image(&tx, &sha, selfie.len(), ctype)?;
-            roster::upsert_participant(&tx, event, &id, name, &sha)?;
-            store_token(&tx, TokenKind::Attendee, &hash, event, Some(&id))?;
-            tx.commit()?;
-            Ok(true)
-        })?;
+        let ok = self.block(self.meta.add_participant(event, &id, name, &image, &hash))?;
         if !ok {
             return Err(AdminError::Invalid(format!("no event {event:?}")));
         }
@@ -195,22 +209,28 @@ impl Admin {
 
     /// Gives or withdraws a participant's consent.
     pub fn set_consent(&self, event: &str, id: &str, consent: bool) -> Result<(), AdminError> {
-        self.change(event, id, |tx| roster::set_consent(tx, event, id, consent))
+        self.block(self.meta.set_consent(event, id, consent))?
+            .then_some(())
+            .ok_or_else(|| AdminError::Invalid(format!("no participant {id:?} in event {event:?}")))
     }
 
     /// Deletes a participant (tombstone; their attendee tokens are revoked, so
     /// re-adding the id never revives them) and their selfie bytes unless another
     /// row uses the same image.
     pub fn remove_participant(&self, event: &str, id: &str) -> Result<(), AdminError> {
-        removal::remove_participant(&self.db, &self.images, event, id)?
-            .then_some(())
-            .ok_or_else(|| AdminError::Invalid(format!("no participant {id:?} in event {event:?}")))
+        self.block(removal::remove_participant(
+            &self.meta,
+            &self.images,
+            event,
+            id,
+        ))?
+        .then_some(())
+        .ok_or_else(|| AdminError::Invalid(format!("no participant {id:?} in event {event:?}")))
     }
 
     /// The guests' registration of an event.
     pub fn registration(&self, event: &str) -> Result<Registration, AdminError> {
-        self.db
-            .with(|c| registration::registration(c, event))?
+        self.block(self.meta.registration(event))?
             .ok_or_else(|| AdminError::Invalid(format!("no event {event:?}")))
     }
 
@@ -222,25 +242,13 @@ impl Admin {
         update: &RegistrationUpdate,
     ) -> Result<Registration, AdminError> {
         registration::validate(update).map_err(|e| AdminError::Invalid(e.0))?;
-        self.db
-            .with(|c| {
-                let tx = c.transaction()?;
-                let answer = registration::update_registration(&tx, event, update)?;
-                tx.commit()?;
-                Ok(answer)
-            })?
+        self.block(self.meta.update_registration(event, update))?
             .ok_or_else(|| AdminError::Invalid(format!("no event {event:?}")))
     }
 
     /// The tokens of an event, oldest first (ids and state, never the tokens).
     pub fn list_tokens(&self, event: &str) -> Result<Vec<TokenInfo>, AdminError> {
-        self.db
-            .with(|c| {
-                if roster::event(c, event)?.is_none() {
-                    return Ok(None);
-                }
-                tokens::list_tokens(c, event).map(Some)
-            })?
+        self.block(self.meta.list_tokens(event))?
             .ok_or_else(|| AdminError::Invalid(format!("no event {event:?}")))
     }
 
@@ -264,7 +272,7 @@ impl Admin {
             }
             _ => {}
         }
-        match self.db.with(|c| tokens::revoke(c, which))? {
+        match self.block(self.meta.revoke_token(which))? {
             Revoked::Done { token, already } => Ok((token, already)),
             Revoked::NotFound => Err(AdminError::Invalid("no such token".into())),
             Revoked::Ambiguous(n) => Err(AdminError::Invalid(format!(
@@ -273,27 +281,11 @@ impl Admin {
         }
     }
 
-    fn change(
-        &self,
-        event: &str,
-        id: &str,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<bool, DbError>,
-    ) -> Result<(), AdminError> {
-        let ok = self.db.with(|c| {
-            let tx = c.transaction()?;
-            let ok = f(&tx)?;
-            tx.commit()?;
-            Ok(ok)
-        })?;
-        ok.then_some(())
-            .ok_or_else(|| AdminError::Invalid(format!("no participant {id:?} in event {event:?}")))
-    }
-
     /// Seeds the `demo` event from a folder of selfies (file stem = participant id
     /// and name). Re-seeding refreshes the selfies and prints fresh tokens (old
     /// ones keep working; tokens are never stored in clear, so cannot be re-shown).
     pub fn seed_demo(&self, dir: &Path) -> Result<(String, Vec<NewParticipant>), AdminError> {
-        let exists = self.db.with(|c| Ok(roster::event(c, "demo")?.is_some()))?;
+        let exists = self.block(self.meta.event("demo"))?.is_some();
         let token = if exists {
             self.photographer_token("demo")?
         } else {
@@ -330,4 +322,15 @@ impl Admin {
         }
         Ok((token, people))
     }
+}
+
+/// Runs `work` on `runtime` from a thread of its own, so a caller inside another
+/// runtime (an async test, an embedding app) does not trip tokio's "runtime within
+/// a runtime" check.
+fn on<T: Send>(runtime: &tokio::runtime::Runtime, work: impl Future<Output = T> + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| runtime.block_on(work))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }

@@ -16,7 +16,7 @@ use findme_protocol::{
 
 use crate::error::ApiError;
 use crate::extract::{check_id, check_sha, photographer, read_limited, Params};
-use crate::{attendee, grid, photos, registration_api, roster, upload, AppState};
+use crate::{attendee, grid, photos, registration_api, upload, AppState};
 
 /// The whole HTTP surface. Default body limits are off: bodies are read through
 /// [`read_limited`] with the configured limits instead.
@@ -73,10 +73,9 @@ async fn event_info(
     Params(event): Params<String>,
 ) -> Result<Json<EventInfo>, ApiError> {
     photographer(&st, &headers, &event).await?;
-    let id = event.clone();
     let row = st
-        .db
-        .call(move |c| roster::event(c, &id))
+        .meta
+        .event(&event)
         .await?
         .ok_or_else(|| ApiError::not_found("no such event"))?;
     Ok(Json(EventInfo {
@@ -103,8 +102,8 @@ async fn participants(
             .ok_or_else(|| ApiError::bad_request("since: not a cursor this server issued"))?,
     };
     let (list, cursor, more) = st
-        .db
-        .call(move |c| roster::participants_since(c, &event, since, ROSTER_PAGE_LIMIT))
+        .meta
+        .participants_since(&event, since, ROSTER_PAGE_LIMIT)
         .await?;
     Ok(Json(ParticipantsPage {
         participants: list,
@@ -121,8 +120,8 @@ async fn selfie(
     photographer(&st, &headers, &event).await?;
     check_id("participant", &participant)?;
     let sha = st
-        .db
-        .call(move |c| roster::selfie_sha(c, &event, &participant))
+        .meta
+        .selfie_sha(&event, &participant)
         .await?
         .ok_or_else(|| {
             ApiError::not_found("no selfie (unknown participant, deleted or no consent)")
@@ -132,16 +131,15 @@ async fn selfie(
 
 /// Answers with a stored image (shared with the attendee endpoint).
 pub(crate) async fn serve_image(st: &AppState, image_sha: String) -> Result<Response, ApiError> {
-    let images = st.images.clone();
-    let db = st.db.clone();
-    let key = image_sha.clone();
-    let ctype = db
-        .call(move |c| roster::image_type(c, &key))
+    let ctype = st
+        .meta
+        .image_type(&image_sha)
         .await?
         .unwrap_or_else(|| "application/octet-stream".to_string());
-    let bytes = tokio::task::spawn_blocking(move || images.read(&image_sha))
+    let bytes = st
+        .images
+        .get(&image_sha)
         .await
-        .map_err(|e| ApiError::internal("reading image", e))?
         .map_err(|e| ApiError::internal("reading image", e))?;
     Ok((
         [
@@ -209,16 +207,7 @@ async fn put_metadata(
     let meta: PhotoMetadata = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("malformed metadata JSON: {e}")))?;
     let revision = validate_metadata(&meta)?;
-    let (ev, ph) = (event.clone(), sha.clone());
-    let answer = st
-        .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let answer = photos::put_metadata(&tx, &ev, &ph, &meta, revision)?;
-            tx.commit()?;
-            Ok(answer)
-        })
-        .await?;
+    let answer = st.meta.put_metadata(&event, &sha, &meta, revision).await?;
     tracing::info!(event = %event, photo = %sha, revision = answer.revision, applied = answer.applied, "metadata");
     Ok(Json(answer).into_response())
 }
@@ -240,16 +229,7 @@ async fn delete_photo(
                 .ok_or_else(|| ApiError::bad_request("revision must be a non-negative integer"))
         })
         .transpose()?;
-    let (ev, ph) = (event.clone(), sha.clone());
-    let answer = st
-        .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let answer = photos::delete_photo(&tx, &ev, &ph, revision)?;
-            tx.commit()?;
-            Ok(answer)
-        })
-        .await?;
+    let answer = st.meta.delete_photo(&event, &sha, revision).await?;
     tracing::info!(event = %event, photo = %sha, withdrawn = answer.withdrawn, "withdraw");
     Ok(Json(answer).into_response())
 }
@@ -262,8 +242,8 @@ async fn photo_state(
     photographer(&st, &headers, &event).await?;
     check_sha(&sha)?;
     let state = st
-        .db
-        .call(move |c| photos::photo_state(c, &event, &sha))
+        .meta
+        .photo_state(&event, &sha)
         .await?
         .ok_or_else(|| ApiError::not_found("no such photo in this event"))?;
     Ok(Json(state).into_response())
@@ -275,6 +255,6 @@ async fn stats(
     Params(event): Params<String>,
 ) -> Result<Response, ApiError> {
     photographer(&st, &headers, &event).await?;
-    let stats = st.db.call(move |c| photos::stats(c, &event)).await?;
+    let stats = st.meta.stats(&event).await?;
     Ok(Json(stats).into_response())
 }

@@ -17,8 +17,8 @@ use findme_protocol::{EventRef, MyPhotos, ParticipantRef, QUERY_TOKEN};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{check_sha, principal, Params};
-use crate::photos::{self, ImageAccess};
-use crate::{roster, AppState};
+use crate::photos::ImageAccess;
+use crate::AppState;
 
 /// The attendee's photos, or the error (403 for a photographer token).
 async fn load_my_photos(st: &AppState, who: Principal) -> Result<MyPhotos, ApiError> {
@@ -27,16 +27,10 @@ async fn load_my_photos(st: &AppState, who: Principal) -> Result<MyPhotos, ApiEr
             "my-photos needs an attendee token (this is a photographer token)",
         ));
     };
-    let answer = st
-        .db
-        .call(move |c| {
-            let ev = roster::event(c, &event)?;
-            let name = roster::participant_name(c, &event, &participant)?;
-            let list = photos::my_photos(c, &event, &participant)?;
-            Ok((ev, name, list, event, participant))
-        })
-        .await?;
-    let (Some(ev), Some(name), list, _, participant) = answer else {
+    let ev = st.meta.event(&event).await?;
+    let name = st.meta.participant_name(&event, &participant).await?;
+    let list = st.meta.my_photos(&event, &participant).await?;
+    let (Some(ev), Some(name)) = (ev, name) else {
         return Err(ApiError::unauthorized("unknown or revoked token"));
     };
     Ok(MyPhotos {
@@ -73,10 +67,7 @@ pub async fn photo_image(
     let who = principal(&st, &headers, q.get(QUERY_TOKEN).map(String::as_str)).await?;
     check_sha(&sha)?;
     let size = crate::grid::requested_size(&q)?;
-    let access = st
-        .db
-        .call(move |c| photos::image_access(c, &who, &sha, size))
-        .await?;
+    let access = st.meta.image_access(&who, &sha, size).await?;
     match access {
         ImageAccess::Allowed(image) => crate::api::serve_image(&st, image).await,
         ImageAccess::Forbidden => Err(ApiError::forbidden("you are not in this photo")),
@@ -99,12 +90,7 @@ pub async fn page(
     };
     let (status, text) = match who {
         Ok(Principal::Attendee { event, participant }) => {
-            let (ev, p) = (event.clone(), participant);
-            match st
-                .db
-                .call(move |c| crate::guest::store::new_session(c, &ev, &p))
-                .await
-            {
+            match st.meta.new_session(&event, &participant).await {
                 Ok(cookie) => {
                     let mut r = StatusCode::SEE_OTHER.into_response();
                     let h = r.headers_mut();

@@ -15,7 +15,6 @@ use axum::response::{Html, IntoResponse, Response};
 use findme_protocol::{paths, CardSize};
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
-use rusqlite::OptionalExtension;
 
 use crate::attendee::escape_html;
 use crate::error::ApiError;
@@ -31,13 +30,13 @@ pub const CARD_CSP: &str =
 const META_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /// What the card shows of an event.
-struct CardText {
-    name: String,
-    intro: String,
-    code: Option<String>,
+pub struct CardText {
+    pub name: String,
+    pub intro: String,
+    pub code: Option<String>,
 }
 
-pub async fn card(
+pub(crate) async fn card(
     State(st): State<AppState>,
     headers: HeaderMap,
     Params(event): Params<String>,
@@ -51,23 +50,9 @@ pub async fn card(
         }
     };
     let link = format!("{}{}", origin(&headers)?, paths::guest_page(&event));
-    let id = event.clone();
     let text = st
-        .db
-        .call(move |c| {
-            Ok(c.query_row(
-                "SELECT name, intro, registration_code FROM events WHERE id = ?1",
-                [&id],
-                |r| {
-                    Ok(CardText {
-                        name: r.get(0)?,
-                        intro: r.get(1)?,
-                        code: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
-        })
+        .meta
+        .card_text(&event)
         .await?
         .ok_or_else(|| ApiError::not_found("no such event"))?;
     let qr = qr_svg(&link)?;

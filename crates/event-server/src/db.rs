@@ -132,6 +132,8 @@ fn migrate(conn: &mut Connection) -> Result<(), DbError> {
 pub enum DbError {
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Postgres(String),
     #[error("database worker failed: {0}")]
     Join(String),
     #[error("stored data is corrupt: {0}")]

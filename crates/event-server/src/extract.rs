@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
-use crate::auth::{authenticate, request_token, Principal};
+use crate::auth::{request_token, Principal};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -80,8 +80,8 @@ pub async fn principal(
         .ok_or_else(|| ApiError::unauthorized("missing token (Authorization: Bearer <token>)"))?
         .to_string();
     state
-        .db
-        .call(move |c| authenticate(c, &token))
+        .meta
+        .authenticate(&token)
         .await?
         .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))
 }

@@ -1,6 +1,7 @@
 //! The reference FindMe event server: protocol v1 (`findme-protocol`,
-//! `docs/api/openapi.yaml`) over axum, SQLite (WAL) and a folder of
-//! content-addressed images. See `docs/event-server.md`.
+//! `docs/api/openapi.yaml`) over axum, on SQLite (WAL) and a folder of
+//! content-addressed images (embedded), or PostgreSQL and S3-compatible storage
+//! shared by several instances ([`store`]). See `docs/event-server.md`.
 //!
 //! Tests and embedders run it in-process: bind a `TcpListener` (e.g. on
 //! `127.0.0.1:0`), then `serve(listener, config)`; manage events and participants
@@ -18,7 +19,7 @@ pub mod admin;
 mod api;
 mod attendee;
 pub mod auth;
-mod card;
+pub mod card;
 pub mod db;
 mod error;
 mod extract;
@@ -32,6 +33,7 @@ pub mod removal;
 pub mod retention;
 pub mod roster;
 mod serve;
+pub mod store;
 pub mod tokens;
 mod upload;
 
@@ -43,8 +45,9 @@ pub use serve::{serve_router, TlsConfig, TlsFiles};
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Holds `event-server.sqlite3`, `images/` and `tmp/`.
-    pub data_dir: PathBuf,
+    /// Where metadata and images are kept (the data directory's SQLite file and
+    /// folder by default).
+    pub store: store::StoreConfig,
     /// Largest accepted image body (413 above).
     pub max_image_bytes: usize,
     /// Largest accepted JSON body (413 above).
@@ -58,8 +61,13 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Defaults: 25 MB images, 1 MB JSON.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self::with_store(store::StoreConfig::local(data_dir))
+    }
+
+    /// Defaults on the given stores.
+    pub fn with_store(store: store::StoreConfig) -> Self {
         Self {
-            data_dir: data_dir.into(),
+            store,
             max_image_bytes: findme_protocol::DEFAULT_MAX_IMAGE_BYTES,
             max_json_bytes: findme_protocol::MAX_JSON_BYTES,
             registrations_per_minute: 30,
@@ -83,6 +91,8 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Db(#[from] db::DbError),
+    #[error("image storage: {0}")]
+    Storage(std::io::Error),
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),
     #[error("TLS: {0}")]
@@ -92,59 +102,70 @@ pub enum ServerError {
 /// What every handler shares.
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub(crate) db: db::Db,
-    pub(crate) images: files::ImageStore,
+    pub(crate) meta: store::Meta,
+    pub(crate) images: store::Images,
     pub(crate) config: Arc<ServerConfig>,
     pub(crate) guest_limits: Arc<guest::limit::GuestLimits>,
 }
 
-/// Opens the data directory (creating it) and builds the router.
+/// Opens the stores and builds the router.
 pub async fn app(config: ServerConfig) -> Result<axum::Router, ServerError> {
-    let cfg = config.clone();
-    let (db, images) = tokio::task::spawn_blocking(move || open_data_dir(&cfg.data_dir))
-        .await
-        .map_err(|e| ServerError::Io(std::io::Error::other(e.to_string())))??;
-    spawn_retention(db.clone(), images.clone());
+    let (meta, images) = open_stores(&config.store).await?;
+    spawn_retention(meta.clone(), images.clone());
     let guest_limits = Arc::new(guest::limit::GuestLimits::new(
         config.registrations_per_minute,
         config.lookups_per_minute,
     ));
     Ok(api::router(AppState {
-        db,
+        meta,
         images,
         config: Arc::new(config),
         guest_limits,
     }))
 }
 
-/// Deletes what the retention of closed events says must go: at start, then hourly.
-fn spawn_retention(db: db::Db, images: files::ImageStore) {
+/// Deletes what the retention of closed events says must go: at start, then
+/// hourly. With several instances each runs it; a removal is one transaction, so
+/// two sweeps at once remove each participant once.
+fn spawn_retention(meta: store::Meta, images: store::Images) {
     tokio::spawn(async move {
         let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             hourly.tick().await;
-            let (db, images) = (db.clone(), images.clone());
-            let purged = tokio::task::spawn_blocking(move || {
-                retention::purge_expired(&db, &images, db::now_ms())
-            })
-            .await;
-            if let Ok(Err(e)) = purged {
+            if let Err(e) = retention::purge_expired(&meta, &images, db::now_ms()).await {
                 tracing::error!(error = %e, "retention purge failed; retrying in an hour");
             }
         }
     });
 }
 
-/// Opens the database and image store of a data directory (blocking).
-pub(crate) fn open_data_dir(dir: &Path) -> Result<(db::Db, files::ImageStore), ServerError> {
+/// Opens (creating the data directory, and migrating) the configured stores.
+pub(crate) async fn open_stores(
+    config: &store::StoreConfig,
+) -> Result<(store::Meta, store::Images), ServerError> {
+    let dir = config.data_dir.clone();
     let io_err = |source| ServerError::DataDir {
-        path: dir.to_path_buf(),
+        path: dir.clone(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(io_err)?;
-    let images = files::ImageStore::open(dir).map_err(io_err)?;
-    let db = db::Db::open(&db_path(dir))?;
-    Ok((db, images))
+    std::fs::create_dir_all(&dir).map_err(io_err)?;
+    let images = match &config.storage {
+        Some(url) => store::Images::S3(
+            store::images::S3Images::open(url, &config.s3).map_err(ServerError::Storage)?,
+        ),
+        None => store::Images::Folder(files::ImageStore::open(&dir).map_err(io_err)?),
+    };
+    let meta = match &config.database {
+        Some(url) => store::Meta::Postgres(store::pg::PgMeta::connect(url).await?),
+        None => {
+            let path = db_path(&dir);
+            let db = tokio::task::spawn_blocking(move || db::Db::open(&path))
+                .await
+                .map_err(|e| ServerError::Io(std::io::Error::other(e.to_string())))??;
+            store::Meta::Sqlite(db)
+        }
+    };
+    Ok((meta, images))
 }
 
 /// Serves until the listener fails.

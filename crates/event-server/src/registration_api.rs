@@ -17,8 +17,8 @@ pub(crate) async fn get_registration(
     Params(event): Params<String>,
 ) -> Result<Json<Registration>, ApiError> {
     photographer(&st, &headers, &event).await?;
-    st.db
-        .call(move |c| registration::registration(c, &event))
+    st.meta
+        .registration(&event)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("no such event"))
@@ -35,15 +35,9 @@ pub(crate) async fn put_registration(
     let update: RegistrationUpdate = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("malformed registration JSON: {e}")))?;
     registration::validate(&update).map_err(|e| ApiError::bad_request(e.0))?;
-    let ev = event.clone();
     let answer = st
-        .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let answer = registration::update_registration(&tx, &ev, &update)?;
-            tx.commit()?;
-            Ok(answer)
-        })
+        .meta
+        .update_registration(&event, &update)
         .await?
         .ok_or_else(|| ApiError::not_found("no such event"))?;
     tracing::info!(event = %event, open = answer.open, "registration changed");

@@ -10,8 +10,9 @@ use findme_protocol::{is_valid_sha256, sha256_hex, PutImageResponse, HEADER_CONT
 use crate::error::ApiError;
 use crate::extract::{check_sha, photographer, read_limited};
 use crate::files::sniff_image;
-use crate::photos::{self, Rendition};
-use crate::{roster, AppState};
+use crate::photos::Rendition;
+use crate::store::{Meta, NewImage};
+use crate::AppState;
 
 /// Validates and stores an image body, then points the photo's `rendition` at
 /// it: the event's photographer token, a valid photo key, `X-Content-SHA256`
@@ -52,23 +53,15 @@ pub(crate) async fn put_rendition(
         )
     })?;
     let size = bytes.len();
-    let images = st.images.clone();
-    let key = actual.clone();
-    tokio::task::spawn_blocking(move || images.put(&key, &bytes))
-        .await
-        .map_err(|e| ApiError::internal("storing image", e))?
-        .map_err(|e| ApiError::internal("storing image", e))?;
-    let (ev, ph, img) = (event.clone(), sha.clone(), actual.clone());
-    let created = st
-        .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            roster::record_image(&tx, &img, size, ctype)?;
-            let created = photos::put_rendition(&tx, rendition, &ev, &ph, &img)?;
-            tx.commit()?;
-            Ok(created)
-        })
-        .await?;
+    let image = NewImage {
+        sha256: actual.clone(),
+        size,
+        content_type: ctype,
+    };
+    let created = store_image(st, &image, bytes.into(), |meta| {
+        meta.put_rendition(rendition, &event, &sha, &image)
+    })
+    .await?;
     tracing::info!(event = %event, photo = %sha, image = %actual, ?rendition, created, "image stored");
     let status = if created {
         StatusCode::CREATED
@@ -81,4 +74,32 @@ pub(crate) async fn put_rendition(
         created,
     };
     Ok((status, Json(answer)).into_response())
+}
+
+/// Stores an image's bytes, then commits the row(s) that reference it (`record`),
+/// then checks the bytes are still there: a concurrent removal of the last other
+/// reference may have deleted them between the two (it checks references and
+/// deletes inside its own transaction), and then they are stored again. Shared
+/// by renditions and selfies.
+pub(crate) async fn store_image<'a, T, F, Fut>(
+    st: &'a AppState,
+    image: &NewImage,
+    bytes: bytes::Bytes,
+    record: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&'a Meta) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::db::DbError>>,
+{
+    let failed = |e| ApiError::internal("storing image", e);
+    st.images
+        .put(&image.sha256, bytes.clone())
+        .await
+        .map_err(failed)?;
+    let answer = record(&st.meta).await?;
+    if !st.images.exists(&image.sha256).await.map_err(failed)? {
+        tracing::warn!(image = %image.sha256, "image deleted by a concurrent removal; storing it again");
+        st.images.put(&image.sha256, bytes).await.map_err(failed)?;
+    }
+    Ok(answer)
 }

@@ -12,11 +12,11 @@ use axum::Json;
 use findme_protocol::{is_valid_sha256, MyPhoto};
 
 use super::register::load_event;
-use super::store::{self, EventPage};
+use super::store::EventPage;
 use super::{clear_session_cookie, html, pages, session_cookie, set_session_cookie, ClientAddr};
 use crate::error::ApiError;
 use crate::extract::Params;
-use crate::{photos, AppState};
+use crate::AppState;
 
 /// The guest behind the request's session cookie, or the page/answer to send
 /// instead. Unknown cookies count against the address's lookup limit.
@@ -38,12 +38,7 @@ pub(super) async fn session_guest(
     let Some(cookie) = session_cookie(headers) else {
         return Err(none());
     };
-    let id = event.to_string();
-    match st
-        .db
-        .call(move |c| store::session_participant(c, &id, &cookie))
-        .await
-    {
+    match st.meta.session_participant(event, &cookie).await {
         Ok(Some(p)) => Ok(p),
         Ok(None) => {
             if !st.guest_limits.lookup.allow(addr) {
@@ -109,15 +104,12 @@ async fn load(
     event: &str,
     participant: &str,
 ) -> Result<(String, Vec<MyPhoto>), Response> {
-    let (ev, p) = (event.to_string(), participant.to_string());
-    let loaded = st
-        .db
-        .call(move |c| {
-            let name = crate::roster::participant_name(c, &ev, &p)?;
-            let list = photos::my_photos(c, &ev, &p)?;
-            Ok((name, list))
-        })
-        .await;
+    let loaded = async {
+        let name = st.meta.participant_name(event, participant).await?;
+        let list = st.meta.my_photos(event, participant).await?;
+        Ok::<_, crate::db::DbError>((name, list))
+    }
+    .await;
     match loaded {
         Ok((Some(name), list)) => Ok((name, list)),
         Ok((None, _)) => Err(html(
@@ -167,14 +159,11 @@ async fn exchange(
     if !st.guest_limits.lookup.allow(addr) {
         return too_many();
     }
-    let id = ev.id.clone();
-    let session = st
-        .db
-        .call(move |c| match store::link_participant(c, &id, &token)? {
-            Some(p) => Ok(Some(store::new_session(c, &id, &p)?)),
-            None => Ok(None),
-        })
-        .await;
+    let session = match st.meta.link_participant(&ev.id, &token).await {
+        Ok(Some(p)) => st.meta.new_session(&ev.id, &p).await.map(Some),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    };
     match session {
         Ok(Some(cookie)) => {
             let mut r = redirect(&format!("/e/{}/me", ev.id));
@@ -207,12 +196,7 @@ pub async fn photos_json(
         Err(resp) => return resp,
     };
     // The session lookup already found a live guest: only the list is needed.
-    let ev = event.clone();
-    let list = match st
-        .db
-        .call(move |c| photos::my_photos(c, &ev, &participant))
-        .await
-    {
+    let list = match st.meta.my_photos(&event, &participant).await {
         Ok(list) => list,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -265,12 +249,7 @@ pub async fn image(
         Err(resp) => return resp,
     };
     let grid = q.get("size").is_some_and(|s| s == "grid");
-    let (ev, ph) = (event.clone(), sha.clone());
-    let image = match st
-        .db
-        .call(move |c| store::guest_image(c, &ev, &participant, &ph, grid))
-        .await
-    {
+    let image = match st.meta.guest_image(&event, &participant, &sha, grid).await {
         Ok(Some(image)) => image,
         Ok(None) => return ApiError::not_found("no such photo").into_response(),
         Err(e) => return ApiError::from(e).into_response(),
@@ -311,13 +290,19 @@ pub async fn link(
         Ok(found) => found,
         Err(resp) => return resp,
     };
-    let id = event.clone();
-    let token = match st
-        .db
-        .call(move |c| store::new_link(c, &id, &participant))
+    let (token, hash) = crate::auth::new_token(crate::auth::TokenKind::Attendee);
+    match st
+        .meta
+        .add_token(
+            crate::auth::TokenKind::Attendee,
+            &hash,
+            &event,
+            Some(&participant),
+        )
         .await
     {
-        Ok(t) => t,
+        Ok(true) => {}
+        Ok(false) => return ApiError::not_found("no such event").into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
     let path = format!("/e/{event}/me?k={token}");
@@ -369,25 +354,16 @@ pub async fn withdraw(
     if !confirmed {
         return html(StatusCode::OK, pages::confirm_withdraw(&event, &ev.name));
     }
-    let (db, images, id, p) = (
-        st.db.clone(),
-        st.images.clone(),
-        event.clone(),
-        participant.clone(),
-    );
-    let removed = tokio::task::spawn_blocking(move || {
-        crate::removal::remove_participant(&db, &images, &id, &p)
-    })
-    .await;
+    let removed =
+        crate::removal::remove_participant(&st.meta, &st.images, &event, &participant).await;
     match removed {
-        Ok(Ok(_)) => {}
+        Ok(_) => {}
         // The guest is off the list; only the file lingers: say so in the log,
         // the guest's answer stays the same (the bytes are no longer served).
-        Ok(Err(crate::removal::RemovalError::Image { sha256, source })) => {
+        Err(crate::removal::RemovalError::Image { sha256, source }) => {
             tracing::error!(event = %event, image = %sha256, error = %source, "withdrawn guest's selfie file not deleted");
         }
-        Ok(Err(crate::removal::RemovalError::Db(e))) => return ApiError::from(e).into_response(),
-        Err(e) => return ApiError::internal("withdrawal", e).into_response(),
+        Err(crate::removal::RemovalError::Db(e)) => return ApiError::from(e).into_response(),
     }
     tracing::info!(event = %event, participant = %participant, "guest withdrew");
     let mut resp = html(

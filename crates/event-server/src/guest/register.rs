@@ -11,11 +11,12 @@ use findme_protocol::{is_valid_id, sha256_hex};
 
 use super::pages::{self, FormState};
 use super::selfie::{check_selfie, SelfieRefusal, MAX_SELFIE_BYTES};
-use super::store::{self, EventPage};
+use super::store::EventPage;
 use super::{html, session_cookie, set_session_cookie, wants_json, ClientAddr};
 use crate::error::ApiError;
 use crate::extract::Params;
-use crate::{roster, AppState};
+use crate::store::NewImage;
+use crate::AppState;
 
 /// Loads the event's page data; a 404 page for an unknown or malformed id.
 pub(super) async fn load_event(st: &AppState, event: &str) -> Result<EventPage, Response> {
@@ -31,8 +32,7 @@ pub(super) async fn load_event(st: &AppState, event: &str) -> Result<EventPage, 
     if !is_valid_id(event) {
         return Err(not_found());
     }
-    let id = event.to_string();
-    match st.db.call(move |c| store::event_page(c, &id)).await {
+    match st.meta.event_page(event).await {
         Ok(Some(ev)) => Ok(ev),
         Ok(None) => Err(not_found()),
         Err(e) => Err(ApiError::from(e).into_response()),
@@ -51,11 +51,8 @@ pub async fn page(
     };
     let registered = match session_cookie(&headers) {
         Some(cookie) => {
-            let id = event.clone();
             matches!(
-                st.db
-                    .call(move |c| store::session_participant(c, &id, &cookie))
-                    .await,
+                st.meta.session_participant(&event, &cookie).await,
                 Ok(Some(_))
             )
         }
@@ -190,7 +187,7 @@ async fn register(
     headers: &HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
     state: &mut FormState,
-) -> Result<store::Registered, Refusal> {
+) -> Result<super::store::Registered, Refusal> {
     if !super::same_origin(headers) {
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
@@ -237,23 +234,16 @@ async fn register(
     }
     let ctype = check_selfie(&form.selfie)?;
     let sha = sha256_hex(&form.selfie);
-    let (images, bytes, key) = (st.images.clone(), form.selfie, sha.clone());
-    let size = bytes.len();
-    tokio::task::spawn_blocking(move || images.put(&key, &bytes))
-        .await
-        .map_err(|e| server_trouble(&e))?
-        .map_err(|e| server_trouble(&e))?;
-    let event = ev.id.clone();
-    st.db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            roster::record_image(&tx, &sha, size, ctype)?;
-            let done = store::register(&tx, &event, &name, &sha)?;
-            tx.commit()?;
-            Ok(done)
-        })
-        .await
-        .map_err(|e| server_trouble(&e))
+    let selfie = NewImage {
+        sha256: sha,
+        size: form.selfie.len(),
+        content_type: ctype,
+    };
+    crate::upload::store_image(st, &selfie, form.selfie.into(), |meta| {
+        meta.register_guest(&ev.id, &name, &selfie)
+    })
+    .await
+    .map_err(|e| server_trouble(&e))
 }
 
 fn server_trouble(e: &dyn std::fmt::Display) -> Refusal {
@@ -264,7 +254,7 @@ fn server_trouble(e: &dyn std::fmt::Display) -> Refusal {
     )
 }
 
-fn accepted(ev: &EventPage, done: store::Registered, json: bool) -> Response {
+fn accepted(ev: &EventPage, done: super::store::Registered, json: bool) -> Response {
     tracing::info!(event = %ev.id, participant = %done.participant, "guest registered");
     let me = format!("/e/{}/me", ev.id);
     let cookie = set_session_cookie(&ev.id, &done.session_token);

@@ -12,10 +12,10 @@ use bytes_chunk::ChunkSender;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use super::store;
 use super::ClientAddr;
 use crate::extract::Params;
-use crate::{photos, AppState};
+use crate::store::{Images, Meta};
+use crate::AppState;
 
 /// `GET /e/{event}/me/photos.zip`.
 pub async fn all_photos(
@@ -29,10 +29,12 @@ pub async fn all_photos(
         Err(resp) => return resp,
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    let (db, images, ev) = (st.db.clone(), st.images.clone(), event.clone());
+    let (meta, images, ev) = (st.meta.clone(), st.images.clone(), event.clone());
+    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let sender = ChunkSender::new(tx.clone());
-        if let Err(e) = write_zip(sender, &db, &images, &ev, &participant) {
+        let stores = (&runtime, &meta, &images);
+        if let Err(e) = write_zip(sender, stores, &ev, &participant) {
             tracing::warn!(event = %ev, error = %e, "zip of a guest's photos cut short");
             let _ = tx.blocking_send(Err(e));
         }
@@ -54,24 +56,23 @@ pub async fn all_photos(
 
 fn write_zip(
     out: ChunkSender,
-    db: &crate::db::Db,
-    images: &crate::files::ImageStore,
+    (runtime, meta, images): (&tokio::runtime::Handle, &Meta, &Images),
     event: &str,
     participant: &str,
 ) -> std::io::Result<()> {
     let io = |e: crate::db::DbError| std::io::Error::other(e.to_string());
-    let list = db
-        .with(|c| photos::my_photos(c, event, participant))
+    let list = runtime
+        .block_on(meta.my_photos(event, participant))
         .map_err(io)?;
     let mut zip = ZipWriter::new_stream(std::io::BufWriter::with_capacity(256 * 1024, out));
     let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
     for (i, p) in list.iter().enumerate() {
         // Checked again per photo: one withdrawn while the zip is written is left out.
-        let image = db
-            .with(|c| store::guest_image(c, event, participant, &p.sha256, false))
+        let image = runtime
+            .block_on(meta.guest_image(event, participant, &p.sha256, false))
             .map_err(io)?;
         let Some(image) = image else { continue };
-        let bytes = images.read(&image)?;
+        let bytes = runtime.block_on(images.get(&image))?;
         let name = format!("{event}-{:04}-{}.jpg", i + 1, &p.sha256[..12]);
         zip.start_file(name, options)
             .map_err(std::io::Error::other)?;
