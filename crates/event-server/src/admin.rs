@@ -55,7 +55,8 @@ pub struct NewParticipant {
 
 /// Admin handle on the stores.
 pub struct Admin {
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (taken by `Drop`).
+    runtime: Option<tokio::runtime::Runtime>,
     meta: Meta,
     images: Images,
 }
@@ -92,12 +93,12 @@ impl Admin {
             .enable_all()
             .build()
             .map_err(|source| AdminError::Io {
-                path: config.data_dir.clone(),
+                path: PathBuf::from("(admin runtime)"),
                 source,
             })?;
         let (meta, images) = on(&runtime, open_stores(config))?;
         Ok(Self {
-            runtime,
+            runtime: Some(runtime),
             meta,
             images,
         })
@@ -105,7 +106,8 @@ impl Admin {
 
     /// Runs `work` to completion on the admin's runtime.
     fn block<T: Send>(&self, work: impl Future<Output = T> + Send) -> T {
-        on(&self.runtime, work)
+        let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
+        on(runtime, work)
     }
 
     /// Removes the participants of closed events whose retention ran out by
@@ -321,6 +323,16 @@ impl Admin {
             people.push(self.add_participant_file("demo", &name, &path, Some(&stem))?);
         }
         Ok((token, people))
+    }
+}
+
+impl Drop for Admin {
+    /// Without waiting: an admin dropped inside an async test or app must not
+    /// block its runtime (tokio panics on a blocking drop there).
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

@@ -91,6 +91,10 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Db(#[from] db::DbError),
+    #[error(
+        "a data directory (--data-dir) is needed unless both --database and --storage are given"
+    )]
+    NoDataDir,
     #[error("image storage: {0}")]
     Storage(std::io::Error),
     #[error("serving: {0}")]
@@ -140,25 +144,34 @@ fn spawn_retention(meta: store::Meta, images: store::Images) {
 }
 
 /// Opens (creating the data directory, and migrating) the configured stores.
-pub(crate) async fn open_stores(
+pub async fn open_stores(
     config: &store::StoreConfig,
 ) -> Result<(store::Meta, store::Images), ServerError> {
-    let dir = config.data_dir.clone();
-    let io_err = |source| ServerError::DataDir {
-        path: dir.clone(),
-        source,
+    let data_dir = || -> Result<&Path, ServerError> {
+        let dir = config.data_dir.as_deref().ok_or(ServerError::NoDataDir)?;
+        std::fs::create_dir_all(dir).map_err(|source| ServerError::DataDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(dir)
     };
-    std::fs::create_dir_all(&dir).map_err(io_err)?;
     let images = match &config.storage {
         Some(url) => store::Images::S3(
             store::images::S3Images::open(url, &config.s3).map_err(ServerError::Storage)?,
         ),
-        None => store::Images::Folder(files::ImageStore::open(&dir).map_err(io_err)?),
+        None => {
+            let dir = data_dir()?;
+            let folder = files::ImageStore::open(dir).map_err(|source| ServerError::DataDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            store::Images::Folder(folder)
+        }
     };
     let meta = match &config.database {
         Some(url) => store::Meta::Postgres(store::pg::PgMeta::connect(url).await?),
         None => {
-            let path = db_path(&dir);
+            let path = db_path(data_dir()?);
             let db = tokio::task::spawn_blocking(move || db::Db::open(&path))
                 .await
                 .map_err(|e| ServerError::Io(std::io::Error::other(e.to_string())))??;

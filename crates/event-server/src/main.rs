@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use findme_event_server::protocol::{Matcher, Registration, RegistrationUpdate};
+use findme_event_server::store::{DatabaseUrl, S3Options, StorageUrl, StoreConfig};
 use findme_event_server::tokens::{TokenInfo, TokenRef};
 use findme_event_server::{
     serve_tls_with_shutdown, serve_with_shutdown, Admin, ServerConfig, TlsFiles,
@@ -18,6 +19,17 @@ struct Cli {
     /// Folder holding the database and the images (created if missing).
     #[arg(long, env = "FINDME_EVENT_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// PostgreSQL for events, participants and photos' metadata instead of the
+    /// data directory's SQLite file: postgres://USER[:PASSWORD]@HOST:PORT/DATABASE.
+    /// Several instances may share one database.
+    #[arg(long, env = "FINDME_EVENT_DATABASE", global = true)]
+    database: Option<DatabaseUrl>,
+    /// S3-compatible object storage for the images instead of the data
+    /// directory's folder: s3://BUCKET/PREFIX. Credentials, region and endpoint
+    /// come from the standard AWS_* environment (AWS_ENDPOINT_URL for MinIO, R2…;
+    /// AWS_ALLOW_HTTP=true for a plain-HTTP endpoint).
+    #[arg(long, env = "FINDME_EVENT_STORAGE", global = true)]
+    storage: Option<StorageUrl>,
     /// Address to serve on (port 0 picks a free port; the chosen one is printed).
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: String,
@@ -156,18 +168,30 @@ fn main() -> Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    let data_dir = cli
-        .data_dir
-        .clone()
-        .context("--data-dir (or FINDME_EVENT_DATA_DIR) is required")?;
+    if cli.data_dir.is_none() && (cli.database.is_none() || cli.storage.is_none()) {
+        anyhow::bail!(
+            "--data-dir (or FINDME_EVENT_DATA_DIR) is required unless both --database and --storage are given"
+        );
+    }
+    let store = StoreConfig {
+        data_dir: cli.data_dir.clone(),
+        database: cli.database.clone(),
+        storage: cli.storage.clone(),
+        // Only binaries read the environment: the S3 client gets the AWS_* variables.
+        s3: S3Options {
+            vars: std::env::vars()
+                .filter(|(k, _)| k.starts_with("AWS_"))
+                .collect(),
+        },
+    };
     match &cli.command {
-        None => serve(&cli, data_dir),
-        Some(cmd) => admin(cmd, &data_dir, cli.json),
+        None => serve(&cli, store),
+        Some(cmd) => admin(cmd, &store, cli.json),
     }
 }
 
-fn admin(cmd: &Command, data_dir: &std::path::Path, json: bool) -> Result<()> {
-    let admin = Admin::open(data_dir)?;
+fn admin(cmd: &Command, store: &StoreConfig, json: bool) -> Result<()> {
+    let admin = Admin::open_store(store)?;
     match cmd {
         Command::CreateEvent { name, id } => {
             let ev = admin.create_event(name, id.as_deref())?;
@@ -300,7 +324,7 @@ fn token_line(t: &TokenInfo) -> String {
     )
 }
 
-fn serve(cli: &Cli, data_dir: PathBuf) -> Result<()> {
+fn serve(cli: &Cli, store: StoreConfig) -> Result<()> {
     let tls = match (&cli.tls_cert, &cli.tls_key) {
         (Some(cert), Some(key)) => Some(
             TlsFiles {
@@ -320,9 +344,10 @@ fn serve(cli: &Cli, data_dir: PathBuf) -> Result<()> {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base = format!("{scheme}://{addr}");
         if cli.demo {
-            let (dir, data) = (cli.demo_dir.clone(), data_dir.clone());
+            let (dir, store) = (cli.demo_dir.clone(), store.clone());
             let (token, people) =
-                tokio::task::spawn_blocking(move || Admin::open(&data)?.seed_demo(&dir)).await??;
+                tokio::task::spawn_blocking(move || Admin::open_store(&store)?.seed_demo(&dir))
+                    .await??;
             print_demo(&base, &token, &people, cli.json)?;
         }
         if cli.json {
@@ -330,7 +355,7 @@ fn serve(cli: &Cli, data_dir: PathBuf) -> Result<()> {
         } else {
             println!("listening on {base}");
         }
-        let mut config = ServerConfig::new(data_dir);
+        let mut config = ServerConfig::with_store(store);
         config.max_image_bytes = cli.max_image_bytes;
         match tls {
             Some(tls) => serve_tls_with_shutdown(listener, config, tls, shutdown_signal()).await?,

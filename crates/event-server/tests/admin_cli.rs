@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::cli::{run, run_json, run_status, start};
 use common::{client, jpeg, status};
@@ -16,11 +16,7 @@ fn selfie_file(dir: &Path, name: &str, bytes: &[u8]) -> String {
     path.to_str().unwrap().to_string()
 }
 
-fn image_path(data: &Path, sha: &str) -> PathBuf {
-    data.join("images").join(&sha[..2]).join(sha)
-}
-
-fn add(data: &Path, event: &str, id: &str, selfie: &str) -> serde_json::Value {
+fn add(data: &common::Stores, event: &str, id: &str, selfie: &str) -> serde_json::Value {
     run_json(
         data,
         &[
@@ -40,7 +36,7 @@ fn add(data: &Path, event: &str, id: &str, selfie: &str) -> serde_json::Value {
 #[tokio::test]
 async fn registration_command_opens_with_a_code_and_changes_only_what_is_given() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let data = common::Stores::new(dir.path());
     run(&data, &["create-event", "--name", "Wedding", "--id", "wed"]);
     let reg: Registration = serde_json::from_value(run_json(
         &data,
@@ -104,7 +100,7 @@ async fn registration_command_opens_with_a_code_and_changes_only_what_is_given()
 #[tokio::test]
 async fn list_and_revoke_tokens_against_a_running_server() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let data = common::Stores::new(dir.path());
     let ev = run_json(&data, &["create-event", "--name", "Wedding", "--id", "wed"]);
     let first = ev["photographer_token"].as_str().unwrap().to_string();
     let selfie = selfie_file(dir.path(), "ada.jpg", &jpeg(1));
@@ -194,7 +190,7 @@ async fn list_and_revoke_tokens_against_a_running_server() {
 #[tokio::test]
 async fn a_re_added_participant_never_gets_the_old_token_back() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let data = common::Stores::new(dir.path());
     let ph = run_json(&data, &["create-event", "--name", "Wedding", "--id", "wed"])
         ["photographer_token"]
         .as_str()
@@ -235,7 +231,7 @@ async fn a_re_added_participant_never_gets_the_old_token_back() {
 #[tokio::test]
 async fn removing_a_participant_deletes_their_selfie_unless_still_used() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let data = common::Stores::new(dir.path());
     run(&data, &["create-event", "--name", "Wedding", "--id", "wed"]);
     run(&data, &["create-event", "--name", "Other", "--id", "other"]);
     let own = jpeg(1);
@@ -254,42 +250,36 @@ async fn removing_a_participant_deletes_their_selfie_unless_still_used() {
     let (own_sha, shared_sha, chloe_sha) =
         (sha256_hex(&own), sha256_hex(&shared), sha256_hex(&jpeg(3)));
     for sha in [&own_sha, &shared_sha, &chloe_sha] {
-        assert!(image_path(&data, sha).is_file());
+        assert!(data.image_stored(sha));
     }
 
     run(
         &data,
         &["remove-participant", "--event", "wed", "--id", "ada"],
     );
-    assert!(
-        !image_path(&data, &own_sha).exists(),
-        "ada's selfie is gone"
-    );
+    assert!(!data.image_stored(&own_sha), "ada's selfie is gone");
     run(
         &data,
         &["remove-participant", "--event", "wed", "--id", "ben"],
     );
     assert!(
-        image_path(&data, &shared_sha).is_file(),
+        data.image_stored(&shared_sha),
         "another participant (another event) still uses these bytes"
     );
     run(
         &data,
         &["remove-participant", "--event", "other", "--id", "twin"],
     );
-    assert!(
-        !image_path(&data, &shared_sha).exists(),
-        "last user removed"
-    );
+    assert!(!data.image_stored(&shared_sha), "last user removed");
     // Withdrawing consent keeps the bytes (the participant stays); removal then
     // deletes them.
     run(&data, &["set-consent", "--event", "wed", "--id", "chloe"]);
-    assert!(image_path(&data, &chloe_sha).is_file());
+    assert!(data.image_stored(&chloe_sha));
     run(
         &data,
         &["remove-participant", "--event", "wed", "--id", "chloe"],
     );
-    assert!(!image_path(&data, &chloe_sha).exists());
+    assert!(!data.image_stored(&chloe_sha));
     // A second removal of the same id is an error exit and touches nothing.
     assert!(!run_status(
         &data,
@@ -312,9 +302,5 @@ async fn a_selfie_that_is_also_a_photo_rendition_is_kept() {
         .unwrap();
     s.admin.remove_participant("ev1", "ada").unwrap();
     let sha = sha256_hex(&bytes);
-    assert!(image_path(&s.data_dir(), &sha).is_file());
-    assert_eq!(
-        std::fs::read(image_path(&s.data_dir(), &sha)).unwrap(),
-        bytes
-    );
+    assert_eq!(s.stores.image_bytes(&sha), Some(bytes));
 }

@@ -7,17 +7,14 @@ mod common;
 use common::{status, TestServer};
 use findme_protocol::CardSize;
 
-/// Sets what the guests' page says straight in the server's database (the
-/// registration endpoint is another change; the card only reads these).
-fn set_registration(s: &TestServer, name: &str, intro: &str, code: &str) {
-    let conn = rusqlite::Connection::open(s.data_dir().join("event-server.sqlite3")).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .unwrap();
-    conn.execute(
-        "UPDATE events SET name = ?2, intro = ?3, registration_code = ?4 WHERE id = ?1",
-        [s.event.as_str(), name, intro, code],
-    )
-    .unwrap();
+/// Sets what the guests' page says (the card only reads these).
+fn set_registration(s: &TestServer, intro: &str, code: &str) {
+    let update = findme_protocol::RegistrationUpdate {
+        intro: Some(intro.into()),
+        code: Some(code.into()),
+        ..Default::default()
+    };
+    s.admin.set_registration(&s.event, &update).unwrap();
 }
 
 const CSP: &str =
@@ -25,13 +22,8 @@ const CSP: &str =
 
 #[tokio::test]
 async fn the_photographer_gets_a_printable_card_with_the_code_and_everything_escaped() {
-    let s = TestServer::start().await;
-    set_registration(
-        &s,
-        "Ada & Ben's <wedding>",
-        "Welcome! <script>alert(1)</script>",
-        "ROSE42",
-    );
+    let s = TestServer::start_event("Ada & Ben's <wedding>", |_| {}).await;
+    set_registration(&s, "Welcome! <script>alert(1)</script>", "ROSE42");
     let url = format!(
         "{}/api/v1/events/{}/registration/card?size=a4",
         s.base, s.event

@@ -97,9 +97,7 @@ async fn grid_put_is_201_then_200_with_the_web_images_checks() {
         404,
         "nothing was stored for a refused grid"
     );
-    assert!(files_under(&s.data_dir().join("images"))
-        .iter()
-        .all(|f| !f.ends_with(&sha256_hex(&small(3)))));
+    assert!(!s.image_stored(&sha256_hex(&small(3))));
 
     // Tokens: only this event's photographer.
     let ada = s.participant("ada");

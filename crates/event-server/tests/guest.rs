@@ -8,7 +8,6 @@ mod common;
 use std::time::Duration;
 
 use common::{push, TestServer};
-use findme_event_server::db::Db;
 use reqwest::header;
 use reqwest::multipart::{Form, Part};
 use reqwest::redirect::Policy;
@@ -23,15 +22,12 @@ fn demo_selfie(name: &str) -> Vec<u8> {
 
 /// Sets the registration of `ev1` straight in the database.
 fn set_registration(s: &TestServer, open: bool, code: Option<&str>) {
-    let db = Db::open(&findme_event_server::db_path(&s.data_dir())).unwrap();
-    db.with(|c| {
-        c.execute(
-            "UPDATE events SET registration_open = ?1, registration_code = ?2 WHERE id = 'ev1'",
-            rusqlite::params![open, code],
-        )?;
-        Ok(())
-    })
-    .unwrap();
+    let update = findme_protocol::RegistrationUpdate {
+        open: Some(open),
+        code: Some(code.unwrap_or_default().into()),
+        ..Default::default()
+    };
+    s.admin.set_registration("ev1", &update).unwrap();
 }
 
 fn http() -> reqwest::Client {
@@ -225,12 +221,7 @@ async fn a_guest_registers_sees_their_photos_and_withdraws() {
         .unwrap()
         .contains("Yes, delete my data"));
     let selfie_sha = findme_protocol::sha256_hex(&demo_selfie("ada"));
-    let selfie_file = s
-        .data_dir()
-        .join("images")
-        .join(&selfie_sha[..2])
-        .join(&selfie_sha);
-    assert!(selfie_file.exists());
+    assert!(s.image_stored(&selfie_sha));
     let done = ada.post("/e/ev1/me/withdraw", "confirm=yes").await;
     assert_eq!(done.status(), 200);
     assert!(done.headers()[header::SET_COOKIE]
@@ -238,7 +229,7 @@ async fn a_guest_registers_sees_their_photos_and_withdraws() {
         .unwrap()
         .contains("Max-Age=0"));
     assert!(
-        !selfie_file.exists(),
+        !s.image_stored(&selfie_sha),
         "the selfie bytes are deleted at once"
     );
     assert_eq!(ada.get(&grid).await.status(), 401, "the session is gone");

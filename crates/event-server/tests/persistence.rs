@@ -4,20 +4,15 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
-use common::{client, jpeg, meta, photo_key};
+use common::cli::command;
+use common::stores::Backend;
+use common::{client, files_under, jpeg, meta, photo_key, Stores};
 use findme_protocol::sha256_hex;
 
-const BIN: &str = env!("CARGO_BIN_EXE_findme-event-server");
-
-fn run(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
+fn run(data: &Stores, args: &[&str]) -> String {
+    let out = command(data).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -47,10 +42,8 @@ impl Drop for Server {
 /// Starts `serve` on a free port; returns the child and its base URL, read from
 /// the "listening on" line (printed once the socket is bound, so no polling), and
 /// the lines printed before it.
-fn start(data: &Path, extra: &[&str]) -> (Server, String, Vec<String>) {
-    let child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
+fn start(data: &Stores, extra: &[&str]) -> (Server, String, Vec<String>) {
+    let child = command(data)
         .args(["--listen", "127.0.0.1:0"])
         .args(extra)
         .stdout(Stdio::piped())
@@ -87,7 +80,7 @@ fn field<'a>(text: &'a str, key: &str) -> &'a str {
 #[tokio::test]
 async fn survives_kill_9_and_cli_output_parses() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let data = Stores::new(dir.path());
     let selfie = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/ada.jpg");
 
     // Text and JSON forms of the admin commands.
@@ -140,9 +133,7 @@ async fn survives_kill_9_and_cli_output_parses() {
     assert!(field(&text, "participant:").starts_with("p_"));
     assert!(field(&text, "attendee token:").starts_with("fma_"));
     // Tokens are stored only as hashes.
-    let db = std::fs::read(data.join("event-server.sqlite3")).unwrap();
-    let wal = std::fs::read(data.join("event-server.sqlite3-wal")).unwrap_or_default();
-    for blob in [&db, &wal] {
+    for blob in [&data.database_contents()] {
         assert!(
             !blob.windows(ada.len()).any(|w| w == ada.as_bytes()),
             "attendee token stored in clear"
@@ -183,19 +174,35 @@ async fn survives_kill_9_and_cli_output_parses() {
         2
     );
     child.kill9();
-    assert!(
-        std::fs::read_dir(data.join("tmp"))
-            .unwrap()
-            .next()
-            .is_none(),
-        "temp files left"
-    );
+    match data.backend() {
+        Backend::Local => assert!(
+            std::fs::read_dir(data.data.join("tmp"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "temp files left"
+        ),
+        // Nothing of the event on the instance's disk: no bytes, no database.
+        Backend::PostgresS3 => assert_eq!(
+            files_under_if_any(&data.data),
+            Vec::<String>::new(),
+            "files left on the instance"
+        ),
+    }
+}
+
+fn files_under_if_any(dir: &Path) -> Vec<String> {
+    if dir.exists() {
+        files_under(dir)
+    } else {
+        Vec::new()
+    }
 }
 
 #[tokio::test]
 async fn demo_seeds_an_event_with_working_tokens() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base, lines) = start(dir.path(), &["--demo", "--json"]);
+    let (mut child, base, lines) = start(&Stores::new(dir.path()), &["--demo", "--json"]);
     let demo: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
     let demo = &demo["demo"];
     let ph = client(&base, demo["photographer_token"].as_str().unwrap());

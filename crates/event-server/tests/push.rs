@@ -124,9 +124,7 @@ async fn hash_mismatch_and_missing_header_are_400() {
         .await
         .unwrap_err();
     assert_eq!(status(&state), 404, "nothing was stored");
-    assert!(files_under(&s.data_dir().join("images"))
-        .iter()
-        .all(|f| !f.ends_with(&sha256_hex(&jpeg(1)))));
+    assert!(!s.image_stored(&sha256_hex(&jpeg(1))));
 }
 
 #[tokio::test]

@@ -165,27 +165,31 @@ async fn only_the_events_photographer_may_read_or_change_it() {
 #[tokio::test]
 async fn registered_counts_live_self_registered_guests_of_the_event() {
     let s = TestServer::start().await;
-    for id in ["ada", "ben", "chloe"] {
-        s.participant(id);
-    }
+    s.participant("chloe");
     s.admin.create_event("Other", Some("ev2")).unwrap();
-    s.admin
-        .add_participant("ev2", "Zed", &jpeg(7), Some("zed"))
+    // Guests signing up on their own (what the guest pages store): ada and ben
+    // in ev1, zed in ev2; chloe was added by the photographer.
+    let (meta, _) = findme_event_server::open_stores(&s.stores.config)
+        .await
         .unwrap();
-    // The guest pages mark who signed up themselves; stand in for them here.
-    let db =
-        findme_event_server::db::Db::open(&findme_event_server::db_path(&s.data_dir())).unwrap();
-    db.with(|c| {
-        c.execute(
-            "UPDATE participants SET self_registered = 1 WHERE id IN ('ada', 'ben', 'zed')",
-            [],
-        )?;
-        Ok(())
-    })
-    .unwrap();
+    let mut ids = Vec::new();
+    for (event, name, seed) in [("ev1", "Ada", 5), ("ev1", "Ben", 6), ("ev2", "Zed", 7)] {
+        let selfie = findme_event_server::store::NewImage {
+            sha256: findme_protocol::sha256_hex(&jpeg(seed)),
+            size: jpeg(seed).len(),
+            content_type: "image/jpeg",
+        };
+        ids.push(
+            meta.register_guest(event, name, &selfie)
+                .await
+                .unwrap()
+                .participant,
+        );
+    }
+    let ben = ids[1].clone();
     let ph = s.photographer();
     assert_eq!(ph.registration("ev1").await.unwrap().registered, 2);
-    s.admin.remove_participant("ev1", "ben").unwrap();
+    s.admin.remove_participant("ev1", &ben).unwrap();
     assert_eq!(ph.registration("ev1").await.unwrap().registered, 1);
     assert_eq!(s.admin.registration("ev1").unwrap().registered, 1);
 }
@@ -196,9 +200,8 @@ async fn registered_counts_live_self_registered_guests_of_the_event() {
 async fn guests_data_goes_when_the_retention_after_the_close_runs_out() {
     let s = TestServer::start().await;
     let token = s.participant("ada");
-    let selfie_file = |sha: &str| s.data_dir().join("images").join(&sha[..2]).join(sha);
     let sha = findme_protocol::sha256_hex(&common::jpeg("ada".len() as u64 + 1000));
-    assert!(selfie_file(&sha).exists());
+    assert!(s.image_stored(&sha));
     let ph = s.photographer();
     assert_eq!(
         s.admin.purge_expired(i64::MAX).unwrap(),
@@ -238,7 +241,7 @@ async fn guests_data_goes_when_the_retention_after_the_close_runs_out() {
     assert_eq!(s.admin.purge_expired(at + 2 * day - 1).unwrap(), 0);
     assert_eq!(s.client(&token).my_photos().await.unwrap().photos.len(), 0);
     assert_eq!(s.admin.purge_expired(at + 2 * day).unwrap(), 1);
-    assert!(!selfie_file(&sha).exists(), "the selfie bytes are deleted");
+    assert!(!s.image_stored(&sha), "the selfie bytes are deleted");
     let roster = ph.participants("ev1", None).await.unwrap();
     assert!(roster.participants.iter().all(|p| p.deleted), "{roster:?}");
     assert!(

@@ -43,8 +43,8 @@ fn trusting(cert_pem: &str) -> reqwest::Client {
 async fn https_with_the_given_certificate_and_plain_http_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (files, cert_pem) = self_signed(dir.path());
-    let data = dir.path().join("data");
-    let ev = Admin::open(&data)
+    let data = common::Stores::new(dir.path());
+    let ev = Admin::open_store(&data.config)
         .unwrap()
         .create_event("E", Some("ev1"))
         .unwrap();
@@ -53,7 +53,7 @@ async fn https_with_the_given_certificate_and_plain_http_is_refused() {
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(serve_tls_with_shutdown(
         listener,
-        ServerConfig::new(&data),
+        ServerConfig::with_store(data.config.clone()),
         files.load().unwrap(),
         async {
             let _ = stopped.await;
@@ -207,7 +207,7 @@ async fn handlers_see_the_client_address_and_shutdown_is_graceful_in_both_modes(
 async fn the_binary_serves_https_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let (files, cert_pem) = self_signed(dir.path());
-    let data = dir.path().join("data");
+    let data = common::Stores::new(dir.path());
     let token = common::cli::run_json(&data, &["create-event", "--name", "E", "--id", "ev1"])
         ["photographer_token"]
         .as_str()

@@ -39,9 +39,9 @@ pub use urls::{DatabaseUrl, StorageUrl, UrlError};
 /// scaled-out services (any mix of the two).
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
-    /// Holds the SQLite file and the image folder when those are used; always
-    /// created (a scaled-out instance keeps nothing else there).
-    pub data_dir: PathBuf,
+    /// Holds the SQLite file and the image folder when those are used (created);
+    /// needed unless both `database` and `storage` are given.
+    pub data_dir: Option<PathBuf>,
     /// PostgreSQL instead of the SQLite file.
     pub database: Option<DatabaseUrl>,
     /// S3-compatible storage instead of the image folder.
@@ -54,7 +54,7 @@ impl StoreConfig {
     /// The embedded defaults: SQLite and the image folder under `data_dir`.
     pub fn local(data_dir: impl Into<PathBuf>) -> Self {
         Self {
-            data_dir: data_dir.into(),
+            data_dir: Some(data_dir.into()),
             database: None,
             storage: None,
             s3: S3Options::default(),

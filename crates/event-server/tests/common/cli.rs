@@ -1,16 +1,24 @@
 //! The real binary: run an admin command, or start `serve` and read its base URL.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+
+use super::Stores;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_findme-event-server");
 
+/// The binary with the stores' options (`--data-dir`, and `--database` and
+/// `--storage` on PostgreSQL + S3), the S3 client's settings in its environment.
+pub fn command(stores: &Stores) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(stores.cli_args());
+    cmd.envs(stores.config.s3.vars.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
 /// Runs an admin command on `data`; its output whatever the exit status.
-pub fn run_status(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
+pub fn run_status(data: &Stores, args: &[&str]) -> Output {
+    command(data)
         .args(args)
         .env("RUST_BACKTRACE", "0")
         .output()
@@ -18,7 +26,7 @@ pub fn run_status(data: &Path, args: &[&str]) -> Output {
 }
 
 /// Runs an admin command that must succeed; its stdout.
-pub fn run(data: &Path, args: &[&str]) -> String {
+pub fn run(data: &Stores, args: &[&str]) -> String {
     let out = run_status(data, args);
     assert!(
         out.status.success(),
@@ -29,7 +37,7 @@ pub fn run(data: &Path, args: &[&str]) -> String {
 }
 
 /// Runs an admin command printing one JSON value.
-pub fn run_json(data: &Path, args: &[&str]) -> serde_json::Value {
+pub fn run_json(data: &Stores, args: &[&str]) -> serde_json::Value {
     let mut all = args.to_vec();
     all.push("--json");
     serde_json::from_str(&run(data, &all)).unwrap()
@@ -47,10 +55,8 @@ impl Drop for Server {
 
 /// Starts `serve` on a free port; returns it and the base URL from its
 /// "listening on" line (printed once the socket is bound).
-pub fn start(data: &Path, extra: &[&str]) -> (Server, String) {
-    let child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
+pub fn start(data: &Stores, extra: &[&str]) -> (Server, String) {
+    let child = command(data)
         .args(["--listen", "127.0.0.1:0"])
         .args(extra)
         .stdout(Stdio::piped())

@@ -3,11 +3,13 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod cli;
+pub mod stores;
 
 use std::time::Duration;
 
 use findme_event_server::{serve, Admin, ServerConfig};
 use findme_protocol::{EventClient, FaceBox, PhotoFace, PhotoMetadata, Token};
+pub use stores::Stores;
 use tempfile::TempDir;
 
 pub struct TestServer {
@@ -15,6 +17,8 @@ pub struct TestServer {
     /// The temp root; the data dir is `root/data`, so tests can check that nothing
     /// was written beside it.
     pub root: TempDir,
+    /// Where this server keeps things (see [`stores`]).
+    pub stores: Stores,
     pub admin: Admin,
     pub event: String,
     pub photographer: String,
@@ -26,12 +30,17 @@ impl TestServer {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> Self {
+        Self::start_event("Test event", tweak).await
+    }
+
+    /// A server whose event `ev1` has this name.
+    pub async fn start_event(name: &str, tweak: impl FnOnce(&mut ServerConfig)) -> Self {
         let root = tempfile::tempdir().unwrap();
-        let data = root.path().join("data");
-        let mut config = ServerConfig::new(&data);
+        let stores = Stores::new(root.path());
+        let mut config = ServerConfig::with_store(stores.config.clone());
         tweak(&mut config);
-        let admin = Admin::open(&data).unwrap();
-        let ev = admin.create_event("Test event", Some("ev1")).unwrap();
+        let admin = Admin::open_store(&stores.config).unwrap();
+        let ev = admin.create_event(name, Some("ev1")).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
@@ -42,6 +51,7 @@ impl TestServer {
         Self {
             base,
             root,
+            stores,
             admin,
             event: ev.event,
             photographer: ev.photographer_token,
@@ -49,7 +59,12 @@ impl TestServer {
     }
 
     pub fn data_dir(&self) -> std::path::PathBuf {
-        self.root.path().join("data")
+        self.stores.data.clone()
+    }
+
+    /// Whether the server's image store holds `sha256`.
+    pub fn image_stored(&self, sha256: &str) -> bool {
+        self.stores.image_stored(sha256)
     }
 
     pub fn client(&self, token: &str) -> EventClient {
