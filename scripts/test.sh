@@ -45,6 +45,12 @@ header "dev set of real photos"
 scripts/devset.sh
 export FINDME_DEVSET=${FINDME_DEVSET:-$PWD/.cache/devset}
 
+# PostgreSQL and an S3-compatible server for the scaled-out event server's tests,
+# private to this run (ports 54329/54330), stopped when the script exits.
+header "test services (PostgreSQL, S3-compatible server)"
+eval "$(scripts/services.sh start)"
+trap 'scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
+
 # Every cargo step below uses the same package set and features (FEATURES), so
 # dependencies compile once: a single-package build would resolve other features
 # and compile tract, the AWS SDK and Tauri again (~20 CI minutes).
@@ -60,6 +66,15 @@ run_rust_tests() {
     cargo test "${FEATURES[@]}" --no-fail-fast
   fi
 }
+# The event server's whole suite again, on PostgreSQL + S3 (tests/common/stores.rs).
+run_event_server_on_services() {
+  export FINDME_TEST_STORE=postgres-s3
+  if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run "${FEATURES[@]}" --no-fail-fast -E 'package(findme-event-server)'
+  else
+    cargo test --locked --no-fail-fast -p findme-event-server
+  fi
+}
 check_bindings() {
   git rev-parse --git-dir >/dev/null 2>&1 || return 0
   git diff --exit-code -- ui/src/lib/bindings || {
@@ -73,6 +88,7 @@ step "UI: type check, build, unit tests" check_ui
 step "rustfmt" check_format
 step "clippy" check_lints
 step "Rust tests (also writes the TypeScript bindings: export_bindings)" run_rust_tests
+step "event server on PostgreSQL + S3 (the same suite)" run_event_server_on_services
 step "generated TypeScript types match the Rust wire types" check_bindings
 step "browser tests (Chromium) and end-to-end tests in the real window" run_e2e
 

@@ -96,12 +96,17 @@ impl Admin {
                 path: PathBuf::from("(admin runtime)"),
                 source,
             })?;
-        let (meta, images) = on(&runtime, open_stores(config))?;
-        Ok(Self {
-            runtime: Some(runtime),
-            meta,
-            images,
-        })
+        match on(&runtime, open_stores(config)) {
+            Ok((meta, images)) => Ok(Self {
+                runtime: Some(runtime),
+                meta,
+                images,
+            }),
+            Err(e) => {
+                runtime.shutdown_background(); // see `Drop`
+                Err(e.into())
+            }
+        }
     }
 
     /// Runs `work` to completion on the admin's runtime.

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use findme_keys::{EventId, ParticipantId};
 
+#[cfg(feature = "services")]
+pub mod services;
 #[cfg(feature = "engine")]
 pub mod venue;
 

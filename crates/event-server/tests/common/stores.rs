@@ -5,13 +5,16 @@
 //! - unset or `local`: SQLite and the image folder in the test's data dir;
 //! - `postgres-s3`: a fresh database on the PostgreSQL server named by
 //!   `FINDME_TEST_POSTGRES` and a fresh prefix in the bucket `FINDME_TEST_S3_BUCKET`
-//!   of the S3-compatible server the standard `AWS_*` variables name (both
-//!   started by `scripts/services.sh start`).
+//!   of the S3-compatible server at `FINDME_TEST_S3_ENDPOINT` (keys
+//!   `FINDME_TEST_S3_ACCESS_KEY_ID`, `FINDME_TEST_S3_SECRET_ACCESS_KEY`), all
+//!   exported by `scripts/services.sh start`. They reach the server as the
+//!   standard `AWS_*` settings, as a deployment's environment would.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use findme_event_server::store::{DatabaseUrl, Images, S3Options, StorageUrl, StoreConfig};
+use findme_testkit::services::{self, on_own_thread as run_async};
 
 /// The configuration chosen for this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,52 +31,22 @@ pub fn backend() -> Backend {
     }
 }
 
-fn required(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!(
-            "{var} is not set: start the test services first: \
-             eval \"$(scripts/services.sh start)\" (scripts/test.sh does this)"
-        )
-    })
-}
-
 /// A new, empty database on the test PostgreSQL server.
 pub fn fresh_database() -> DatabaseUrl {
-    let admin = required("FINDME_TEST_POSTGRES");
-    let name = format!("t_{:016x}", rand::random::<u64>());
-    let create = format!("CREATE DATABASE {name}");
-    let admin_url = admin.clone();
-    run_async(async move {
-        let (client, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to {admin_url}: {e}"));
-        let task = tokio::spawn(conn);
-        client.batch_execute(&create).await.unwrap();
-        drop(client);
-        let _ = task.await;
-    });
-    let base = admin
-        .rsplit_once('/')
-        .map(|(server, _)| server.to_string())
-        .unwrap_or(admin);
-    format!("{base}/{name}").parse().unwrap()
+    services::fresh_database_url().parse().unwrap()
 }
 
 /// A new, empty prefix in the test bucket, and the S3 client's settings.
 pub fn fresh_storage() -> (StorageUrl, S3Options) {
-    let bucket = required("FINDME_TEST_S3_BUCKET");
-    let url = format!("s3://{bucket}/t{:016x}", rand::random::<u64>())
-        .parse()
-        .unwrap();
-    (url, s3_options_from_env())
+    let url = services::fresh_storage_url().parse().unwrap();
+    (url, s3_options(&services::s3_endpoint()))
 }
 
-/// The `AWS_*` variables, as the binary passes them.
-pub fn s3_options_from_env() -> S3Options {
+/// The test S3 server's settings as the `AWS_*` variables a deployment sets,
+/// with `endpoint` (the server itself, or a fault proxy in front of it).
+pub fn s3_options(endpoint: &str) -> S3Options {
     S3Options {
-        vars: std::env::vars()
-            .filter(|(k, _)| k.starts_with("AWS_"))
-            .collect(),
+        vars: services::s3_env(endpoint),
     }
 }
 
@@ -177,19 +150,4 @@ impl Stores {
             }
         })
     }
-}
-
-/// Runs `work` on a runtime of its own thread (callable from sync and async tests).
-pub fn run_async<T: Send>(work: impl std::future::Future<Output = T> + Send) -> T {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(work)
-        })
-        .join()
-        .unwrap()
-    })
 }
