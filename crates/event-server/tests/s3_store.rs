@@ -4,12 +4,15 @@
 mod common;
 
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::s3::{fresh_storage, objects, with_endpoint, with_var};
 use findme_event_server::store::images::S3Images;
 use findme_protocol::sha256_hex;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn body(len: usize, seed: u8) -> Bytes {
     let mut v: Vec<u8> = (0..len)
@@ -107,26 +110,46 @@ async fn wrong_keys_are_refused_with_a_readable_error() {
 }
 
 #[tokio::test]
-async fn a_dead_store_fails_in_seconds_not_minutes() {
+async fn a_failing_store_is_retried_twice_then_the_error_comes_back() {
+    // A store answering every request 503 (and closing): object_store's default
+    // would retry 10 times over up to 3 minutes; ours gives up after 2 retries.
     let (url, options) = fresh_storage();
-    // A port nothing listens on: every attempt is refused at once, so the time
-    // is the retries' backoff (object_store's default: 10 retries, ~1 min).
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    let s3 = S3Images::open(
-        &url,
-        &with_endpoint(&options, &format!("http://127.0.0.1:{port}")),
-    )
-    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = conn.read(&mut buf).await;
+                let body = "<Error><Code>SlowDown</Code><Message>no</Message></Error>";
+                let answer = format!(
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(answer.as_bytes()).await;
+                let _ = conn.shutdown().await;
+            });
+        }
+    });
+    let s3 = S3Images::open(&url, &with_endpoint(&options, &endpoint)).unwrap();
     let bytes = body(1000, 5);
     let sha = sha256_hex(&bytes);
     let start = Instant::now();
     let err = s3.put(&sha, bytes).await.unwrap_err();
-    assert!(
-        start.elapsed() < Duration::from_secs(20),
-        "took {:?}: {err}",
-        start.elapsed()
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        3,
+        "1 attempt + 2 retries: {err}"
     );
     assert!(err.to_string().contains("S3 PUT"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    let err = s3.exists(&sha).await.unwrap_err();
+    assert_eq!(requests.load(Ordering::SeqCst), 6, "{err}");
 }
