@@ -12,7 +12,8 @@ mod proxy;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::s3::{fresh_storage, objects, with_endpoint, with_var};
+use common::s3::{objects, with_endpoint, with_var};
+use common::stores::fresh_storage;
 use common::{files_under, jpeg, meta, photo_key};
 use findme_event_server::store::images::S3Images;
 use findme_event_server::store::{S3Options, StorageUrl, StoreConfig};
@@ -57,7 +58,7 @@ impl S3Server {
         );
         let root = tempfile::tempdir().unwrap();
         let store = StoreConfig {
-            data_dir: root.path().join("data"),
+            data_dir: Some(root.path().join("data")),
             database: None,
             storage: Some(url.clone()),
             s3: via_proxy,

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::s3::{fresh_storage, objects, with_endpoint, with_var};
+use common::s3::{objects, with_endpoint, with_var};
+use common::stores::fresh_storage;
 use findme_event_server::store::images::S3Images;
 use findme_protocol::sha256_hex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

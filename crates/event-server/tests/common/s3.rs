@@ -8,8 +8,6 @@ use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path;
 use object_store::ObjectStore;
 
-pub use super::stores::fresh_storage;
-
 /// `options` with the endpoint replaced (e.g. a fault-injecting proxy's).
 pub fn with_endpoint(options: &S3Options, endpoint: &str) -> S3Options {
     let mut vars: Vec<(String, String)> = options
