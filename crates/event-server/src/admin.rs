@@ -55,7 +55,8 @@ pub struct NewParticipant {
 
 /// Admin handle on the stores.
 pub struct Admin {
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until [`Drop`] takes it to shut it down without blocking.
+    runtime: Option<tokio::runtime::Runtime>,
     meta: Meta,
     images: Images,
 }
@@ -97,7 +98,7 @@ impl Admin {
             })?;
         let (meta, images) = on(&runtime, open_stores(config))?;
         Ok(Self {
-            runtime,
+            runtime: Some(runtime),
             meta,
             images,
         })
@@ -105,7 +106,10 @@ impl Admin {
 
     /// Runs `work` to completion on the admin's runtime.
     fn block<T: Send>(&self, work: impl Future<Output = T> + Send) -> T {
-        on(&self.runtime, work)
+        match &self.runtime {
+            Some(runtime) => on(runtime, work),
+            None => unreachable!("the runtime is only taken by Drop"),
+        }
     }
 
     /// Removes the participants of closed events whose retention ran out by
@@ -321,6 +325,17 @@ impl Admin {
             people.push(self.add_participant_file("demo", &name, &path, Some(&stem))?);
         }
         Ok((token, people))
+    }
+}
+
+/// Dropping a runtime blocks until its workers stop, which tokio refuses inside
+/// another runtime (an `Admin` dropped at the end of an async test or handler):
+/// shut it down in the background instead.
+impl Drop for Admin {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
