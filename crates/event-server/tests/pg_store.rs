@@ -419,3 +419,47 @@ async fn postgres_answers_like_sqlite() {
     let got = semantics(&pg, &pg_images).await;
     assert_eq!(got, expected);
 }
+
+/// Two instances × 4 writers put interleaved revisions, renditions and stale
+/// withdrawals of the same photos: no write fails, the highest revision wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_photo_writers_converge_on_the_highest_revision() {
+    const TOP: u64 = 160;
+    let (one, two) = two_instances().await;
+    let writers: Vec<_> = (0..8u64)
+        .map(|w| {
+            let meta = if w % 2 == 0 { one.clone() } else { two.clone() };
+            tokio::spawn(async move {
+                for rev in (w + 1..=TOP).step_by(8) {
+                    for k in 0..3 {
+                        let key = common::photo_key(k);
+                        let m = common::meta(rev, &["ada"]);
+                        meta.put_metadata(EVENT, &key, &m, rev as i64)
+                            .await
+                            .unwrap();
+                        let web = image(&format!("web {k} {}", rev % 2));
+                        meta.put_rendition(Rendition::Web, EVENT, &key, &web)
+                            .await
+                            .unwrap();
+                        let stale = meta.delete_photo(EVENT, &key, Some(0)).await.unwrap();
+                        assert!(!stale.withdrawn, "an older withdrawal changes nothing");
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    for k in 0..3 {
+        let state = one
+            .photo_state(EVENT, &common::photo_key(k))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(state.revision, TOP);
+        assert_eq!(state.metadata.unwrap().revision, TOP);
+        assert!(state.visible && !state.withdrawn);
+    }
+    assert_eq!(two.stats(EVENT).await.unwrap().photos, 3);
+}

@@ -16,7 +16,7 @@ use crate::db::DbError;
 
 /// Key of the transaction-level advisory lock the migrations run under
 /// (an arbitrary constant: "findme" in ASCII).
-const MIGRATION_LOCK: i64 = 0x66_696e_646d_65;
+const MIGRATION_LOCK: i64 = 0x6669_6e64_6d65;
 
 /// Migration `n` is `MIGRATIONS[n - 1]`; never edit a released one, append.
 pub const MIGRATIONS: &[&str] = &[V1];
