@@ -463,3 +463,56 @@ async fn concurrent_photo_writers_converge_on_the_highest_revision() {
     }
     assert_eq!(two.stats(EVENT).await.unwrap().photos, 3);
 }
+
+/// A scripted sequence of takes; the answers (both arms must give the same).
+async fn bucket_script(meta: &Meta) -> Vec<bool> {
+    let take = |key: &'static str, now: i64| meta.take_token(key, 60, 3, now);
+    let mut got = Vec::new();
+    for now in [
+        0, 0, 0, 0, 500, 1000, 1000, -5000, 61_000, 61_000, 61_000, 61_000,
+    ] {
+        got.push(take("a", now).await.unwrap());
+    }
+    got.push(take("b", 0).await.unwrap());
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_buckets_refill_alike_on_both_stores_and_are_shared_by_instances() {
+    let expected = [
+        true, true, true, false, // the burst, then empty
+        false, true, false, // half a token, one whole token, empty again
+        false, // a clock behind refills nothing
+        true, true, true, false, // a minute later: full (3), not more
+        true,  // another key has its own bucket
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Meta::Sqlite(Db::open(&dir.path().join("db.sqlite3")).unwrap());
+    assert_eq!(bucket_script(&sqlite).await, expected);
+    let (one, two) = two_instances().await;
+    assert_eq!(bucket_script(&Meta::Postgres(one.clone())).await, expected);
+
+    // 8 writers on two instances take from one bucket of 10 at the same instant.
+    let takers: Vec<_> = (0..8)
+        .map(|w| {
+            let meta = if w % 2 == 0 { one.clone() } else { two.clone() };
+            tokio::spawn(async move {
+                let mut allowed = 0;
+                for _ in 0..25 {
+                    if meta.take_token("shared", 1, 10, 42).await.unwrap() {
+                        allowed += 1;
+                    }
+                }
+                allowed
+            })
+        })
+        .collect();
+    let mut allowed = 0;
+    for t in takers {
+        allowed += t.await.unwrap();
+    }
+    assert_eq!(
+        allowed, 10,
+        "exactly the burst, however the takes interleave"
+    );
+}

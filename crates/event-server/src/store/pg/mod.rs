@@ -143,6 +143,29 @@ impl PgMeta {
         Ok(meta)
     }
 
+    /// One UPSERT on the key's row: its row lock makes concurrent takes from
+    /// several instances queue (`rate_buckets.rs` has the semantics).
+    pub async fn take_token(
+        &self,
+        key: &str,
+        per_minute: u32,
+        burst: u32,
+        now_ms: i64,
+    ) -> Result<bool, DbError> {
+        let (per_minute, burst) = crate::rate_buckets::rates(per_minute, burst);
+        let sql = crate::rate_buckets::upsert_sql(
+            "least",
+            "greatest",
+            ["$1", "$2::float8", "$3::float8", "$4::bigint"],
+        );
+        let client = self.client().await?;
+        Ok(
+            query_one(&client, &sql, &[&key, &per_minute, &burst, &now_ms])
+                .await?
+                .get(0),
+        )
+    }
+
     /// A pooled connection (tests use it to hold a roster transaction open).
     #[doc(hidden)]
     pub async fn client(&self) -> Result<Client, DbError> {
