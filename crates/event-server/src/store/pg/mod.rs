@@ -65,7 +65,13 @@ macro_rules! in_tx {
         loop {
             let result: Result<_, $crate::db::DbError> = async {
                 let mut client = $meta.client().await?;
-                let $tx = client.transaction().await?;
+                // Explicit: a database whose default is REPEATABLE READ would
+                // let a roster writer read MAX(seq) from before its lock wait.
+                let $tx = client
+                    .build_transaction()
+                    .isolation_level(tokio_postgres::IsolationLevel::ReadCommitted)
+                    .start()
+                    .await?;
                 let out = $body;
                 $tx.commit().await?;
                 Ok(out)
