@@ -27,6 +27,7 @@ pub mod files;
 mod grid;
 pub mod guest;
 pub mod photos;
+mod rate_buckets;
 pub mod registration;
 mod registration_api;
 pub mod removal;
