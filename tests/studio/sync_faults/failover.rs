@@ -94,6 +94,7 @@ impl Deployment {
                 ("DATABASE", services::fresh_database_url()),
                 ("STORAGE", services::fresh_storage_url()),
                 ("LISTEN", "127.0.0.1:0".to_string()),
+                ("PROXY", "127.0.0.1".to_string()),
             ],
             aws: services::s3_env(&services::s3_endpoint()),
             workdir: tempfile::tempdir().expect("workdir"),

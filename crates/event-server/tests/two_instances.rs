@@ -1,7 +1,11 @@
-//! The roster cursor across instances, over HTTP: guests register through two
-//! server instances on one PostgreSQL database at once (the finish line of a
-//! race), while the app pages the roster with its cursor, alternating between
+//! Two server instances on one PostgreSQL database and one bucket, over HTTP.
+//!
+//! The roster cursor: guests register through both at once (the finish line of
+//! a race), while the app pages the roster with its cursor, alternating between
 //! the instances as a load balancer would. It must see every guest exactly once.
+//!
+//! The guests' rate limit holds for the deployment, not per instance, and counts
+//! each guest behind a trusted proxy by the address it forwards.
 //! Always on PostgreSQL + S3: a single SQLite writer cannot have the race.
 //!
 //! The race itself is timing-bound here: with the advisory lock replaced by a
@@ -27,6 +31,10 @@ const GUESTS_PER_WRITER: usize = 40;
 async fn instance(stores: &Stores) -> String {
     let mut config = ServerConfig::with_store(stores.config.clone());
     config.registrations_per_minute = 1_000_000; // the limiter is not under test
+    start(config).await
+}
+
+async fn start(config: ServerConfig) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { serve(listener, config).await.unwrap() });
@@ -34,18 +42,91 @@ async fn instance(stores: &Stores) -> String {
 }
 
 async fn register(http: &reqwest::Client, base: &str, name: String, selfie: Vec<u8>) {
+    let resp = post_registration(http, base, name, selfie, None).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+}
+
+async fn post_registration(
+    http: &reqwest::Client,
+    base: &str,
+    name: String,
+    selfie: Vec<u8>,
+    forwarded_for: Option<&str>,
+) -> reqwest::Response {
     let form = Form::new()
         .text("name", name)
         .text("consent", "yes")
         .part("selfie", Part::bytes(selfie).file_name("me.jpg"));
-    let resp = http
+    let mut req = http
         .post(format!("{base}/e/ev1/register"))
-        .header("accept", "application/json")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+        .header("accept", "application/json");
+    if let Some(addr) = forwarded_for {
+        req = req.header("x-forwarded-for", addr);
+    }
+    req.multipart(form).send().await.unwrap()
+}
+
+fn demo_selfie() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../assets/demo/ada.jpg"
+    ))
+    .unwrap()
+}
+
+/// An event `ev1` with registration open, on fresh PostgreSQL + S3 stores.
+fn open_event(root: &std::path::Path) -> (Stores, String) {
+    let stores = Stores::of(Backend::PostgresS3, root);
+    let admin = Admin::open_store(&stores.config).unwrap();
+    let token = admin
+        .create_event("Finish line", Some("ev1"))
+        .unwrap()
+        .photographer_token;
+    let open = RegistrationUpdate {
+        open: Some(true),
+        ..Default::default()
+    };
+    admin.set_registration("ev1", &open).unwrap();
+    (stores, token)
+}
+
+#[tokio::test]
+async fn the_guests_limit_holds_across_instances_per_forwarded_address() {
+    let root = tempfile::tempdir().unwrap();
+    let (stores, _) = open_event(root.path());
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let mut config = ServerConfig::with_store(stores.config.clone());
+        config.registrations_per_minute = 1; // a burst of 1, one more a minute
+        config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        bases.push(start(config).await);
+    }
+    let http = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let base = &bases[i % 2];
+        let name = format!("runner {i}");
+        let resp = post_registration(&http, base, name, demo_selfie(), Some("198.51.100.7")).await;
+        statuses.push(resp.status().as_u16());
+    }
+    // Each instance's own bucket would let one through: two in all.
+    assert_eq!(
+        statuses,
+        [200, 429, 429, 429],
+        "one guest address, two instances"
+    );
+    let other = post_registration(
+        &http,
+        &bases[1],
+        "other".into(),
+        demo_selfie(),
+        Some("198.51.100.8"),
+    );
+    assert_eq!(
+        other.await.status(),
+        200,
+        "another guest behind the same proxy"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
