@@ -213,6 +213,17 @@ async fn concurrent_writers_on_two_instances_never_make_the_reader_skip() {
     );
 }
 
+/// A statement first prepared while the tables were empty must not keep the
+/// generic plan made then (it walked every photo of the event per guest poll:
+/// docs/benchmarks.md, "Marathon load").
+#[tokio::test]
+async fn pooled_connections_plan_each_query_with_its_parameters() {
+    let meta = PgMeta::connect(&fresh_database()).await.unwrap();
+    let client = meta.client().await.unwrap();
+    let row = client.query_one("SHOW plan_cache_mode", &[]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "force_custom_plan");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn instances_starting_together_migrate_once() {
     let url = fresh_database();
