@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Groundwork for issue 18 (docs/scale-out.md): not called by the tests or CI yet.
-# Install: cargo install s3s-fs --version 0.14.1 --features binary --locked --root .cache/tools
-# A private S3-compatible server for tests: s3s-fs (crates.io) on 127.0.0.1:$S3_PORT with a
-# temp data dir, keys given on the command line; creates bucket $S3_BUCKET.
+# A private S3-compatible server for tests (issue 18, docs/scale-out.md): s3s-fs
+# (crates.io, installed by scripts/setup.sh into .cache/tools; S3S overrides the
+# binary) on 127.0.0.1:$S3_PORT with a temp data dir and fixed test keys; creates
+# bucket $S3_BUCKET. The event server's S3 tests (tests/s3_store.rs,
+# tests/s3_faults.rs, the suite on PostgreSQL+S3) read what `start` prints, plus
+# FINDME_TEST_S3_BUCKET (the bucket's name).
 #   s3.sh start -> prints `export AWS_...` lines (eval them);  s3.sh stop -> kill + remove.
+#   S3_PORT (54330), S3_BUCKET (findme), S3_POINTER (/tmp/findme-s3.current): run
+#   several side by side with different ports and pointers.
 set -euo pipefail
 S3S=${S3S:-$(dirname "$0")/../.cache/tools/bin/s3s-fs}
 S3_PORT=${S3_PORT:-54330}
@@ -16,6 +20,7 @@ took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f s", b - a }'; }
 
 start() {
     [ -f "$POINTER" ] && { echo "s3.sh: already running ($(cat "$POINTER"))" >&2; exit 1; }
+    [ -x "$S3S" ] || { echo "s3.sh: no s3s-fs at $S3S: run scripts/setup.sh (or set S3S)" >&2; exit 1; }
     local dir t
     dir=$(mktemp -d /tmp/findme-s3.XXXXXX)
     mkdir -p "$dir/data/$S3_BUCKET"       # s3s-fs: a bucket is a top-level folder

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything FindMe Studio needs to build, run and test on Debian 12.
 # Safe to re-run: each step checks first and does nothing when already done.
-#   scripts/setup.sh          system packages + UI packages + test tools
+#   scripts/setup.sh          system packages + test tools (s3s-fs) + UI packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +37,13 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "setup: cargo not found; install Rust with rustup (https://rustup.rs) and re-run" >&2
   exit 1
+fi
+
+# s3s-fs: the S3-compatible server the event server's S3 tests run against
+# (scripts/s3.sh). Pinned: 0.15+ needs a newer rustc. Cold: ~4-5 min; kept: nothing.
+if [ ! -x .cache/tools/bin/s3s-fs ]; then
+  echo "setup: installing s3s-fs 0.14.1 into .cache/tools"
+  cargo install s3s-fs --version 0.14.1 --features binary --locked --root .cache/tools
 fi
 
 # UI packages (lockfile-exact); skipped when node_modules was installed from this lockfile.

@@ -19,6 +19,7 @@
 //! timeout (60 s), so the stall ends with the server hanging up, not with a
 //! client timeout.
 
+mod failover;
 mod old_server;
 mod proxy;
 use crate::support;
@@ -261,6 +262,16 @@ async fn matched_catalog(
     mock: &MockServer,
     target: Option<SyncTarget>,
 ) -> (Engine, BTreeMap<String, Vec<String>>) {
+    matched_catalog_of(EVENT, root, mock, target).await
+}
+
+/// [`matched_catalog`] for the event `event`.
+async fn matched_catalog_of(
+    event: &str,
+    root: &Path,
+    mock: &MockServer,
+    target: Option<SyncTarget>,
+) -> (Engine, BTreeMap<String, Vec<String>>) {
     let photos = root.join("photos");
     std::fs::create_dir_all(&photos).unwrap();
     let files = [
@@ -288,10 +299,10 @@ async fn matched_catalog(
         truth.insert(support::sha256_hex(&bytes), people);
     }
     let engine = engine_with_mock(&root.join("data"), mock, target).await;
-    engine.create_event(&ev(EVENT), "Gala", None).await.unwrap();
+    engine.create_event(&ev(event), "Gala", None).await.unwrap();
     // The transport is under test: every photo is published, matched or not.
     engine
-        .set_publish_choice(&ev(EVENT), PublishChoice::All)
+        .set_publish_choice(&ev(event), PublishChoice::All)
         .await
         .unwrap();
     engine.import(vec![photos]).await.unwrap();
@@ -300,11 +311,11 @@ async fn matched_catalog(
         let id = format!("p{person:02}");
         let selfie = root.join(format!("selfies/{id}.jpg"));
         std::fs::write(&selfie, synth::selfie(person)).unwrap();
-        let (event, participant) = (ev(EVENT), pid(&id));
+        let (event, participant) = (ev(event), pid(&id));
         let add = engine.add_participant(&event, &participant, &id, Some(selfie), true);
         add.await.unwrap();
     }
-    let report = engine.match_event(Some(&ev(EVENT))).await.unwrap();
+    let report = engine.match_event(Some(&ev(event))).await.unwrap();
     assert_eq!(report.failed, 0, "{report:?}");
     (engine, truth)
 }

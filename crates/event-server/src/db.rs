@@ -132,8 +132,16 @@ fn migrate(conn: &mut Connection) -> Result<(), DbError> {
 pub enum DbError {
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A PostgreSQL statement or connection failed (the server's message kept).
     #[error("database: {0}")]
-    Postgres(String),
+    Postgres(#[from] tokio_postgres::Error),
+    /// No pooled PostgreSQL connection could be had (pool exhausted past its
+    /// wait timeout, or the server unreachable).
+    #[error("database pool: {0}")]
+    PgPool(#[from] deadpool_postgres::PoolError),
+    /// The PostgreSQL URL or pool settings were refused.
+    #[error("database setup: {0}")]
+    PgSetup(String),
     #[error("database worker failed: {0}")]
     Join(String),
     #[error("stored data is corrupt: {0}")]

@@ -9,6 +9,11 @@
 //!
 //! The test injects [`Fault`]s for the next requests of a [`Route`] and learns
 //! what happened to each request from [`Event`]s (await them; never sleep).
+//!
+//! With several upstreams ([`FaultProxy::start_with_failover`]) it is also the
+//! load balancer of a scaled-out deployment: each request goes to the first
+//! upstream that accepts the connection, as nginx's `proxy_next_upstream error`
+//! does (PUTs included: the protocol's writes are idempotent).
 
 use std::io;
 use std::net::SocketAddr;
@@ -82,7 +87,8 @@ struct Rule {
 }
 
 struct Control {
-    upstream: SocketAddr,
+    /// Tried in order for each request; the first that accepts gets it.
+    upstreams: Vec<SocketAddr>,
     rules: Mutex<Vec<Rule>>,
     /// Bumped by `heal`: held requests and swallowed answers go on.
     released: watch::Sender<u64>,
@@ -127,11 +133,17 @@ impl Drop for FaultProxy {
 impl FaultProxy {
     /// A proxy on 127.0.0.1 (a free port) in front of the server at `upstream`.
     pub async fn start(upstream: SocketAddr) -> FaultProxy {
+        Self::start_with_failover(vec![upstream]).await
+    }
+
+    /// In front of several instances of one deployment: each request goes to
+    /// the first of `upstreams` that accepts a connection.
+    pub async fn start_with_failover(upstreams: Vec<SocketAddr>) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy port");
         let addr = listener.local_addr().expect("proxy address");
         let (tx, events) = mpsc::unbounded_channel();
         let control = Arc::new(Control {
-            upstream,
+            upstreams,
             rules: Mutex::new(Vec::new()),
             released: watch::channel(0).0,
             events: tx,
@@ -272,7 +284,7 @@ async fn relay(control: Arc<Control>, mut client: TcpStream) {
         }
         Some(Fault::CutBodyHalfway) => {
             request.body.truncate(upto);
-            if let Ok(mut server) = TcpStream::connect(control.upstream).await {
+            if let Ok(mut server) = connect(&control.upstreams).await {
                 let _ = server.write_all(&request.head).await;
                 let _ = server.write_all(&request.body).await;
                 let _ = server.flush().await;
@@ -286,7 +298,7 @@ async fn relay(control: Arc<Control>, mut client: TcpStream) {
         }
         Some(Fault::SwallowAnswer) | None => control.record(arrived),
     }
-    let Ok(answer) = exchange(control.upstream, &request).await else {
+    let Ok(answer) = exchange(&control.upstreams, &request).await else {
         control.record(Event::ServerDown);
         return;
     };
@@ -312,8 +324,8 @@ async fn relay(control: Arc<Control>, mut client: TcpStream) {
 }
 
 /// The server's whole answer (it closes after one request: `Connection: close`).
-async fn exchange(upstream: SocketAddr, request: &Request) -> io::Result<Vec<u8>> {
-    let mut server = TcpStream::connect(upstream).await?;
+async fn exchange(upstreams: &[SocketAddr], request: &Request) -> io::Result<Vec<u8>> {
+    let mut server = connect(upstreams).await?;
     server.write_all(&request.head).await?;
     server.write_all(&request.body).await?;
     let mut answer = Vec::new();
@@ -322,6 +334,18 @@ async fn exchange(upstream: SocketAddr, request: &Request) -> io::Result<Vec<u8>
         return Err(io::ErrorKind::UnexpectedEof.into());
     }
     Ok(answer)
+}
+
+/// A connection to the first upstream that accepts one.
+async fn connect(upstreams: &[SocketAddr]) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no upstream");
+    for addr in upstreams {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 fn status_of(answer: &[u8]) -> u16 {

@@ -13,7 +13,7 @@ use crate::files::ImageStore;
 
 mod s3;
 
-pub use s3::S3Images;
+pub use s3::{S3Images, MULTIPART_THRESHOLD};
 
 /// The S3 client's settings: `AWS_*` variables (name, value) as the binary read
 /// them from its environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
