@@ -72,7 +72,7 @@ run_event_server_on_services() {
   if cargo nextest --version >/dev/null 2>&1; then
     # (the tests of the stores themselves need no second pass)
     cargo nextest run "${FEATURES[@]}" --no-fail-fast \
-      -E 'package(findme-event-server) - binary(pg_store) - binary(s3_store) - binary(s3_faults)'
+      -E 'package(findme-event-server) - binary(pg_store) - binary(s3_store) - binary(s3_faults) - binary(two_instances)'
   else
     cargo test --locked --no-fail-fast -p findme-event-server
   fi

@@ -108,6 +108,21 @@ ALTER TABLE photos ADD COLUMN grid_sha256 TEXT REFERENCES images(sha256);
 PRAGMA user_version = 2;
 "#;
 
+/// Schema v3: shared rate-limit buckets (issue 18, `rate_buckets.rs`): a token
+/// bucket per key, so the limits hold across everything using this database.
+const MIGRATION_V3: &str = r#"
+CREATE TABLE rate_buckets (
+    key        TEXT PRIMARY KEY,
+    tokens     REAL NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    allowed    INTEGER NOT NULL             -- the last take's answer (RETURNING)
+);
+PRAGMA user_version = 3;
+"#;
+
+/// The schema version [`migrate`] brings a database to.
+const CURRENT_VERSION: i64 = 3;
+
 /// Brings a v1 database to the current schema. The version is read again inside
 /// the write transaction: a server and an admin command opening one data folder
 /// at the same moment must not both run a step (the second would fail on
@@ -116,12 +131,15 @@ fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     let version = |c: &Connection| -> Result<i64, DbError> {
         Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     };
-    if version(conn)? >= 2 {
+    if version(conn)? >= CURRENT_VERSION {
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     if version(&tx)? < 2 {
         tx.execute_batch(MIGRATION_V2)?;
+    }
+    if version(&tx)? < 3 {
+        tx.execute_batch(MIGRATION_V3)?;
     }
     tx.commit()?;
     Ok(())
@@ -258,7 +276,7 @@ mod tests {
                 assert!(columns(c, "events").contains(&"registration_open".to_string()));
                 assert!(columns(c, "photos").contains(&"grid_sha256".to_string()));
                 let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-                assert_eq!(version, 2);
+                assert_eq!(version, CURRENT_VERSION);
                 let open: bool = c.query_row(
                     "SELECT registration_open FROM events WHERE id = 'e'",
                     [],

@@ -27,6 +27,7 @@ pub mod files;
 mod grid;
 pub mod guest;
 pub mod photos;
+mod rate_buckets;
 pub mod registration;
 mod registration_api;
 pub mod removal;
@@ -56,6 +57,9 @@ pub struct ServerConfig {
     pub registrations_per_minute: u32,
     /// Personal-link exchanges and unknown session cookies per minute per address.
     pub lookups_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the guest's address (for the
+    /// rate limits); from any other peer the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl ServerConfig {
@@ -72,6 +76,7 @@ impl ServerConfig {
             max_json_bytes: findme_protocol::MAX_JSON_BYTES,
             registrations_per_minute: 30,
             lookups_per_minute: 120,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -42,6 +42,10 @@ struct Cli {
     /// Largest accepted image upload in bytes (413 above).
     #[arg(long, default_value_t = findme_protocol::DEFAULT_MAX_IMAGE_BYTES)]
     max_image_bytes: usize,
+    /// A reverse proxy (repeatable) whose X-Forwarded-For names the guest's
+    /// address, so the guests' rate limits count each guest, not the proxy.
+    #[arg(long = "trusted-proxy", value_name = "ADDR")]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Seed the `demo` event with the selfies in --demo-dir and print their tokens.
     #[arg(long)]
     demo: bool,
@@ -357,6 +361,7 @@ fn serve(cli: &Cli, store: StoreConfig) -> Result<()> {
         }
         let mut config = ServerConfig::with_store(store);
         config.max_image_bytes = cli.max_image_bytes;
+        config.trusted_proxies = cli.trusted_proxies.clone();
         match tls {
             Some(tls) => serve_tls_with_shutdown(listener, config, tls, shutdown_signal()).await?,
             None => serve_with_shutdown(listener, config, shutdown_signal()).await?,

@@ -35,9 +35,10 @@ struct S3Server {
 
 impl S3Server {
     /// A server whose S3 traffic goes through a fault proxy; a request times out
-    /// after `AWS_TIMEOUT` (object_store's own variable) so stalls fail quickly.
-    /// Its event has these participants (id, selfie), added with the admin.
-    async fn start(participants: Vec<(&'static str, Vec<u8>)>) -> Self {
+    /// after `timeout` (object_store's own `AWS_TIMEOUT`, e.g. "3s"; `None`: the
+    /// server's default) so stalls fail quickly. Its event has these
+    /// participants (id, selfie), added with the admin.
+    async fn start(timeout: Option<&str>, participants: Vec<(&'static str, Vec<u8>)>) -> Self {
         let (url, direct) = fresh_storage();
         let upstream = direct
             .vars
@@ -51,11 +52,10 @@ impl S3Server {
             })
             .expect("an AWS_ENDPOINT_URL");
         let proxy = FaultProxy::start(upstream).await;
-        let via_proxy = with_var(
-            &with_endpoint(&direct, &proxy.endpoint()),
-            "AWS_TIMEOUT",
-            "3s",
-        );
+        let mut via_proxy = with_endpoint(&direct, &proxy.endpoint());
+        if let Some(timeout) = timeout {
+            via_proxy = with_var(&via_proxy, "AWS_TIMEOUT", timeout);
+        }
         let root = tempfile::tempdir().unwrap();
         let store = StoreConfig {
             data_dir: Some(root.path().join("data")),
@@ -130,7 +130,14 @@ fn big_jpeg(len: usize, seed: u64) -> Vec<u8> {
 /// retryable 5xx, the photo not visible, nothing in the bucket. After healing,
 /// the app's retry stores it (201), visible, exactly one object; again → 200.
 async fn fault_then_heal(fault: Fault, len: usize, n: u64) {
-    let srv = S3Server::start(vec![]).await;
+    // A stall fails by the request timeout: short, but long enough for a
+    // healthy 8 MiB part on a loaded machine before the fault.
+    let timeout = match fault {
+        Fault::StallAfter(_) if len > SMALL => Some("10s"),
+        Fault::StallAfter(_) => Some("3s"),
+        _ => None,
+    };
+    let srv = S3Server::start(timeout, vec![]).await;
     let c = srv.photographer();
     let key = photo_key(n);
     c.put_metadata(&srv.event, &key, &meta(1, &[]))
@@ -213,7 +220,7 @@ async fn a_stall_mid_multipart_upload_fails_within_the_timeouts_then_the_retry_l
 #[tokio::test]
 async fn with_s3_storage_the_data_dir_holds_no_image_bytes() {
     let selfie = jpeg(999);
-    let srv = S3Server::start(vec![("ann", selfie.clone())]).await;
+    let srv = S3Server::start(None, vec![("ann", selfie.clone())]).await;
     let c = srv.photographer();
     let mut images = vec![selfie];
     for n in 1..=5u64 {

@@ -55,7 +55,10 @@ pub fn s3_endpoint() -> String {
 /// at `endpoint` (the server itself, or a fault proxy in front of it).
 pub fn s3_env(endpoint: &str) -> Vec<(String, String)> {
     [
-        ("AWS_ACCESS_KEY_ID", required("FINDME_TEST_S3_ACCESS_KEY_ID")),
+        (
+            "AWS_ACCESS_KEY_ID",
+            required("FINDME_TEST_S3_ACCESS_KEY_ID"),
+        ),
         (
             "AWS_SECRET_ACCESS_KEY",
             required("FINDME_TEST_S3_SECRET_ACCESS_KEY"),

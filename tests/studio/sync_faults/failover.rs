@@ -1,4 +1,4 @@
-//! 6. The scaled-out deployment of docs/event-server.md ("Several instances"):
+//! Test 6, the scaled-out deployment of docs/event-server.md ("Several instances"):
 //! two `findme-event-server` processes on one PostgreSQL database and one S3
 //! bucket, started with exactly the commands that page shows (read from it),
 //! behind a load balancer (the fault proxy with failover, as nginx's
@@ -59,8 +59,9 @@ fn arguments(line: &str, vars: &[(&str, String)]) -> Vec<String> {
         args.push(word);
     }
     let substitute = |arg: String| {
-        vars.iter()
-            .fold(arg, |arg, (name, value)| arg.replace(&format!("${name}"), value))
+        vars.iter().fold(arg, |arg, (name, value)| {
+            arg.replace(&format!("${name}"), value)
+        })
     };
     args.into_iter().skip(1).map(substitute).collect()
 }
@@ -93,6 +94,7 @@ impl Deployment {
                 ("DATABASE", services::fresh_database_url()),
                 ("STORAGE", services::fresh_storage_url()),
                 ("LISTEN", "127.0.0.1:0".to_string()),
+                ("PROXY", "127.0.0.1".to_string()),
             ],
             aws: services::s3_env(&services::s3_endpoint()),
             workdir: tempfile::tempdir().expect("workdir"),
@@ -106,7 +108,11 @@ impl Deployment {
 
     fn command(&self, args: &[String]) -> Command {
         let bin = Path::new(env!("CARGO_BIN_EXE_findme")).with_file_name("findme-event-server");
-        assert!(bin.is_file(), "{} is not built (build the workspace)", bin.display());
+        assert!(
+            bin.is_file(),
+            "{} is not built (build the workspace)",
+            bin.display()
+        );
         let mut cmd = Command::new(bin);
         cmd.args(args)
             .envs(self.aws.iter().map(|(k, v)| (k, v)))
@@ -140,6 +146,8 @@ impl Deployment {
                 return Instance { child, addr, base };
             }
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("an instance exited before listening");
     }
 
@@ -165,7 +173,9 @@ fn field(text: &str, key: &str) -> String {
 
 async fn outbox_pending(engine: &Engine, event: &str) -> findme_catalog::OutboxTotals {
     let event = event.to_string();
-    let read = engine.catalog().read(move |r| r.outbox_totals(Some(&event), i64::MAX));
+    let read = engine
+        .catalog()
+        .read(move |r| r.outbox_totals(Some(&event), i64::MAX));
     read.await.expect("outbox totals")
 }
 
@@ -198,7 +208,18 @@ async fn an_instance_killed_mid_push_fails_over_and_every_photo_lands_once() {
     let mut add = arguments(listen, &deployment.vars);
     add.truncate(4); // --database … --storage …: what every admin command takes
     let selfie_arg = selfie.to_string_lossy().into_owned();
-    add.extend(["add-participant", "--event", &event, "--name", "P0", "--id", "p00"].map(String::from));
+    add.extend(
+        [
+            "add-participant",
+            "--event",
+            &event,
+            "--name",
+            "P0",
+            "--id",
+            "p00",
+        ]
+        .map(String::from),
+    );
     add.extend(["--selfie".to_string(), selfie_arg]);
     let guest_token = field(&deployment.run(&add), "attendee token:");
 
@@ -215,7 +236,15 @@ async fn an_instance_killed_mid_push_fails_over_and_every_photo_lands_once() {
     let (engine, truth) = matched_catalog_of(&event, tmp.path(), &mock, Some(target)).await;
 
     engine.start_workers();
-    let held = |e: &Event| matches!(e, Event::Arrived { fault: Some(Fault::Hold), .. });
+    let held = |e: &Event| {
+        matches!(
+            e,
+            Event::Arrived {
+                fault: Some(Fault::Hold),
+                ..
+            }
+        )
+    };
     proxy.wait_for("a photo's metadata", held).await;
     let mut one = one;
     one.child.kill().expect("SIGKILL instance 1");
@@ -234,20 +263,33 @@ async fn an_instance_killed_mid_push_fails_over_and_every_photo_lands_once() {
         let state = photographer.photo_state(&event, sha).await.expect("state");
         assert!(state.visible, "{state:?}");
         let faces = state.metadata.expect("metadata").faces;
-        let mut got: Vec<String> = faces.iter().filter_map(|f| f.participant_id.clone()).collect();
+        let mut got: Vec<String> = faces
+            .iter()
+            .filter_map(|f| f.participant_id.clone())
+            .collect();
         got.sort();
         assert_eq!(&got, people, "people of {sha}");
         let image = photographer.photo_image(sha).await.expect("served image");
         image::load_from_memory(&image).expect("a whole, decodable JPEG");
         let stored = support::sha256_hex(&image);
-        assert!(images.exists(&stored).await.expect("S3 head"), "{stored} not in the bucket");
+        assert!(
+            images.exists(&stored).await.expect("S3 head"),
+            "{stored} not in the bucket"
+        );
     }
     let guest = EventClient::new(&two.base, Token::new(guest_token)).expect("guest");
     let mine = guest.my_photos().await.expect("the guest's photos");
-    let expected = truth.values().filter(|p| p.contains(&"p00".to_string())).count();
+    let expected = truth
+        .values()
+        .filter(|p| p.contains(&"p00".to_string()))
+        .count();
     assert_eq!(mine.photos.len(), expected);
     let totals = outbox_pending(&engine, &event).await;
-    assert_eq!((totals.sent, totals.failed), (truth.len() as u64, 0), "{totals:?}");
+    assert_eq!(
+        (totals.sent, totals.failed),
+        (truth.len() as u64, 0),
+        "{totals:?}"
+    );
     let stats = engine.stats().await.expect("engine stats");
     assert_eq!(stats.queue.failed, 0, "a job was quarantined: {stats:?}");
 
@@ -256,13 +298,24 @@ async fn an_instance_killed_mid_push_fails_over_and_every_photo_lands_once() {
         .iter()
         .find(|(_, p)| p.contains(&"p01".to_string()))
         .expect("a photo of p01");
-    let before = photographer.photo_state(&event, with_p01).await.expect("state");
-    engine.remove_participant(&ev(&event), &pid("p01")).await.expect("remove p01");
+    let before = photographer
+        .photo_state(&event, with_p01)
+        .await
+        .expect("state");
+    engine
+        .remove_participant(&ev(&event), &pid("p01"))
+        .await
+        .expect("remove p01");
     drained(&engine, &event).await;
-    let after = photographer.photo_state(&event, with_p01).await.expect("state");
+    let after = photographer
+        .photo_state(&event, with_p01)
+        .await
+        .expect("state");
     assert!(after.revision > before.revision, "{before:?} -> {after:?}");
     let faces = after.metadata.expect("metadata").faces;
-    assert!(faces.iter().all(|f| f.participant_id.as_deref() != Some("p01")));
+    assert!(faces
+        .iter()
+        .all(|f| f.participant_id.as_deref() != Some("p01")));
 
     assert_eq!(
         walk(deployment.workdir.path()),

@@ -2,15 +2,19 @@
 //! lookups). A refused request costs one mutex and a hash lookup, never the
 //! database, so a flood cannot slow the photographer's pushes.
 //!
-//! In memory, per process: a scaled-out deployment limits per instance (issue 18
-//! moves shared state to the database). Behind a reverse proxy every guest has the
-//! proxy's address, so the limits are generous: a venue's Wi-Fi also puts hundreds
-//! of guests behind one NAT address.
+//! In memory first, per process; on PostgreSQL an allowed request then also takes
+//! from the address's shared bucket ([`GuestLimits::allow`]), so several
+//! instances hold one limit. Behind a reverse proxy `--trusted-proxy` makes the
+//! address the forwarded one; the limits stay generous anyway: a venue's Wi-Fi
+//! puts hundreds of guests behind one NAT address.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::db::now_ms;
+use crate::store::Meta;
 
 /// A token bucket per address: `burst` requests at once, refilled at `per_minute`.
 #[derive(Debug)]
@@ -76,13 +80,54 @@ pub struct GuestLimits {
     pub register: RateLimit,
     /// Token and session lookups: personal-link exchanges and unknown cookies.
     pub lookup: RateLimit,
+    register_rate: (u32, u32),
+    lookup_rate: (u32, u32),
+}
+
+/// Which of the guest pages' limits a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Register,
+    Lookup,
 }
 
 impl GuestLimits {
     pub fn new(register_per_minute: u32, lookup_per_minute: u32) -> Self {
+        let register_rate = (register_per_minute, register_per_minute.div_ceil(3));
+        let lookup_rate = (lookup_per_minute, lookup_per_minute.div_ceil(2));
         Self {
-            register: RateLimit::new(register_per_minute, register_per_minute.div_ceil(3)),
-            lookup: RateLimit::new(lookup_per_minute, lookup_per_minute.div_ceil(2)),
+            register: RateLimit::new(register_rate.0, register_rate.1),
+            lookup: RateLimit::new(lookup_rate.0, lookup_rate.1),
+            register_rate,
+            lookup_rate,
+        }
+    }
+
+    /// Whether `addr` may make one more request of `limit`. This instance's own
+    /// bucket first: its refusal costs no query, so a flood never reaches the
+    /// database. On PostgreSQL (several instances may share it) an allowed
+    /// request then takes from the address's shared bucket, so the limit holds
+    /// for the whole deployment, not per instance. A database error lets the
+    /// request through: the limits protect the service, the request's own
+    /// queries meet the same database.
+    pub async fn allow(&self, meta: &Meta, limit: Limit, addr: IpAddr) -> bool {
+        let (local, (per_minute, burst), name) = match limit {
+            Limit::Register => (&self.register, self.register_rate, "register"),
+            Limit::Lookup => (&self.lookup, self.lookup_rate, "lookup"),
+        };
+        if !local.allow(addr) {
+            return false;
+        }
+        if !matches!(meta, Meta::Postgres(_)) {
+            return true; // one instance: its own bucket is the whole limit
+        }
+        let key = format!("{name}:{addr}");
+        match meta.take_token(&key, per_minute, burst, now_ms()).await {
+            Ok(allowed) => allowed,
+            Err(e) => {
+                tracing::warn!(error = %e, "shared rate limit unavailable; allowing");
+                true
+            }
         }
     }
 }

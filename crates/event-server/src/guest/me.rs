@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use findme_protocol::{is_valid_sha256, MyPhoto};
 
+use super::limit::Limit;
 use super::register::load_event;
 use super::store::EventPage;
 use super::{clear_session_cookie, html, pages, session_cookie, set_session_cookie, ClientAddr};
@@ -41,7 +42,7 @@ pub(super) async fn session_guest(
     match st.meta.session_participant(event, &cookie).await {
         Ok(Some(p)) => Ok(p),
         Ok(None) => {
-            if !st.guest_limits.lookup.allow(addr) {
+            if !st.guest_limits.allow(&st.meta, Limit::Lookup, addr).await {
                 return Err(too_many());
             }
             Err(none())
@@ -156,7 +157,7 @@ async fn exchange(
     ev: &EventPage,
     token: String,
 ) -> Response {
-    if !st.guest_limits.lookup.allow(addr) {
+    if !st.guest_limits.allow(&st.meta, Limit::Lookup, addr).await {
         return too_many();
     }
     let session = match st.meta.link_participant(&ev.id, &token).await {

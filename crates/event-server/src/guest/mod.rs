@@ -86,18 +86,45 @@ pub fn client_addr(req_headers_ext: &axum::http::Extensions) -> IpAddr {
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-/// Extractor for the client address (never fails).
+/// Extractor for the guest's address (never fails): the socket's peer, or,
+/// when that peer is one of the configured trusted proxies, the address its
+/// `X-Forwarded-For` names.
 pub struct ClientAddr(pub IpAddr);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+impl axum::extract::FromRequestParts<crate::AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &S,
+        st: &crate::AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_addr(&parts.extensions)))
+        let peer = client_addr(&parts.extensions);
+        Ok(Self(forwarded_for(
+            peer,
+            &parts.headers,
+            &st.config.trusted_proxies,
+        )))
     }
+}
+
+/// Behind trusted reverse proxies, the guest is the last `X-Forwarded-For` hop
+/// that no trusted proxy added (hops further left could be typed by anyone).
+/// From any other peer the header is ignored.
+pub fn forwarded_for(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|hop| !trusted.contains(hop))
+        .unwrap_or(peer)
 }
 
 /// The session cookie's value, if the request has one.
@@ -216,5 +243,32 @@ mod tests {
             ("host", "h:1")
         ])));
         assert!(same_origin(&headers(&[("host", "h:1")])));
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_guest_and_only_its_own_hop_counts() {
+        let proxy: IpAddr = [10, 0, 0, 5].into();
+        let guest: IpAddr = [198, 51, 100, 7].into();
+        let mut h = HeaderMap::new();
+        // The guest typed a hop of their own; nginx appended the real address.
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        assert_eq!(forwarded_for(proxy, &h, &[proxy]), guest);
+        assert_eq!(
+            forwarded_for(proxy, &h, &[]),
+            proxy,
+            "untrusted peer: header ignored"
+        );
+        let other: IpAddr = [192, 0, 2, 1].into();
+        assert_eq!(forwarded_for(other, &h, &[proxy]), other);
+        assert_eq!(forwarded_for(proxy, &HeaderMap::new(), &[proxy]), proxy);
+        h.insert("x-forwarded-for", "198.51.100.7, 10.0.0.5".parse().unwrap());
+        assert_eq!(
+            forwarded_for(proxy, &h, &[proxy]),
+            guest,
+            "chained trusted proxies"
+        );
     }
 }

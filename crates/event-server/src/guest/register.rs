@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use findme_protocol::{is_valid_id, sha256_hex};
 
+use super::limit::Limit;
 use super::pages::{self, FormState};
 use super::selfie::{check_selfie, SelfieRefusal, MAX_SELFIE_BYTES};
 use super::store::EventPage;
@@ -158,7 +159,7 @@ pub async fn submit(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let json = wants_json(&headers);
-    if !st.guest_limits.register.allow(addr) {
+    if !st.guest_limits.allow(&st.meta, Limit::Register, addr).await {
         let r = Refusal::new(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-ups from your network right now. Please wait a minute and try again.",

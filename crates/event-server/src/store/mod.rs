@@ -278,6 +278,18 @@ impl Meta {
     pub async fn new_session(&self, event: &str, participant: &str) -> Result<String, DbError> {
         dispatch!(self.new_session(event, participant))
     }
+    /// Takes one token from the shared rate-limit bucket `key` at `now_ms`
+    /// (`burst` tokens when new, refilled at `per_minute`, see `rate_buckets.rs`);
+    /// `false` = refuse the request. Atomic across instances.
+    pub async fn take_token(
+        &self,
+        key: &str,
+        per_minute: u32,
+        burst: u32,
+        now_ms: i64,
+    ) -> Result<bool, DbError> {
+        dispatch!(self.take_token(key, per_minute, burst, now_ms))
+    }
     /// The live participant a session cookie belongs to.
     pub async fn session_participant(
         &self,

@@ -434,3 +434,15 @@ pub(super) async fn link_participant(
     db.call(move |c| guest::link_participant(c, &event, &token))
         .await
 }
+
+pub(super) async fn take_token(
+    db: &Db,
+    key: &str,
+    per_minute: u32,
+    burst: u32,
+    now_ms: i64,
+) -> Result<bool, DbError> {
+    let key = own(key);
+    db.call(move |c| crate::rate_buckets::take_token(c, &key, per_minute, burst, now_ms))
+        .await
+}

@@ -18,8 +18,8 @@ use findme_protocol::is_valid_sha256;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path;
 use object_store::{
-    BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
-    RetryConfig, WriteMultipart,
+    BackoffConfig, ClientOptions, MultipartUpload, ObjectStore, ObjectStoreExt, PutMode,
+    PutOptions, PutPayload, RetryConfig,
 };
 
 use super::S3Options;
@@ -141,41 +141,35 @@ impl S3Images {
         }
     }
 
-    /// A large body: `HEAD`, then parts straight from `bytes`; the object appears
-    /// only when the upload completes. Any failure aborts the upload (best effort:
-    /// if the store is down the abort fails too, and the bucket's lifecycle rule
-    /// for incomplete multipart uploads removes the invisible parts).
+    /// A large body: `HEAD`, then parts straight from `bytes` (at most
+    /// [`PART_CONCURRENCY`] in flight); the object appears only when the upload
+    /// completes. On any failure the answer goes back at once and the upload is
+    /// aborted in the background (best effort: if the store is down the abort
+    /// fails too, and the bucket's lifecycle rule for incomplete multipart
+    /// uploads removes the invisible parts).
     async fn put_multipart(&self, key: &Path, bytes: Bytes) -> io::Result<bool> {
         if self.head(key).await? {
             return Ok(false);
         }
-        let upload = self
+        let mut upload = self
             .store
             .put_multipart(key)
             .await
             .map_err(|e| self.error("multipart PUT (create)", key, e))?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            if let Err(e) = writer.wait_for_capacity(PART_CONCURRENCY).await {
-                return Err(self.abort(writer, key, e).await);
+        let failed = match upload_parts(upload.as_mut(), bytes).await {
+            Ok(()) => match upload.complete().await {
+                Ok(_) => return Ok(true),
+                Err(e) => self.error("multipart PUT (complete)", key, e),
+            },
+            Err(e) => self.error("multipart PUT (part)", key, e),
+        };
+        let key = key.clone();
+        tokio::spawn(async move {
+            if let Err(e) = upload.abort().await {
+                tracing::warn!(%key, error = %e, "aborting a failed multipart upload failed; the bucket's lifecycle rule must remove its parts");
             }
-            let part = rest.split_to(PART_SIZE.min(rest.len()));
-            writer.put(part);
-        }
-        // `finish` aborts the upload itself when a part or the completion fails.
-        writer
-            .finish()
-            .await
-            .map_err(|e| self.error("multipart PUT", key, e))?;
-        Ok(true)
-    }
-
-    async fn abort(&self, writer: WriteMultipart, key: &Path, e: object_store::Error) -> io::Error {
-        if let Err(abort) = writer.abort().await {
-            tracing::warn!(key = %key, error = %abort, "aborting a failed multipart upload failed; the bucket's lifecycle rule must clean it");
-        }
-        self.error("multipart PUT (part)", key, e)
+        });
+        Err(failed)
     }
 
     /// The bytes of an image (`NotFound` if absent).
@@ -231,6 +225,28 @@ impl S3Images {
         };
         io::Error::new(kind, format!("S3 {op} s3://{}/{key}: {e}", self.url.bucket))
     }
+}
+
+/// Uploads `rest` as parts in order, a bounded number at once; the first
+/// failure stops it (the parts still in flight are dropped).
+async fn upload_parts(
+    upload: &mut dyn MultipartUpload,
+    mut rest: Bytes,
+) -> object_store::Result<()> {
+    let mut parts = tokio::task::JoinSet::new();
+    while !rest.is_empty() {
+        if parts.len() >= PART_CONCURRENCY {
+            if let Some(done) = parts.join_next().await {
+                done??;
+            }
+        }
+        let part = rest.split_to(PART_SIZE.min(rest.len()));
+        parts.spawn(upload.put_part(PutPayload::from(part)));
+    }
+    while let Some(done) = parts.join_next().await {
+        done??;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -65,7 +65,13 @@ macro_rules! in_tx {
         loop {
             let result: Result<_, $crate::db::DbError> = async {
                 let mut client = $meta.client().await?;
-                let $tx = client.transaction().await?;
+                // Explicit: a database whose default is REPEATABLE READ would
+                // let a roster writer read MAX(seq) from before its lock wait.
+                let $tx = client
+                    .build_transaction()
+                    .isolation_level(tokio_postgres::IsolationLevel::ReadCommitted)
+                    .start()
+                    .await?;
                 let out = $body;
                 $tx.commit().await?;
                 Ok(out)
@@ -141,6 +147,29 @@ impl PgMeta {
             schema::migrate(&mut client).await?;
         }
         Ok(meta)
+    }
+
+    /// One UPSERT on the key's row: its row lock makes concurrent takes from
+    /// several instances queue (`rate_buckets.rs` has the semantics).
+    pub async fn take_token(
+        &self,
+        key: &str,
+        per_minute: u32,
+        burst: u32,
+        now_ms: i64,
+    ) -> Result<bool, DbError> {
+        let (per_minute, burst) = crate::rate_buckets::rates(per_minute, burst);
+        let sql = crate::rate_buckets::upsert_sql(
+            "least",
+            "greatest",
+            ["$1", "$2::float8", "$3::float8", "$4::bigint"],
+        );
+        let client = self.client().await?;
+        Ok(
+            query_one(&client, &sql, &[&key, &per_minute, &burst, &now_ms])
+                .await?
+                .get(0),
+        )
     }
 
     /// A pooled connection (tests use it to hold a roster transaction open).

@@ -42,6 +42,9 @@ async fn current<C: GenericClient>(
     }))
 }
 
+/// Records the push time on the event. Its row is shared by every photo write
+/// of the event, so each write does this last: the row lock is then held only
+/// for the commit.
 async fn touch_event<C: GenericClient>(tx: &C, event: &str, now: i64) -> Result<(), DbError> {
     execute(
         tx,
@@ -101,8 +104,7 @@ impl PgMeta {
             )
             .await?
             .get(0);
-            touch_event(&tx, event, now).await?;
-            if before.as_deref() == Some(image.sha256.as_str()) {
+            let created = if before.as_deref() == Some(image.sha256.as_str()) {
                 false
             } else {
                 execute(
@@ -115,7 +117,9 @@ impl PgMeta {
                 )
                 .await?;
                 before.is_none()
-            }
+            };
+            touch_event(&tx, event, now).await?;
+            created
         })
     }
 
@@ -136,10 +140,9 @@ impl PgMeta {
             let cur = current(&tx, event, photo)
                 .await?
                 .ok_or_else(|| DbError::Corrupt(format!("photo {photo} vanished")))?;
-            touch_event(&tx, event, now).await?;
             let newer = revision > cur.revision
                 || (!cur.has_meta && !cur.withdrawn && revision >= cur.revision);
-            if newer {
+            let answer = if newer {
                 apply_metadata(&tx, event, photo, meta, &json, revision, now).await?;
                 PutMetadataResponse {
                     sha256: photo.to_string(),
@@ -154,7 +157,9 @@ impl PgMeta {
                     applied: false,
                     withdrawn: cur.withdrawn,
                 }
-            }
+            };
+            touch_event(&tx, event, now).await?;
+            answer
         })
     }
 
@@ -172,9 +177,8 @@ impl PgMeta {
             let cur = current(&tx, event, photo)
                 .await?
                 .ok_or_else(|| DbError::Corrupt(format!("photo {photo} vanished")))?;
-            touch_event(&tx, event, now).await?;
             let target = revision.unwrap_or(cur.revision);
-            if target < cur.revision {
+            let answer = if target < cur.revision {
                 DeletePhotoResponse {
                     sha256: photo.to_string(),
                     revision: unsigned(cur.revision),
@@ -193,7 +197,9 @@ impl PgMeta {
                     revision: unsigned(target),
                     withdrawn: true,
                 }
-            }
+            };
+            touch_event(&tx, event, now).await?;
+            answer
         })
     }
 }

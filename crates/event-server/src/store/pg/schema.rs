@@ -16,10 +16,10 @@ use crate::db::DbError;
 
 /// Key of the transaction-level advisory lock the migrations run under
 /// (an arbitrary constant: "findme" in ASCII).
-const MIGRATION_LOCK: i64 = 0x66_696e_646d_65;
+const MIGRATION_LOCK: i64 = 0x6669_6e64_6d65;
 
 /// Migration `n` is `MIGRATIONS[n - 1]`; never edit a released one, append.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// v1: what SQLite's schema v1 + migration v2 hold (issue 16's registration,
 /// sessions, revocation, grid renditions).
@@ -101,6 +101,16 @@ CREATE TABLE sessions (
     created_ms     BIGINT NOT NULL
 );
 CREATE INDEX sessions_participant ON sessions(event_id, participant_id);
+"#;
+
+/// v2: shared rate-limit buckets (`rate_buckets.rs`), as SQLite's v3.
+const V2: &str = r#"
+CREATE TABLE rate_buckets (
+    key        TEXT PRIMARY KEY,
+    tokens     DOUBLE PRECISION NOT NULL,
+    updated_ms BIGINT NOT NULL,
+    allowed    BOOLEAN NOT NULL             -- the last take's answer (RETURNING)
+);
 "#;
 
 /// Applies the missing migrations in one transaction that first takes an
