@@ -289,6 +289,43 @@ pub fn stats(conn: &Connection, event: &str) -> Result<EventStats, DbError> {
     })
 }
 
+/// One row of "my photos": a face of the participant in a visible photo.
+pub(crate) struct MatchedFace {
+    pub(crate) photo: String,
+    pub(crate) captured_at: Option<String>,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) face: FaceBox,
+    pub(crate) has_grid: bool,
+}
+
+/// The photos of `rows` in their first row's order, each with all its faces
+/// (shared by the SQLite and PostgreSQL stores).
+pub(crate) fn group_by_photo(rows: impl IntoIterator<Item = MatchedFace>) -> Vec<MyPhoto> {
+    let mut photos: BTreeMap<String, MyPhoto> = BTreeMap::new();
+    let mut order = Vec::new();
+    for row in rows {
+        let sha = row.photo;
+        let entry = photos.entry(sha.clone()).or_insert_with(|| {
+            order.push(sha.clone());
+            MyPhoto {
+                image_url: paths::public_photo_image(&sha),
+                grid_url: row.has_grid.then(|| paths::public_photo_grid_image(&sha)),
+                sha256: sha,
+                captured_at: row.captured_at,
+                width: row.width,
+                height: row.height,
+                faces: Vec::new(),
+            }
+        });
+        entry.faces.push(row.face);
+    }
+    order
+        .into_iter()
+        .filter_map(|s| photos.remove(&s))
+        .collect()
+}
+
 /// Visible photos in which `participant` is matched, newest capture first.
 pub fn my_photos(
     conn: &Connection,
@@ -302,43 +339,22 @@ pub fn my_photos(
           WHERE p.event_id = ?1 AND f.participant_id = ?2 AND {VISIBLE}
           ORDER BY p.captured_at DESC, p.sha256, f.idx"
     ))?;
-    let mut photos: BTreeMap<String, MyPhoto> = BTreeMap::new();
-    let mut order = Vec::new();
     let rows = stmt.query_map(params![event, participant], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, Option<String>>(1)?,
-            r.get::<_, Option<u32>>(2)?,
-            r.get::<_, Option<u32>>(3)?,
-            FaceBox {
+        Ok(MatchedFace {
+            photo: r.get(0)?,
+            captured_at: r.get(1)?,
+            width: r.get::<_, Option<u32>>(2)?.unwrap_or(0),
+            height: r.get::<_, Option<u32>>(3)?.unwrap_or(0),
+            face: FaceBox {
                 left: r.get(4)?,
                 top: r.get(5)?,
                 width: r.get(6)?,
                 height: r.get(7)?,
             },
-            r.get::<_, bool>(8)?,
-        ))
+            has_grid: r.get(8)?,
+        })
     })?;
-    for row in rows {
-        let (sha, captured_at, width, height, face, has_grid) = row?;
-        let entry = photos.entry(sha.clone()).or_insert_with(|| {
-            order.push(sha.clone());
-            MyPhoto {
-                image_url: paths::public_photo_image(&sha),
-                grid_url: has_grid.then(|| paths::public_photo_grid_image(&sha)),
-                sha256: sha,
-                captured_at,
-                width: width.unwrap_or(0),
-                height: height.unwrap_or(0),
-                faces: Vec::new(),
-            }
-        });
-        entry.faces.push(face);
-    }
-    Ok(order
-        .into_iter()
-        .filter_map(|s| photos.remove(&s))
-        .collect())
+    Ok(group_by_photo(rows.collect::<Result<Vec<_>, _>>()?))
 }
 
 /// Whether a principal may fetch a photo's image.

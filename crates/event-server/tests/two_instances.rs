@@ -132,23 +132,9 @@ async fn the_guests_limit_holds_across_instances_per_forwarded_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn guests_registering_through_two_instances_are_each_paged_exactly_once() {
     let root = tempfile::tempdir().unwrap();
-    let stores = Stores::of(Backend::PostgresS3, root.path());
-    let admin = Admin::open_store(&stores.config).unwrap();
-    let token = admin
-        .create_event("Finish line", Some("ev1"))
-        .unwrap()
-        .photographer_token;
-    let open = RegistrationUpdate {
-        open: Some(true),
-        ..Default::default()
-    };
-    admin.set_registration("ev1", &open).unwrap();
+    let (stores, token) = open_event(root.path());
     let bases = [instance(&stores).await, instance(&stores).await];
-    let selfie = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../assets/demo/ada.jpg"
-    ))
-    .unwrap();
+    let selfie = demo_selfie();
 
     let http = reqwest::Client::new();
     let mut writers = Vec::new();

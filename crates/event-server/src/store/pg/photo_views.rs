@@ -3,14 +3,12 @@
 //! image access. The rules of `photos.rs`; SQLite's NULL and text ordering is
 //! spelled out (`NULLS LAST`, `COLLATE "C"`) so both arms list alike.
 
-use std::collections::BTreeMap;
-
-use findme_protocol::{paths, EventStats, FaceBox, MyPhoto, PhotoMetadata, PhotoState};
+use findme_protocol::{EventStats, FaceBox, MyPhoto, PhotoMetadata, PhotoState};
 
 use super::{query, query_one, query_opt, unsigned, PgMeta};
 use crate::auth::Principal;
 use crate::db::DbError;
-use crate::photos::{ImageAccess, Rendition};
+use crate::photos::{group_by_photo, ImageAccess, MatchedFace, Rendition};
 
 const VISIBLE: &str = "p.image_sha256 IS NOT NULL AND p.metadata IS NOT NULL AND NOT p.withdrawn";
 
@@ -90,35 +88,19 @@ impl PgMeta {
             &[&event, &participant],
         )
         .await?;
-        let mut photos: BTreeMap<String, MyPhoto> = BTreeMap::new();
-        let mut order = Vec::new();
-        for r in &rows {
-            let sha: String = r.get(0);
-            let face = FaceBox {
+        Ok(group_by_photo(rows.iter().map(|r| MatchedFace {
+            photo: r.get(0),
+            captured_at: r.get(1),
+            width: r.get::<_, Option<i64>>(2).map_or(0, unsigned),
+            height: r.get::<_, Option<i64>>(3).map_or(0, unsigned),
+            face: FaceBox {
                 left: r.get(4),
                 top: r.get(5),
                 width: r.get(6),
                 height: r.get(7),
-            };
-            let entry = photos.entry(sha.clone()).or_insert_with(|| {
-                order.push(sha.clone());
-                let has_grid: bool = r.get(8);
-                MyPhoto {
-                    image_url: paths::public_photo_image(&sha),
-                    grid_url: has_grid.then(|| paths::public_photo_grid_image(&sha)),
-                    sha256: sha,
-                    captured_at: r.get(1),
-                    width: r.get::<_, Option<i64>>(2).map_or(0, unsigned),
-                    height: r.get::<_, Option<i64>>(3).map_or(0, unsigned),
-                    faces: Vec::new(),
-                }
-            });
-            entry.faces.push(face);
-        }
-        Ok(order
-            .into_iter()
-            .filter_map(|s| photos.remove(&s))
-            .collect())
+            },
+            has_grid: r.get(8),
+        })))
     }
 
     /// Photographers see every photo of their event (withdrawn too); attendees
