@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# Groundwork for issue 18 (docs/scale-out.md): not called by the tests or CI yet.
 # A private, throw-away PostgreSQL cluster for tests (Debian's postgresql-15 package).
 #   pg.sh start   -> initdb into a new temp dir, start on a private port + unix socket dir,
 #                    create database $PG_DB; prints `export ...` lines (eval them).
@@ -8,9 +7,9 @@
 set -euo pipefail
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-PG_PORT=${PG_PORT:-54329}
+. "$(dirname "$0")/lib/service-ports.sh"
 PG_DB=${PG_DB:-findme}
-POINTER=${PG_POINTER:-/tmp/findme-pg.current}   # remembers the running cluster's dir
+POINTER=${PG_POINTER:-$(service_pointer pg)}   # remembers the running cluster's dir
 
 now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f s", b - a }'; }
@@ -22,10 +21,19 @@ else
 fi
 
 start() {
-    if [ -f "$POINTER" ] && [ -d "$(cat "$POINTER")" ]; then
-        echo "pg.sh: a cluster is already running at $(cat "$POINTER") (pg.sh stop first)" >&2
-        exit 1
+    if [ -f "$POINTER" ]; then
+        local old
+        old=$(cat "$POINTER")
+        if [ -d "$old/data" ] && "${RUN[@]}" "$PGBIN/pg_ctl" -D "$old/data" status >/dev/null 2>&1; then
+            echo "pg.sh: a cluster is already running at $old (pg.sh stop first)" >&2
+            exit 1
+        fi
+        echo "pg.sh: clearing a stale pointer to $old (its server is not running)" >&2
+        rm -rf "$old" "$POINTER"
     fi
+    local explicit=0
+    [ -n "${PG_PORT:-}" ] && explicit=1
+    PG_PORT=$(pick_port pg.sh "${PG_PORT:-54329}" "$explicit")
     local dir
     dir=$(mktemp -d /tmp/findme-pg.XXXXXX)
     mkdir -p "$dir/sock"

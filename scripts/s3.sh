@@ -6,20 +6,33 @@
 # tests/s3_faults.rs, the suite on PostgreSQL+S3) read what `start` prints, plus
 # FINDME_TEST_S3_BUCKET (the bucket's name).
 #   s3.sh start -> prints `export AWS_...` lines (eval them);  s3.sh stop -> kill + remove.
-#   S3_PORT (54330), S3_BUCKET (findme), S3_POINTER (/tmp/findme-s3.current): run
-#   several side by side with different ports and pointers.
+#   S3_PORT (54330, or the next free one), S3_BUCKET (findme), S3_POINTER
+#   (.cache/services/s3.current): run several side by side with different pointers.
 set -euo pipefail
 S3S=${S3S:-$(dirname "$0")/../.cache/tools/bin/s3s-fs}
-S3_PORT=${S3_PORT:-54330}
+. "$(dirname "$0")/lib/service-ports.sh"
 S3_BUCKET=${S3_BUCKET:-findme}
-POINTER=${S3_POINTER:-/tmp/findme-s3.current}
+POINTER=${S3_POINTER:-$(service_pointer s3)}
 KEY=findme-test SECRET=findme-test-secret
 
 now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f s", b - a }'; }
 
 start() {
-    [ -f "$POINTER" ] && { echo "s3.sh: already running ($(cat "$POINTER"))" >&2; exit 1; }
+    if [ -f "$POINTER" ]; then
+        local old
+        old=$(cat "$POINTER")
+        # (a killed server that nobody reaped is a zombie: kill -0 still succeeds)
+        if ps -o stat= -p "$(cat "$old/pid" 2>/dev/null || echo 0)" 2>/dev/null | grep -qv Z; then
+            echo "s3.sh: already running ($old; s3.sh stop first)" >&2
+            exit 1
+        fi
+        echo "s3.sh: clearing a stale pointer to $old (its server is not running)" >&2
+        rm -rf "$old" "$POINTER"
+    fi
+    local explicit=0
+    [ -n "${S3_PORT:-}" ] && explicit=1
+    S3_PORT=$(pick_port s3.sh "${S3_PORT:-54330}" "$explicit")
     [ -x "$S3S" ] || { echo "s3.sh: no s3s-fs at $S3S: run scripts/setup.sh (or set S3S)" >&2; exit 1; }
     local dir t
     dir=$(mktemp -d /tmp/findme-s3.XXXXXX)

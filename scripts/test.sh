@@ -46,10 +46,14 @@ scripts/devset.sh
 export FINDME_DEVSET=${FINDME_DEVSET:-$PWD/.cache/devset}
 
 # PostgreSQL and an S3-compatible server for the scaled-out event server's tests,
-# private to this run (ports 54329/54330), stopped when the script exits.
+# private to this run (ports 54329/54330 or the next free ones), stopped when the
+# script exits. Captured before the eval: `eval "$(cmd)"` would swallow a failed
+# start and every test that needs the services would fail far from the cause.
 header "test services (PostgreSQL, S3-compatible server)"
-eval "$(scripts/services.sh start)"
 trap 'scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
+services_env=$(scripts/services.sh start)
+eval "$services_env"
+echo "services: $FINDME_TEST_POSTGRES, $FINDME_TEST_S3_ENDPOINT"
 
 # Every cargo step below uses the same package set and features (FEATURES), so
 # dependencies compile once: a single-package build would resolve other features
