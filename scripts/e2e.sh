@@ -69,9 +69,15 @@ fi
 
 echo "e2e: running tests/e2e under xvfb-run (screenshots in $E2E_ARTIFACTS)"
 window_rc=0
-(cd tests/e2e && xvfb-run -a --server-args="-screen 0 1280x800x24" npm test) || window_rc=$?
+(cd tests/e2e && xvfb-run -a --server-args="-screen 0 1280x800x24" npm test) 2>&1 |
+  tee "$E2E_ARTIFACTS/window-tests.tap" || window_rc=$?
 
 if [ "$browser_rc" -ne 0 ] || [ "$window_rc" -ne 0 ]; then
+  # The failures again, last, so they survive a log cut to its tail: each
+  # `not ok` with its YAML block (the error, expected/actual, the stack's top).
+  echo "e2e: failed tests (full output: $E2E_ARTIFACTS/window-tests.tap):" >&2
+  awk '/^ *not ok /{on=1} on{print; n++} on && /^ *\.\.\.$/{on=0} n>200{exit}' \
+    "$E2E_ARTIFACTS/window-tests.tap" >&2 || true
   echo "e2e: FAILED: browser tests exit $browser_rc, real-window tests exit $window_rc" >&2
   exit 1
 fi
