@@ -45,6 +45,31 @@ export function devsetJpegs(count) {
   throw new Error(`${dir} has only ${picked.length} distinct JPEGs; the test needs ${count}.`);
 }
 
+/** The file's SHA-256 (hex): the catalog's key for its photo and its thumbnails. */
+export function sha256File(path) {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * A JPEG's stored width and height, from its first SOF marker (what the renderer
+ * sizes from; the long edge is the same whichever way EXIF turns it).
+ */
+export function jpegSize(path) {
+  const b = readFileSync(path);
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) throw new Error(`${path}: no JPEG marker at ${i}`);
+    const marker = b[i + 1];
+    const length = b.readUInt16BE(i + 2);
+    // SOF0-SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      return { height: b.readUInt16BE(i + 5), width: b.readUInt16BE(i + 7) };
+    }
+    i += 2 + length;
+  }
+  throw new Error(`${path}: no SOF marker`);
+}
+
 /** A photo of the devset's faces/ folder (scripts/devset.sh), e.g. `face_recognition/obama.jpg`. */
 export function devsetFace(relative) {
   const path = join(DEVSET, 'faces', relative);

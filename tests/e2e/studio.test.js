@@ -1,12 +1,15 @@
 // The photographer's first minutes, in the real window: empty catalog, watch the
 // card folder by path, see the photos counted with real thumbnails (decoded through
-// the thumb:// scheme), new photos arrive live, the detail view opens and closes.
+// the thumb:// scheme, keyed by the photo's SHA-256, 320 px on the long edge), new
+// photos arrive live, the detail view opens with its 2048 px preview and closes,
+// and a card is copied, verified and catalogued from the import dialog.
+// (Matching, its results on the tiles and the participant filter: event.test.js.)
 import assert from 'node:assert/strict';
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { By, Key, until } from 'selenium-webdriver';
-import { ARTIFACTS, bounded, devsetJpegs, launchApp, tempDir } from './harness.js';
+import { ARTIFACTS, bounded, devsetJpegs, jpegSize, launchApp, sha256File, tempDir } from './harness.js';
 
 const WAIT_MS = 90_000;
 const byTestId = (id) => By.css(`[data-testid="${id}"]`);
@@ -14,16 +17,30 @@ const byTestId = (id) => By.css(`[data-testid="${id}"]`);
 let app;
 let dataDir;
 let cardDir;
+let sdCard;
+let library;
+
+/** The renditions' long edges (crates/thumbs: never upscaled). */
+const THUMB_EDGE = 320;
+const PREVIEW_EDGE = 2048;
+
+/** The long edge a rendition of `path` must have. */
+function expectedEdge(path, edge) {
+  const { width, height } = jpegSize(path);
+  return Math.min(edge, Math.max(width, height));
+}
 
 before(async () => {
   dataDir = tempDir('findme-e2e-data-');
   cardDir = tempDir('findme-e2e-card-');
+  sdCard = tempDir('findme-e2e-sd-');
+  library = tempDir('findme-e2e-library-');
   app = await launchApp({ FINDME_DATA_DIR: dataDir, RUST_LOG: process.env.RUST_LOG ?? 'info' });
 });
 
 after(async () => {
   await app?.stop();
-  for (const dir of [dataDir, cardDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [dataDir, cardDir, sdCard, library]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /**
@@ -75,7 +92,9 @@ async function waitForPhotoCount(expected) {
 
 test('watch a folder, see its photos counted, and new ones arrive live', async (t) => {
   const { driver } = app;
-  const jpegs = devsetJpegs(5);
+  const all = devsetJpegs(7);
+  const jpegs = all.slice(0, 5);
+  const onCard = all.slice(5);
   for (const src of jpegs.slice(0, 3)) copyFileSync(src, join(cardDir, basename(src)));
 
   try {
@@ -95,10 +114,26 @@ test('watch a folder, see its photos counted, and new ones arrive live', async (
     });
 
     await t.test('tiles show real thumbnails from the thumb scheme', async () => {
-      const width = await waitInPage(FIRST_THUMB_DECODED, 'the first tile thumbnail never decoded');
-      assert.ok(width > 0 && width <= 400, `thumbnail ${width} px wide`);
-      const src = await driver.executeScript(`return document.querySelector('[data-testid="tile"] img').getAttribute('src')`);
-      assert.match(src, /^(thumb:\/\/localhost|http:\/\/thumb\.localhost)\/[0-9a-f]{64}\/thumb$/);
+      await waitInPage(FIRST_THUMB_DECODED, 'the first tile thumbnail never decoded');
+      // Every tile: its thumb:// key is its file's SHA-256, and the decoded
+      // thumbnail is 320 px on the long edge (or the photo's own size).
+      const tiles = await waitInPage(
+        `const t = [...document.querySelectorAll('[data-testid="tile"]')].map((e) => {
+           const img = e.querySelector('img');
+           return img && img.complete && img.naturalWidth > 0
+             ? { name: e.getAttribute('title'), src: img.getAttribute('src'), w: img.naturalWidth, h: img.naturalHeight }
+             : null;
+         });
+         return t.length === 3 && t.every(Boolean) ? t : null;`,
+        'the 3 tiles never all showed their thumbnails',
+      );
+      for (const tile of tiles) {
+        const file = join(cardDir, tile.name);
+        const key = tile.src.match(/^(?:thumb:\/\/localhost|http:\/\/thumb\.localhost)\/([0-9a-f]{64})\/thumb$/);
+        assert.ok(key, `thumbnail URL ${tile.src}`);
+        assert.equal(key[1], sha256File(file), `${tile.name}: the thumbnail's key is the photo's SHA-256`);
+        assert.equal(Math.max(tile.w, tile.h), expectedEdge(file, THUMB_EDGE), `${tile.name}: thumbnail ${tile.w}×${tile.h}`);
+      }
     });
 
     await t.test('two more photos in the folder are picked up live', async () => {
@@ -119,10 +154,11 @@ test('watch a folder, see its photos counted, and new ones arrive live', async (
       const detail = await driver.wait(until.elementLocated(byTestId('photo-detail')), WAIT_MS);
       const preview = await waitInPage(
         `const img = document.querySelector('[data-testid="detail-preview"]');
-         return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;`,
+         return img && img.complete && img.naturalWidth > 0 ? [img.naturalWidth, img.naturalHeight] : null;`,
         'the preview never decoded',
       );
-      assert.ok(preview > 0, `preview ${preview} px wide`);
+      const edge = expectedEdge(join(cardDir, name), PREVIEW_EDGE);
+      assert.equal(Math.max(...preview), edge, `${name}: preview ${preview.join('×')}, long edge ${edge} wanted`);
       const path = await driver.wait(until.elementLocated(byTestId('detail-path')), WAIT_MS);
       assert.equal(await path.getAttribute('textContent'), join(cardDir, name));
       await screenshot('detail');
@@ -132,6 +168,38 @@ test('watch a folder, see its photos counted, and new ones arrive live', async (
       // A record for people: it may still show the dialog's last frame.
       const shot = await screenshot('gallery');
       t.diagnostic(`gallery screenshot: ${shot}`);
+    });
+
+    await t.test('a card is copied, verified, said safe to format and catalogued', async () => {
+      for (const src of onCard) copyFileSync(src, join(sdCard, basename(src)));
+      const onCardNow = () => onCard.map((src) => sha256File(join(sdCard, basename(src))));
+      const cardBefore = onCardNow();
+      await driver.findElement(By.xpath("//button[normalize-space()='Import from card…']")).click();
+      await driver.wait(until.elementLocated(By.id('card-sources')), WAIT_MS).sendKeys(sdCard);
+      await driver.findElement(By.id('card-destination')).sendKeys(library);
+      await driver.findElement(By.xpath("//button[normalize-space()='Copy and verify']")).click();
+      const verdict = await driver.wait(until.elementLocated(byTestId('card-verdict')), WAIT_MS);
+      assert.match(await verdict.getText(), /Safe to format/);
+      assert.equal((await driver.findElements(byTestId('not-copied'))).length, 0, 'nothing left on the card only');
+      await waitForPhotoCount(7);
+      // The library holds a byte-identical copy of each (layout {date}/{name}).
+      const copies = await waitInPage(
+        `const t = [...document.querySelectorAll('[data-testid="tile"]')].map((e) => e.getAttribute('title'));
+         return t.length === 7 ? t : null;`,
+        'the grid never showed 7 tiles',
+      );
+      for (const src of onCard) assert.ok(copies.includes(basename(src)), `${basename(src)} has a tile`);
+      const copied = readdirSync(library, { recursive: true })
+        .map((rel) => join(library, rel))
+        .filter((path) => /\.jpe?g$/i.test(path));
+      assert.deepEqual(
+        copied.map((path) => sha256File(path)).sort(),
+        onCard.map((path) => sha256File(path)).sort(),
+        'every card photo is in the library, byte for byte',
+      );
+      assert.deepEqual(onCardNow(), cardBefore, 'the card is only read');
+      await driver.findElement(By.xpath("//button[normalize-space()='Done']")).click();
+      await driver.wait(async () => (await driver.findElements(byTestId('card-report'))).length === 0, WAIT_MS);
     });
   } finally {
     const shot = await screenshot('studio-watch-folder').catch((err) => `no screenshot: ${err.message}`);
