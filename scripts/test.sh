@@ -83,8 +83,9 @@ run_event_server_on_services() {
 }
 check_bindings() {
   git rev-parse --git-dir >/dev/null 2>&1 || return 0
-  git diff --exit-code -- ui/src/lib/bindings || {
-    echo "ui/src/lib/bindings is stale: commit the regenerated files" >&2
+  # (and the gallery filters' cases for the fake shell, written by the same run)
+  git diff --exit-code -- ui/src/lib/bindings ui/browser/filter-cases.json || {
+    echo "ui/src/lib/bindings or ui/browser/filter-cases.json is stale: commit the regenerated files" >&2
     return 1
   }
 }
@@ -95,7 +96,7 @@ step "rustfmt" check_format
 step "clippy" check_lints
 step "Rust tests (also writes the TypeScript bindings: export_bindings)" run_rust_tests
 step "event server on PostgreSQL + S3 (the same suite)" run_event_server_on_services
-step "generated TypeScript types match the Rust wire types" check_bindings
+step "generated TypeScript types (and filter cases) match the Rust side" check_bindings
 step "browser tests (Chromium) and end-to-end tests in the real window" run_e2e
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -8,7 +8,14 @@
  * `holdPages`: every page after a view's first waits until the test calls
  * `window.__fake.releasePages()`, so a test can look at the grid between the first
  * page and the rest without racing the background loader.
- * @param {{ count: number, thumbBase: string, pageDelayMs?: number, holdPages?: boolean }} config
+ * `tiles`: the catalog to answer from instead of the generated one (each tile with
+ * its `facts`, as in filter-cases.json).
+ *
+ * Each tile carries `facts`, what the catalog knows and a tile does not show
+ * (event membership, the thumbnail job, who was found); `fits` filters on them as
+ * the catalog's SQL does, and filter-cases.test.js holds it to the engine's own
+ * answers (crates/engine/src/gallery_filter_cases.rs). `facts` never leaves the fake.
+ * @param {{ count: number, thumbBase: string, pageDelayMs?: number, holdPages?: boolean, tiles?: object[] }} config
  */
 export function installFakeShell(config) {
   const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
@@ -36,12 +43,20 @@ export function installFakeShell(config) {
       people,
       push: id % 3 === 0 ? 'done' : null,
       change_seq: id,
+      facts: {
+        in_event: true,
+        thumbnail_job: failed ? null : 'done',
+        participant_ids: people.map((name) => `p${NAMES.indexOf(name)}`),
+      },
     };
   }
 
   const all = new Map();
-  for (let id = 1; id <= config.count; id++) all.set(id, makeTile(id));
-  let seq = config.count;
+  if (config.tiles) for (const t of config.tiles) all.set(t.id, t);
+  else for (let id = 1; id <= config.count; id++) all.set(id, makeTile(id));
+  let seq = config.tiles ? Math.max(0, ...config.tiles.map((t) => t.change_seq)) : config.count;
+  /** A tile as the engine sends it: without the fake's `facts`. */
+  const wire = ({ facts: _facts, ...tile }) => tile;
   const pendingChanges = [];
   const calls = [];
   let releasePages;
@@ -52,11 +67,14 @@ export function installFakeShell(config) {
     const c = keyOf(a, q.sort) - keyOf(b, q.sort) || a.id - b.id;
     return q.newest_first ? -c : c;
   };
+  // The catalog's filter_sql (crates/catalog/src/gallery.rs), on a tile and its facts.
   const fits = (t, f) =>
     f.kind === 'all' ||
-    (f.kind === 'failed' && (t.status === 'failed' || t.push === 'failed' || t.matching === 'failed')) ||
-    (f.kind === 'unmatched' && t.matching !== 'done') ||
-    (f.kind === 'not_pushed' && t.push !== 'done');
+    (f.kind === 'failed' &&
+      (t.status === 'failed' || t.facts.thumbnail_job === 'failed' || t.matching === 'failed' || t.push === 'failed')) ||
+    (f.kind === 'unmatched' && t.facts.in_event && t.matching !== 'done') ||
+    (f.kind === 'not_pushed' && t.facts.in_event && t.push !== 'done') ||
+    (f.kind === 'participant' && t.facts.participant_ids.includes(f.id));
 
   let sortedCache = { key: '', list: [] };
   function sorted(q) {
@@ -83,7 +101,7 @@ export function installFakeShell(config) {
       start = lo;
     }
     const limit = q.limit === 0 ? 500 : Math.min(q.limit, 2000);
-    const tiles = list.slice(start, start + limit);
+    const tiles = list.slice(start, start + limit).map(wire);
     const last = tiles[tiles.length - 1];
     const next = start + limit < list.length && last ? { key: keyOf(last, q.sort), id: last.id } : null;
     // Like the engine: the count comes with a view's first page only.
@@ -114,7 +132,7 @@ export function installFakeShell(config) {
         thumbnail: null,
         preview: null,
       },
-      tile,
+      tile: wire(tile),
       faces: tile.people.map((name, i) => ({
         box: { left: 0.1 + i * 0.25, top: 0.2, width: 0.15, height: 0.22 },
         participant: `p${i}`,
@@ -157,7 +175,7 @@ export function installFakeShell(config) {
         while (pendingChanges.length > 0) {
           const c = pendingChanges.shift();
           if (c.removed) removed.push(c.id);
-          else changed.push(c.tile);
+          else changed.push(wire(c.tile));
         }
         return { changed, removed, seq, more: false };
       }
@@ -215,7 +233,8 @@ export function installFakeShell(config) {
     /** Adds photos (as the engine would) and queues them for tile_changes. */
     add(tiles) {
       for (const t of tiles) {
-        const tile = { ...makeTile(t.id), ...t, change_seq: ++seq };
+        const base = makeTile(t.id);
+        const tile = { ...base, ...t, facts: { ...base.facts, ...t.facts }, change_seq: ++seq };
         all.set(tile.id, tile);
         pendingChanges.push({ tile });
       }

@@ -190,7 +190,7 @@ impl Engine {
     }
 }
 
-fn catalog_filter(filter: &TileFilter) -> findme_catalog::TileFilter {
+pub(crate) fn catalog_filter(filter: &TileFilter) -> findme_catalog::TileFilter {
     match filter {
         TileFilter::All => findme_catalog::TileFilter::All,
         TileFilter::Failed => findme_catalog::TileFilter::Failed,

@@ -13,6 +13,8 @@ mod folders;
 mod ftp;
 mod ftp_receiver;
 mod gallery;
+#[cfg(test)]
+mod gallery_filter_cases;
 mod match_run;
 mod matching;
 mod membership;
