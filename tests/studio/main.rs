@@ -16,6 +16,7 @@ mod events;
 mod ftp_cli;
 mod ftp_live;
 mod import_cli;
+mod lease_recovery;
 mod local_matching;
 mod matching;
 mod matching_crash;
