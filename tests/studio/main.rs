@@ -21,6 +21,7 @@ mod local_matching;
 mod matching;
 mod matching_crash;
 mod matching_cut;
+mod matching_rules;
 mod migration;
 mod publishing;
 mod reconcile;
