@@ -1,8 +1,11 @@
-//! A promise of matching at the job level: throttling never spends an attempt.
+//! Two promises of matching at the job level: throttling never spends an
+//! attempt, and an event stays with the backend that first matched it.
 
 use crate::matching::{engine_config, write};
+use crate::support;
 
 use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use findme_engine::Engine;
@@ -30,6 +33,24 @@ fn jobs(data: &Path) -> JobRows {
         .query_map([], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows
+}
+
+/// Every (photo, participant) match of the catalog.
+fn matches(data: &Path) -> Vec<(i64, String, String)> {
+    let db = rusqlite::Connection::open_with_flags(
+        data.join("catalog.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut stmt = db
+        .prepare("SELECT photo_id, event_id, participant_id FROM matches ORDER BY 1, 2, 3")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -142,6 +163,91 @@ async fn a_spell_of_total_throttling_defers_jobs_and_spends_no_attempt() {
             "{kind} {subject}: throttling spent an attempt ({row:?})"
         );
     }
+    engine.shutdown().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_matched_with_rekognition_pauses_the_local_backend_untouched() {
+    let server = findme_rekognition_mock::start(MockConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    shoot(&tmp.path().join("photos"), 3, 2);
+    let engine = Engine::open(engine_config(&data, &server, 2))
+        .await
+        .expect("engine");
+    engine
+        .import(vec![tmp.path().join("photos")])
+        .await
+        .unwrap();
+    register(&engine, &tmp.path().join("selfies"), "gala").await;
+    let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
+    assert_eq!((report.failed, report.photos), (0, 3), "{report:?}");
+    assert!(report.matches > 0, "{report:?}");
+    engine.shutdown().await;
+    // A new photo joins the event: work the other backend could take.
+    shoot(&tmp.path().join("later"), 1, 3);
+    support::run_ok(
+        support::findme(&data)
+            .args(["import", "--no-thumbnails", "--event", "gala"])
+            .arg(tmp.path().join("later")),
+    );
+    let (jobs_before, matches_before) = (jobs(&data), matches(&data));
+    assert!(
+        jobs_before
+            .iter()
+            .any(|(kind, _, status, ..)| kind == "match" && status == "pending"),
+        "{jobs_before:?}"
+    );
+
+    let mut child = support::findme(&data)
+        .args(["match", "--backend", "local", "--event", "gala", "--json"])
+        .env("FINDME_MODELS_DIR", findme_testkit::models_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn findme");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "`match --backend local` never paused: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("matching paused")
+            && stderr.contains("was matched with rekognition")
+            && stderr.contains("--backend rekognition"),
+        "it pauses with what to do: {stderr}"
+    );
+    assert_eq!(jobs(&data), jobs_before, "no job touched, no attempt spent");
+    assert_eq!(matches(&data), matches_before, "no match touched");
+    let db = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
+    let backend: Option<String> = db
+        .query_row("SELECT backend FROM events WHERE id = 'gala'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(backend.as_deref(), Some("rekognition"));
+    drop(db);
+
+    // Its own backend takes the new photo as if nothing had happened.
+    let engine = Engine::open(engine_config(&data, &server, 2))
+        .await
+        .expect("engine");
+    let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
+    assert_eq!((report.failed, report.photos), (0, 4), "{report:?}");
+    assert!(jobs(&data)
+        .iter()
+        .all(|(_, _, status, attempts, _)| status == "done" && *attempts == 1));
     engine.shutdown().await;
     server.shutdown().await;
 }
