@@ -22,6 +22,7 @@
 mod failover;
 mod old_server;
 mod proxy;
+mod roster_pages;
 use crate::support;
 
 use std::collections::BTreeMap;

@@ -201,3 +201,115 @@ fn walk_bytes(dir: &Path) -> u64 {
 fn key(sha: &str) -> PhotoKey {
     PhotoKey::parse(sha).expect("a photo key")
 }
+
+/// The thumbnail jobs in the order the background workers claim them.
+fn thumbnail_jobs(data: &Path) -> Vec<(String, String)> {
+    let db = rusqlite::Connection::open_with_flags(
+        data.join("catalog.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let mut stmt = db
+        .prepare(
+            "SELECT subject, status FROM jobs WHERE kind = 'thumbnail'
+              ORDER BY priority DESC, run_after_ms, id",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows
+}
+
+/// Twenty tiles asking at once for one photo make one render; and with the
+/// background queue full, the tile on screen is rendered at once, not in its
+/// turn (checked by the queue's progress, not by a clock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_photographer_looks_at_comes_first() {
+    const PHOTOS: u32 = 24;
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    for i in 0..PHOTOS {
+        let exif = Exif::camera(
+            "Canon",
+            "Canon EOS R5",
+            &format!("2026:06:01 12:{:02}:{:02}", i / 60, i % 60),
+        );
+        // Big enough that a render takes a while: the queue stays full.
+        let bytes = support::jpeg_bytes(i, 1600, 1200, &exif);
+        std::fs::write(src.join(format!("IMG_{i:04}.JPG")), &bytes).unwrap();
+    }
+    let data = tmp.path().join("data");
+    let mut config = EngineConfig::new(&data);
+    config.thumbnail_workers = 1;
+    let engine = Engine::open(config).await.expect("engine");
+    engine.import(vec![src]).await.unwrap();
+    let queue = thumbnail_jobs(&data);
+    assert_eq!(queue.len(), PHOTOS as usize);
+    assert!(queue.iter().all(|(_, status)| status == "pending"));
+
+    // Single-flight: 20 concurrent requests for the first photo, one render.
+    let first = key(&queue[0].0);
+    let asks: Vec<_> = (0..20)
+        .map(|_| {
+            let (engine, first) = (engine.clone(), first.clone());
+            tokio::spawn(async move { engine.rendition(&first, RenditionKind::Thumb).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for ask in asks {
+        answers.push(ask.await.unwrap().unwrap());
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "one thumbnail");
+    let cache = engine.activity().await.unwrap().cache;
+    assert_eq!(cache.hits + cache.misses, 20, "{cache:?}");
+    assert_eq!(cache.renders, 1, "20 askers, one render: {cache:?}");
+
+    // The background queue works through the photos in order, one at a time.
+    let background = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.make_thumbnails().await }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while thumbnail_jobs(&data)
+        .iter()
+        .filter(|(_, status)| status == "done")
+        .count()
+        < 3
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queue never moved"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // The tile on screen is the queue's last photo: it comes before the queue
+    // gets anywhere near it.
+    let last = key(&queue[queue.len() - 1].0);
+    let renders_before = engine.activity().await.unwrap().cache.renders;
+    let thumb = engine.rendition(&last, RenditionKind::Thumb).await.unwrap();
+    let after = thumbnail_jobs(&data);
+    let done = after.iter().filter(|(_, status)| status == "done").count();
+    assert_eq!(long_edge(&thumb), (320, 240));
+    assert_eq!(
+        after.last().map(|(_, status)| status.as_str()),
+        Some("pending"),
+        "the tile on screen did not wait for its turn in the queue: {after:?}"
+    );
+    assert!(
+        done < PHOTOS as usize / 2,
+        "the on-demand thumbnail came after most of the queue ({done} of {PHOTOS} done)"
+    );
+    assert!(engine.activity().await.unwrap().cache.renders > renders_before);
+    background.await.unwrap().unwrap();
+    assert_eq!(
+        engine.activity().await.unwrap().cache.renders,
+        PHOTOS as u64,
+        "every photo rendered once: the queue skipped what was already made"
+    );
+    engine.shutdown().await;
+}

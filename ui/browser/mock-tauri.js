@@ -148,7 +148,7 @@ export function installFakeShell(config) {
       { kind: 'thumbnail', stats: { ...q0, total_enqueued: config.count, total_processed: config.count }, workers: 2, paused: null },
       { kind: 'match', stats: { ...q0 }, workers: 0, paused: 'No participants yet.' },
     ],
-    cache: { files: config.count, bytes: config.count * 28_000, limit_bytes: 5_000_000_000, hits: 900, misses: 100 },
+    cache: { files: config.count, bytes: config.count * 28_000, limit_bytes: 5_000_000_000, hits: 900, misses: 100, renders: 100 },
     matcher: 'local',
   };
 

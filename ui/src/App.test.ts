@@ -182,7 +182,7 @@ describe('App', () => {
           { kind: 'thumbnail', stats: queueStats({ total_enqueued: 500, total_processed: 120, pending: 378, running: 2, workers_active: 2 }), workers: 2, paused: null },
           { kind: 'push', stats: queueStats({ total_enqueued: 3, failed: 1 }), workers: 0, paused: 'No event server is set up.' },
         ],
-        cache: { files: 120, bytes: 3_400_000, limit_bytes: 5_000_000_000, hits: 30, misses: 10 },
+        cache: { files: 120, bytes: 3_400_000, limit_bytes: 5_000_000_000, hits: 30, misses: 10, renders: 10 },
       }),
     });
     renderApp();

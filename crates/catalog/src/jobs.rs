@@ -289,14 +289,23 @@ impl Writer<'_> {
 
     /// The owner died (its process is gone): make its jobs claimable now instead of
     /// when their leases run out. The interrupted attempt still counts, so a job
-    /// that kills its worker every time ends up quarantined.
+    /// that kills its worker every time is quarantined here once its last attempt
+    /// died too (a claim never checks attempts: without this it would run forever).
     pub fn expire_leases(&self, owner: &str) -> Result<u64> {
         let n = self.conn.execute(
             "UPDATE jobs SET lease_until_ms = 0, updated_ms = ?2
-              WHERE status = 'running' AND lease_owner = ?1",
+              WHERE status = 'running' AND lease_owner = ?1 AND attempts < max_attempts",
             params![owner, self.now_ms],
         )?;
-        Ok(n as u64)
+        let quarantined = self.conn.execute(
+            "UPDATE jobs SET status = 'failed', lease_owner = NULL, lease_until_ms = NULL,
+                    last_error = 'the process running this job died during its last attempt ('
+                                 || attempts || ' of ' || max_attempts || ')',
+                    updated_ms = ?2
+              WHERE status = 'running' AND lease_owner = ?1 AND attempts >= max_attempts",
+            params![owner, self.now_ms],
+        )?;
+        Ok((n + quarantined) as u64)
     }
 
     /// Hand one job back without counting the attempt (the queue is pausing).

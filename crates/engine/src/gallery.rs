@@ -157,6 +157,7 @@ impl Engine {
                 limit_bytes: self.inner.thumbs.config().limit_bytes,
                 hits,
                 misses,
+                renders: self.inner.thumbs.renders(),
             },
             rekognition,
             matcher: self.inner.matcher.map(String::from),

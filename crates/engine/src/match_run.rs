@@ -39,6 +39,8 @@ impl Engine {
                 ))
             }
         };
+        // Before any worker starts: none claims a job it could only defer.
+        self.check_event_backend(&event).await?;
         if !self.inner.workers.start_matching() {
             return Err(EngineError::Paused {
                 reason: "no face service is configured".into(),
@@ -81,6 +83,35 @@ impl Engine {
             }
         }
         self.match_report(&event).await
+    }
+
+    /// An event stays with the backend that first indexed it: this process's
+    /// match jobs of it only defer (they wait for a process that runs that
+    /// backend), so asking this one to match it pauses at once with what to do.
+    async fn check_event_backend(&self, event: &str) -> Result<(), EngineError> {
+        let Some(mine) = self.inner.matcher else {
+            return Ok(());
+        };
+        let ev = event.to_string();
+        let Some(row) = self.catalog().read(move |r| r.event(&ev)).await? else {
+            return Ok(());
+        };
+        match row.backend.as_deref() {
+            Some(other) if other != mine => {
+                let what_to_do = format!(
+                    "match it with --backend {other} (or the same setting in the app), \
+                     or create a new event to match with {mine}"
+                );
+                Err(EngineError::Paused {
+                    reason: format!(
+                        "matching paused: the event \"{}\" was matched with {other}: {what_to_do}",
+                        row.name
+                    ),
+                    what_to_do,
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     async fn match_report(&self, event: &str) -> Result<MatchReport, EngineError> {

@@ -10,9 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use findme_protocol::{
-    paths, EventInfo, ParticipantsPage, PhotoMetadata, PROTOCOL_VERSION, ROSTER_PAGE_LIMIT,
-};
+use findme_protocol::{paths, EventInfo, ParticipantsPage, PhotoMetadata, PROTOCOL_VERSION};
 
 use crate::error::ApiError;
 use crate::extract::{check_id, check_sha, photographer, read_limited, Params};
@@ -103,7 +101,7 @@ async fn participants(
     };
     let (list, cursor, more) = st
         .meta
-        .participants_since(&event, since, ROSTER_PAGE_LIMIT)
+        .participants_since(&event, since, st.config.roster_page_limit.max(1))
         .await?;
     Ok(Json(ParticipantsPage {
         participants: list,

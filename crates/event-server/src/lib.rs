@@ -60,6 +60,9 @@ pub struct ServerConfig {
     /// Reverse proxies whose `X-Forwarded-For` names the guest's address (for the
     /// rate limits); from any other peer the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Participants per roster page (the protocol's 500 by default; tests use a
+    /// few to pull a roster over many pages).
+    pub roster_page_limit: usize,
 }
 
 impl ServerConfig {
@@ -77,6 +80,7 @@ impl ServerConfig {
             registrations_per_minute: 30,
             lookups_per_minute: 120,
             trusted_proxies: Vec::new(),
+            roster_page_limit: findme_protocol::ROSTER_PAGE_LIMIT,
         }
     }
 }

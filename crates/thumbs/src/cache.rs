@@ -71,6 +71,8 @@ struct Inner {
     render_slots: Semaphore,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Decodes that made a photo's renditions (what single-flight keeps at one).
+    renders: AtomicU64,
     /// Uses not yet written to the LRU index.
     used: Mutex<Vec<(String, String, i64)>>,
 }
@@ -89,6 +91,7 @@ impl ThumbnailCache {
                 render_slots: Semaphore::new(slots),
                 hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
+                renders: AtomicU64::new(0),
                 used: Mutex::new(Vec::new()),
             }),
         }
@@ -118,6 +121,12 @@ impl ThumbnailCache {
             self.inner.hits.load(Ordering::Relaxed),
             self.inner.misses.load(Ordering::Relaxed),
         )
+    }
+
+    /// Renders (one decode making both renditions of a photo) since start, on
+    /// demand and in the background.
+    pub fn renders(&self) -> u64 {
+        self.inner.renders.load(Ordering::Relaxed)
     }
 
     /// The rendition's bytes, made now if it is not cached.
@@ -193,6 +202,7 @@ impl ThumbnailCache {
             .await
             .map_err(|_| ThumbError::Io("shutting down".into()))?;
         let config = self.inner.config.clone();
+        self.inner.renders.fetch_add(1, Ordering::Relaxed);
         let made = tokio::task::spawn_blocking(move || render_from_any(&paths, format, &config))
             .await
             .map_err(|e| ThumbError::Io(format!("render task failed: {e}")))??;

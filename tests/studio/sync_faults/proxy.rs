@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// What a request is, as far as faults are concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Route {
     /// `PUT …/photos/{sha256}/image`: the web rendition.
     ImagePut,
@@ -34,7 +34,16 @@ pub enum Route {
     GridPut,
     /// `PUT …/photos/{sha256}`: metadata and faces.
     MetadataPut,
+    /// `GET …/participants?since=…`: a roster page.
+    Roster,
     Other,
+}
+
+impl Route {
+    /// A push (what `inject(None, …)` targets).
+    fn is_push(self) -> bool {
+        matches!(self, Route::ImagePut | Route::GridPut | Route::MetadataPut)
+    }
 }
 
 /// What the proxy does to a request instead of passing it through.
@@ -55,6 +64,12 @@ pub enum Fault {
     /// Forward the request, but keep the server's answer from the client until
     /// [`FaultProxy::heal`] (the server applied it; the client never learns).
     SwallowAnswer,
+    /// Forward the request, hand back the head and half the server's answer,
+    /// then hang up (the connection cut while the answer comes).
+    CutAnswerHalfway,
+    /// Answer with the last answer delivered for this route instead (a stale
+    /// cache on the way: the client gets a page it has seen again).
+    RepeatLastAnswer,
 }
 
 /// What happened to a request (the log keeps them in order).
@@ -83,6 +98,8 @@ pub enum Event {
 struct Rule {
     route: Option<Route>,
     fault: Fault,
+    /// Requests of the route to let through before the fault starts.
+    skip: usize,
     left: usize,
 }
 
@@ -94,6 +111,8 @@ struct Control {
     released: watch::Sender<u64>,
     events: mpsc::UnboundedSender<Event>,
     log: Mutex<Vec<Event>>,
+    /// The last answer delivered whole, per route (for [`Fault::RepeatLastAnswer`]).
+    last_answer: Mutex<std::collections::HashMap<Route, Vec<u8>>>,
 }
 
 impl Control {
@@ -108,10 +127,14 @@ impl Control {
         let generation = *self.released.borrow();
         let rule = rules
             .iter_mut()
-            .find(|r| r.left > 0 && r.route.map_or(route != Route::Other, |want| want == route));
-        let fault = rule.map(|r| {
+            .find(|r| r.left > 0 && r.route.map_or(route.is_push(), |want| want == route));
+        let fault = rule.and_then(|r| {
+            if r.skip > 0 {
+                r.skip -= 1;
+                return None;
+            }
             r.left -= 1;
-            r.fault
+            Some(r.fault)
         });
         (fault, generation)
     }
@@ -148,6 +171,7 @@ impl FaultProxy {
             released: watch::channel(0).0,
             events: tx,
             log: Mutex::new(Vec::new()),
+            last_answer: Mutex::new(std::collections::HashMap::new()),
         });
         let shared = control.clone();
         let accept = tokio::spawn(async move {
@@ -168,11 +192,17 @@ impl FaultProxy {
     }
 
     /// Apply `fault` to the next `times` requests of `route` (`None`: any push,
-    /// image or metadata; other requests such as roster pulls always pass).
+    /// image or metadata; other requests such as roster pulls pass unless named).
     pub fn inject(&self, route: Option<Route>, fault: Fault, times: usize) {
+        self.inject_after(route, 0, fault, times);
+    }
+
+    /// [`inject`](Self::inject), once `skip` requests of `route` have passed.
+    pub fn inject_after(&self, route: Option<Route>, skip: usize, fault: Fault, times: usize) {
         self.control.rules.lock().unwrap().push(Rule {
             route,
             fault,
+            skip,
             left: times,
         });
     }
@@ -296,20 +326,47 @@ async fn relay(control: Arc<Control>, mut client: TcpStream) {
             control.record(arrived);
             release().await;
         }
-        Some(Fault::SwallowAnswer) | None => control.record(arrived),
+        Some(Fault::RepeatLastAnswer) => {
+            control.record(arrived);
+            let last = control
+                .last_answer
+                .lock()
+                .unwrap()
+                .get(&request.route)
+                .cloned();
+            let Some(answer) = last else {
+                return; // nothing to repeat: hang up
+            };
+            control.record(Event::Answered {
+                route: request.route,
+                path: request.path.clone(),
+                status: status_of(&answer),
+                content_sha256: None,
+                delivered: true,
+            });
+            let _ = client.write_all(&answer).await;
+            let _ = client.shutdown().await;
+            return;
+        }
+        Some(Fault::SwallowAnswer | Fault::CutAnswerHalfway) | None => control.record(arrived),
     }
     let Ok(answer) = exchange(&control.upstreams, &request).await else {
         control.record(Event::ServerDown);
         return;
     };
     let swallow = fault == Some(Fault::SwallowAnswer);
+    let cut = fault == Some(Fault::CutAnswerHalfway);
     control.record(Event::Answered {
         route: request.route,
         path: request.path.clone(),
         status: status_of(&answer),
         content_sha256: request.content_sha256.take(),
-        delivered: !swallow,
+        delivered: !swallow && !cut,
     });
+    if cut {
+        let _ = client.write_all(&answer[..answer.len() / 2]).await;
+        return; // dropping `client` cuts the answer
+    }
     if swallow {
         // Until released, or until the client gives up (it sent everything, so
         // the next read only ends when it hangs up).
@@ -319,6 +376,11 @@ async fn relay(control: Arc<Control>, mut client: TcpStream) {
             _ = client.read(&mut probe) => return,
         }
     }
+    control
+        .last_answer
+        .lock()
+        .unwrap()
+        .insert(request.route, answer.clone());
     let _ = client.write_all(&answer).await;
     let _ = client.shutdown().await;
 }
@@ -393,6 +455,14 @@ async fn read_head(client: &mut TcpStream) -> io::Result<Request> {
         "PUT" if path.ends_with("/image") => Route::ImagePut,
         "PUT" if path.ends_with("/grid") => Route::GridPut,
         "PUT" if path.contains("/photos/") => Route::MetadataPut,
+        "GET"
+            if path
+                .split('?')
+                .next()
+                .is_some_and(|p| p.ends_with("/participants")) =>
+        {
+            Route::Roster
+        }
         _ => Route::Other,
     };
     Ok(Request {

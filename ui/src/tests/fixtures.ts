@@ -132,7 +132,7 @@ export function activity(overrides: Partial<ActivityDto> = {}): ActivityDto {
       { kind: 'match', stats: queueStats(), workers: 1, paused: null },
       { kind: 'push', stats: queueStats(), workers: 1, paused: 'No event server is set up.' },
     ],
-    cache: { files: 0, bytes: 0, limit_bytes: 5_000_000_000, hits: 0, misses: 0 },
+    cache: { files: 0, bytes: 0, limit_bytes: 5_000_000_000, hits: 0, misses: 0, renders: 0 },
     matcher: 'rekognition',
     sync: { pending: 0, pushed: 0, failed: 0 },
     deletions: { pending: 0, failed: 0, rekognition_faces: 0, rekognition_collections: 0, reason: null },

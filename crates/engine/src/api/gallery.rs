@@ -203,6 +203,10 @@ pub struct CacheStats {
     pub hits: u64,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub misses: u64,
+    /// Decodes that made a photo's renditions, on demand and in the background,
+    /// since start (single-flight: one per photo however many ask at once).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub renders: u64,
 }
 
 /// The activity panel: every queue and the thumbnail cache, from real counters.

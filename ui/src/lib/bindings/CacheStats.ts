@@ -4,4 +4,9 @@ export type CacheStats = { files: number, bytes: number, limit_bytes: number,
 /**
  * Thumbnail requests served from the cache / made on demand, since start.
  */
-hits: number, misses: number, };
+hits: number, misses: number, 
+/**
+ * Decodes that made a photo's renditions, on demand and in the background,
+ * since start (single-flight: one per photo however many ask at once).
+ */
+renders: number, };
