@@ -1,6 +1,6 @@
 //! Test-only interruption points: a test registers what to do to a file at a
 //! moment the real world only rarely hits (a camera still writing while it is
-//! hashed), so the branches
+//! hashed, a disk returning other bytes than were written), so the branches
 //! that handle it run. Compiled only into this crate's unit tests.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +11,9 @@ use std::sync::Mutex;
 pub(crate) enum Point {
     /// Inspection hashed the file and has not yet stat'ed it again.
     Hashed,
+    /// A card copy is synced and evicted, and not yet read back (the path is
+    /// the staging file).
+    Staged,
 }
 
 type Hook = Box<dyn Fn(&Path) + Send + Sync>;
