@@ -114,11 +114,17 @@ fn evicting_costs_the_same_at_any_size() {
     // Under the limit it reads the kept total only.
     let cost = |photos: u32| {
         let mut conn = catalog(photos, 0, 0);
-        let (evicted, n) = steps(&mut conn, |c| writer(c).evict_renditions(u64::MAX / 2).unwrap());
+        let (evicted, n) = steps(&mut conn, |c| {
+            writer(c).evict_renditions(u64::MAX / 2).unwrap()
+        });
         assert!(evicted.is_empty());
         n
     };
-    assert_flat("an eviction check under the limit", cost(SMALL), cost(LARGE));
+    assert_flat(
+        "an eviction check under the limit",
+        cost(SMALL),
+        cost(LARGE),
+    );
 }
 
 #[test]

@@ -23,10 +23,7 @@ fn append_once_after_hashing(dir: &Path, tail: &'static [u8]) -> Arc<AtomicU32> 
     let seen = runs.clone();
     hooks::set(Point::Hashed, dir, move |path| {
         if seen.fetch_add(1, Ordering::SeqCst) == 0 {
-            let mut f = std::fs::OpenOptions::new()
-                .append(true)
-                .open(path)
-                .unwrap();
+            let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
             f.write_all(tail).unwrap();
             f.sync_all().unwrap();
         }
@@ -64,7 +61,11 @@ async fn a_file_changing_while_hashed_records_nothing_until_it_holds_still() {
     assert_eq!(runs.load(Ordering::SeqCst), 1, "the hook ran");
     assert_eq!(outcome, FileOutcome::Changing);
     let counts = catalog.read(|r| r.counts()).await.unwrap();
-    assert_eq!((counts.photos, counts.locations), (0, 0), "nothing recorded");
+    assert_eq!(
+        (counts.photos, counts.locations),
+        (0, 0),
+        "nothing recorded"
+    );
 
     // It holds still now: recorded with the hash of what is on disk at last.
     let outcome = ingestor
@@ -126,11 +127,17 @@ async fn the_watcher_records_only_the_final_bytes_of_a_file_that_changed_while_h
         {
             break;
         }
-        assert!(Instant::now() < deadline, "the final bytes were never recorded");
+        assert!(
+            Instant::now() < deadline,
+            "the final bytes were never recorded"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     watcher.shutdown().await;
-    assert!(runs.load(Ordering::SeqCst) >= 2, "read once mid-change, then again");
+    assert!(
+        runs.load(Ordering::SeqCst) >= 2,
+        "read once mid-change, then again"
+    );
     let counts = catalog.read(|r| r.counts()).await.unwrap();
     assert_eq!(
         (counts.photos, counts.locations),
