@@ -16,6 +16,8 @@
 //!   in the same transaction, so a crash cannot leave a photo without its jobs.
 
 mod arrival;
+#[cfg(test)]
+mod cost_tests;
 mod deletions;
 mod error;
 mod event_sync;

@@ -33,6 +33,10 @@ pub(crate) struct WriterHandle {
     sender: Sender<Msg>,
     closed: AtomicBool,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Transactions committed on the connection since the migration (tests only:
+    /// a commit hook counts them, so batching is seen, not assumed).
+    #[cfg(test)]
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl WriterHandle {
@@ -53,6 +57,16 @@ impl WriterHandle {
         // cut can lose the last few commits, never corrupt the file.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         schema::migrate(&mut conn)?;
+        #[cfg(test)]
+        let commits = {
+            let commits = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let count = commits.clone();
+            conn.commit_hook(Some(move || {
+                count.fetch_add(1, Ordering::Relaxed);
+                false
+            }))?;
+            commits
+        };
 
         let (sender, receiver) = crossbeam_channel::unbounded();
         let thread = std::thread::Builder::new()
@@ -63,7 +77,15 @@ impl WriterHandle {
             sender,
             closed: AtomicBool::new(false),
             thread: Mutex::new(Some(thread)),
+            #[cfg(test)]
+            commits,
         })
+    }
+
+    /// How many transactions the writer has committed (after the migration).
+    #[cfg(test)]
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Queue `f`; the returned future resolves after the commit.
@@ -236,3 +258,7 @@ pub fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+#[path = "writer_tests.rs"]
+mod tests;

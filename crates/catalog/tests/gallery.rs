@@ -229,15 +229,25 @@ async fn the_cache_index_evicts_least_recently_used_first() {
     })
     .await
     .unwrap();
-    // Photo 0 was looked at recently; 1 and 2 are the oldest untouched.
-    let used = vec![(format!("{:064x}", 0), "thumb".to_string(), i64::MAX / 2)];
+    // Each was last looked at at a different time, in an order that is neither
+    // the keys' nor the insertion order: 3 and 1 are the least recently used.
+    let base = i64::MAX / 2;
+    let used: Vec<_> = [(0, 40), (1, 20), (2, 50), (3, 10), (4, 30)]
+        .into_iter()
+        .map(|(i, at)| (format!("{i:064x}"), "thumb".to_string(), base + at))
+        .collect();
     cat.write(move |w| w.touch_renditions(&used)).await.unwrap();
     let evicted = cat.write(|w| w.evict_renditions(300)).await.unwrap();
-    assert_eq!(evicted.len(), 2);
-    assert!(
-        !evicted.iter().any(|(sha, _)| sha == &format!("{:064x}", 0)),
-        "{evicted:?}"
+    assert_eq!(
+        evicted,
+        [3, 1].map(|i| (format!("{i:064x}"), "thumb".to_string())),
+        "the two least recently used, oldest first"
     );
+    for (i, kept) in [(0, true), (1, false), (2, true), (3, false), (4, true)] {
+        let sha = format!("{i:064x}");
+        let row = cat.read(move |r| r.rendition(&sha, "thumb")).await.unwrap();
+        assert_eq!(row.is_some(), kept, "rendition {i}");
+    }
     assert_eq!(cat.read(|r| r.rendition_totals()).await.unwrap(), (3, 300));
     assert!(cat
         .write(|w| w.evict_renditions(300))

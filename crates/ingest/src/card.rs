@@ -247,3 +247,7 @@ fn inspected(path: &Path, inspection: findme_media::Inspection) -> Result<Inspec
         result: InspectResult::Photo(inspection),
     })
 }
+
+#[cfg(test)]
+#[path = "card_tests.rs"]
+mod tests;

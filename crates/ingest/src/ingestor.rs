@@ -198,13 +198,17 @@ fn inspect_blocking(path: PathBuf, format: Format) -> Inspected {
         Err(e) => return unreadable(path, &format!("cannot read file information: {e}")),
     };
     let result = match inspect_file(&path, format) {
-        Ok(inspection) => match stat(&path) {
-            Ok(after) if after == (size, mtime_ns) && inspection.size == size => {
-                InspectResult::Photo(inspection)
+        Ok(inspection) => {
+            #[cfg(test)]
+            crate::hooks::run(crate::hooks::Point::Hashed, &path);
+            match stat(&path) {
+                Ok(after) if after == (size, mtime_ns) && inspection.size == size => {
+                    InspectResult::Photo(inspection)
+                }
+                Ok(_) => InspectResult::Changing,
+                Err(_) => InspectResult::Vanished,
             }
-            Ok(_) => InspectResult::Changing,
-            Err(_) => InspectResult::Vanished,
-        },
+        }
         Err(MediaError::Vanished) => InspectResult::Vanished,
         Err(e) => InspectResult::Unreadable(e.to_string()),
     };
@@ -215,3 +219,7 @@ fn inspect_blocking(path: PathBuf, format: Format) -> Inspected {
         result,
     }
 }
+
+#[cfg(test)]
+#[path = "ingestor_tests.rs"]
+mod tests;

@@ -11,9 +11,13 @@
 
 pub mod card;
 mod facts;
+#[cfg(test)]
+mod hooks;
 mod import;
 mod ingestor;
 mod scan;
+#[cfg(test)]
+mod testutil;
 mod watch;
 
 pub use card::{import_card, CardOptions, CardSummary};

@@ -75,7 +75,12 @@ pub enum MediaError {
 /// box and EXIF item, RAF the first 256 KB of its preview JPEG). Metadata is read only for [`Completeness::Complete`] files, and broken
 /// metadata never fails an inspection: it just leaves fields empty.
 pub fn inspect_file(path: &Path, format: Format) -> Result<Inspection, MediaError> {
-    let mut file = open_regular(path)?;
+    inspect_open(open_regular(path)?, path, format)
+}
+
+/// [`inspect_file`] on a file the caller opened (a card copy's read-back opens
+/// its staging file with the platform's no-cache flag); `path` is for the log.
+pub fn inspect_open(mut file: File, path: &Path, format: Format) -> Result<Inspection, MediaError> {
     let mut hasher = StreamHasher::new();
     let mut checker = StructureChecker::new(format);
     let size = stream(&mut file, |chunk| {

@@ -32,7 +32,9 @@ mod tests;
 mod testutil;
 
 pub use format::{classify_path, Classification, Format, RawKind};
-pub use inspect::{hash_file, inspect_file, Inspection, MediaError, Sha256, StreamHasher};
+pub use inspect::{
+    hash_file, inspect_file, inspect_open, Inspection, MediaError, Sha256, StreamHasher,
+};
 pub use metadata::{CaptureTime, Metadata};
 pub use render::{
     render, render_crop, render_rgb, CropBox, RenderError, Rendition, RenditionRequest,

@@ -1,12 +1,13 @@
 //! Verified copies: stream + hash into a hidden staging file, sync, evict from the
-//! page cache, read back and compare, then rename into place.
+//! page cache (Linux) or bypass it (macOS `F_NOCACHE`), read back and compare,
+//! then rename into place.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use findme_media::{inspect_file, Format, Inspection, Sha256, StreamHasher};
+use findme_media::{inspect_open, Format, Inspection, Sha256, StreamHasher};
 
 const CHUNK: usize = 1 << 20;
 
@@ -40,11 +41,12 @@ pub(crate) fn stage(
         .map(|m| crate::scan::mtime_ns(&m))
         .unwrap_or(0);
     let temp = staging.join(temp_name(source));
-    let mut output = OpenOptions::new()
+    let output = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&temp)
         .map_err(|e| write_error(destination, &e))?;
+    let mut output = uncached(output);
     let copied = copy_hashing(&mut input, &mut output, source, destination);
     let source_hash = match copied.and_then(|hash| {
         output
@@ -60,7 +62,11 @@ pub(crate) fn stage(
     };
     drop_from_page_cache(&output);
     drop(output);
-    let verified = inspect_file(&temp, format)
+    #[cfg(test)]
+    crate::hooks::run(crate::hooks::Point::Staged, &temp);
+    let verified = File::open(&temp)
+        .map_err(findme_media::MediaError::Io)
+        .and_then(|file| inspect_open(uncached(file), &temp, format))
         .map_err(|e| format!("the copy could not be read back for verification: {e}"))
         .and_then(|inspection| {
             let matches_source = inspection.sha256 == source_hash;
@@ -213,6 +219,26 @@ fn drop_from_page_cache(file: &File) {
 
 #[cfg(not(target_os = "linux"))]
 fn drop_from_page_cache(_file: &File) {}
+
+/// macOS has no page-cache eviction for a file; `F_NOCACHE` on both the writing
+/// and the reading descriptor keeps the copy's pages out of the unified buffer
+/// cache, so the read-back goes to the device. Elsewhere a no-op (Linux evicts
+/// after the sync instead; Windows: docs/decisions.md, "Card copies are read
+/// back from the device").
+#[cfg(target_os = "macos")]
+fn uncached(file: File) -> File {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl only sets a flag on the descriptor `file` keeps open.
+    unsafe {
+        libc::fcntl(file.as_raw_fd(), libc::F_NOCACHE, 1);
+    }
+    file
+}
+
+#[cfg(not(target_os = "macos"))]
+fn uncached(file: File) -> File {
+    file
+}
 
 fn is_disk_full(e: &std::io::Error) -> bool {
     matches!(
