@@ -20,8 +20,12 @@ async fn open_engine(data: &Path) -> Engine {
     let mut config = EngineConfig::new(data);
     config.matching.backend = MatchBackend::Local;
     config.matching.local.models_dir = findme_testkit::models_dir();
-    config.matching.workers = 2;
-    config.thumbnail_workers = 2;
+    // One worker per stage: completion order is then claim order, so the order
+    // read below is the queue's, not which photo happens to be quicker (a face
+    // photo's match takes longer than a faceless 160 px one's; with two workers
+    // the other one finished dozens of card photos meanwhile on a loaded machine).
+    config.matching.workers = 1;
+    config.thumbnail_workers = 1;
     Engine::open(config).await.expect("engine")
 }
 
