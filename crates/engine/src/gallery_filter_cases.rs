@@ -152,10 +152,15 @@ async fn the_filters_are_written_down_for_the_fake_shell() {
         &cat,
         JobKind::Thumbnail,
         &ids,
-        [(1, Some(true)), (2, Some(false)), (3, Some(true)), (4, Some(true))]
-            .into_iter()
-            .chain([(5, Some(true)), (7, Some(true)), (8, Some(false))])
-            .collect(),
+        [
+            (1, Some(true)),
+            (2, Some(false)),
+            (3, Some(true)),
+            (4, Some(true)),
+        ]
+        .into_iter()
+        .chain([(5, Some(true)), (7, Some(true)), (8, Some(false))])
+        .collect(),
     )
     .await;
     cat.write(move |w| {
@@ -172,9 +177,14 @@ async fn the_filters_are_written_down_for_the_fake_shell() {
         &cat,
         JobKind::Match,
         &ids,
-        [(1, Some(true)), (3, Some(false)), (4, Some(true)), (5, Some(true))]
-            .into_iter()
-            .collect(),
+        [
+            (1, Some(true)),
+            (3, Some(false)),
+            (4, Some(true)),
+            (5, Some(true)),
+        ]
+        .into_iter()
+        .collect(),
     )
     .await;
     let (p1, p4, p5) = (ids[&1], ids[&4], ids[&5]);
@@ -225,8 +235,9 @@ async fn the_filters_are_written_down_for_the_fake_shell() {
         })
         .await
         .expect("tiles");
-    let participants_of: BTreeMap<i64, Vec<&str>> =
-        [(p4, vec!["p1"]), (p5, vec!["p1", "p2"])].into_iter().collect();
+    let participants_of: BTreeMap<i64, Vec<&str>> = [(p4, vec!["p1"]), (p5, vec!["p1", "p2"])]
+        .into_iter()
+        .collect();
     let tiles: Vec<Value> = rows
         .into_iter()
         .map(|row| {
@@ -252,7 +263,9 @@ async fn the_filters_are_written_down_for_the_fake_shell() {
         TileFilter::NotPushed,
         TileFilter::Participant { id: "p1".into() },
         TileFilter::Participant { id: "p2".into() },
-        TileFilter::Participant { id: "nobody".into() },
+        TileFilter::Participant {
+            id: "nobody".into(),
+        },
     ];
     let mut cases = Vec::new();
     for filter in filters {
