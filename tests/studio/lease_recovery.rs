@@ -6,7 +6,7 @@
 use crate::support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use findme_engine::{Engine, EngineConfig, MatchBackend};
@@ -15,17 +15,6 @@ use findme_rekognition_mock::MockConfig;
 
 /// The catalog's default `max_attempts` of a job.
 const MAX_ATTEMPTS: i64 = 5;
-
-fn with_aws(mut cmd: Command, endpoint: &str) -> Command {
-    cmd.env("FINDME_MATCH_BACKEND", "rekognition")
-        .env("AWS_ENDPOINT_URL_REKOGNITION", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN");
-    cmd
-}
 
 /// The one match job's row, read beside the app.
 #[derive(Debug)]
@@ -98,7 +87,7 @@ async fn a_dead_processs_leases_come_back_at_once_and_a_job_that_kills_every_wor
     for attempt in 1..=MAX_ATTEMPTS {
         // A worker that dies on this job every time: the process is killed as
         // soon as its attempt is under way (by progress, not by time).
-        let mut child = with_aws(support::findme(&data), &endpoint)
+        let mut child = support::with_mock_rekognition(support::findme(&data), &endpoint)
             .args(["match", "--event", "gala", "--json"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -168,7 +157,8 @@ async fn a_dead_processs_leases_come_back_at_once_and_a_job_that_kills_every_wor
     // counted as failed.
     server.update_config(|c| c.latency_ms = 0);
     let report = support::run_json(
-        with_aws(support::findme(&data), &endpoint).args(["match", "--event", "gala", "--json"]),
+        support::with_mock_rekognition(support::findme(&data), &endpoint)
+            .args(["match", "--event", "gala", "--json"]),
     );
     assert_eq!(report["failed"], 1, "{report:#}");
     let job = match_job(&data).expect("the match job");

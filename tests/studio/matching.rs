@@ -65,12 +65,18 @@ fn shoot(dir: &Path, count: usize, seed: u64) -> BTreeMap<PathBuf, BTreeSet<usiz
 /// Creates `event` with its participants; the photos catalogued so far join it
 /// (photos imported later join it too, as the active event).
 async fn register(engine: &Engine, dir: &Path, event: &str) {
+    register_people(engine, dir, event, PARTICIPANTS).await;
+}
+
+/// Creates `event` with `people` participants (persons 0..people, selfies into
+/// `dir`); the photos catalogued so far join it.
+pub(crate) async fn register_people(engine: &Engine, dir: &Path, event: &str, people: usize) {
     engine.create_event(&ev(event), "Gala", None).await.unwrap();
     engine
         .assign(&ev(event), findme_engine::Selection::All)
         .await
         .unwrap();
-    for person in 0..PARTICIPANTS {
+    for person in 0..people {
         let selfie = dir.join(format!("p{person:02}.jpg"));
         write(&selfie, &synth::selfie(person));
         engine

@@ -15,15 +15,9 @@ use rand::{Rng, SeedableRng};
 const PHOTOS: usize = 60;
 const PARTICIPANTS: usize = 12;
 
-fn with_aws(mut cmd: Command, endpoint: &str) -> Command {
-    cmd.env("FINDME_MATCH_BACKEND", "rekognition")
-        .env("AWS_ENDPOINT_URL_REKOGNITION", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("PHOTO_QUEUE_WORKERS", "4")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN");
+fn with_aws(cmd: Command, endpoint: &str) -> Command {
+    let mut cmd = support::with_mock_rekognition(cmd, endpoint);
+    cmd.env("PHOTO_QUEUE_WORKERS", "4");
     cmd
 }
 

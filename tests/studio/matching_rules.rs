@@ -1,7 +1,7 @@
 //! Two promises of matching at the job level: throttling never spends an
 //! attempt, and an event stays with the backend that first matched it.
 
-use crate::matching::{engine_config, write};
+use crate::matching::{engine_config, register_people, write};
 use crate::support;
 
 use std::path::Path;
@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use findme_engine::Engine;
 use findme_rekognition_mock::synth::{self, SynthFace};
-use findme_rekognition_mock::MockConfig;
-use findme_testkit::{ev, pid};
+use findme_rekognition_mock::{MockConfig, MockServer};
+use findme_testkit::ev;
+use tempfile::TempDir;
 
 /// `(kind, subject, status, attempts, last_error)` of every job, in id order.
 type JobRows = Vec<(String, String, String, i64, Option<String>)>;
@@ -75,49 +76,32 @@ fn shoot(dir: &Path, count: usize, seed: u64) {
     }
 }
 
-/// Creates `event` with three participants (persons 0, 1, 2); the catalogued
-/// photos join it.
-async fn register(engine: &Engine, selfies: &Path, event: &str) {
-    engine.create_event(&ev(event), "Gala", None).await.unwrap();
-    engine
-        .assign(&ev(event), findme_engine::Selection::All)
-        .await
-        .unwrap();
-    for person in 0..3 {
-        let selfie = selfies.join(format!("p{person:02}.jpg"));
-        write(&selfie, &synth::selfie(person));
-        engine
-            .add_participant(
-                &ev(event),
-                &pid(&format!("p{person:02}")),
-                &format!("Person {person}"),
-                Some(selfie),
-                true,
-            )
-            .await
-            .unwrap();
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_spell_of_total_throttling_defers_jobs_and_spends_no_attempt() {
-    // Every call throttled until a job has been deferred, then none.
-    let server = findme_rekognition_mock::start(MockConfig {
-        throttle_rate: 1.0,
-        ..MockConfig::default()
-    })
-    .await;
+/// A new engine on the mock with `config`: `count` photos (seed `seed`)
+/// imported, event "gala" with three participants (persons 0, 1, 2).
+async fn gala(config: MockConfig, count: usize, seed: u64) -> (MockServer, TempDir, Engine) {
+    let server = findme_rekognition_mock::start(config).await;
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    shoot(&tmp.path().join("photos"), 4, 1);
-    let engine = Engine::open(engine_config(&data, &server, 2))
+    shoot(&tmp.path().join("photos"), count, seed);
+    let engine = Engine::open(engine_config(&tmp.path().join("data"), &server, 2))
         .await
         .expect("engine");
     engine
         .import(vec![tmp.path().join("photos")])
         .await
         .unwrap();
-    register(&engine, &tmp.path().join("selfies"), "gala").await;
+    register_people(&engine, &tmp.path().join("selfies"), "gala", 3).await;
+    (server, tmp, engine)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spell_of_total_throttling_defers_jobs_and_spends_no_attempt() {
+    // Every call throttled until a job has been deferred, then none.
+    let config = MockConfig {
+        throttle_rate: 1.0,
+        ..MockConfig::default()
+    };
+    let (server, tmp, engine) = gala(config, 4, 1).await;
+    let data = tmp.path().join("data");
     let matching = tokio::spawn({
         let engine = engine.clone();
         async move { engine.match_event(Some(&ev("gala"))).await }
@@ -169,18 +153,8 @@ async fn a_spell_of_total_throttling_defers_jobs_and_spends_no_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_matched_with_rekognition_pauses_the_local_backend_untouched() {
-    let server = findme_rekognition_mock::start(MockConfig::default()).await;
-    let tmp = tempfile::tempdir().unwrap();
+    let (server, tmp, engine) = gala(MockConfig::default(), 3, 2).await;
     let data = tmp.path().join("data");
-    shoot(&tmp.path().join("photos"), 3, 2);
-    let engine = Engine::open(engine_config(&data, &server, 2))
-        .await
-        .expect("engine");
-    engine
-        .import(vec![tmp.path().join("photos")])
-        .await
-        .unwrap();
-    register(&engine, &tmp.path().join("selfies"), "gala").await;
     let report = engine.match_event(Some(&ev("gala"))).await.unwrap();
     assert_eq!((report.failed, report.photos), (0, 3), "{report:?}");
     assert!(report.matches > 0, "{report:?}");

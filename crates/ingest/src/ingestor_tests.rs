@@ -33,6 +33,19 @@ fn append_once_after_hashing(dir: &Path, tail: &'static [u8]) -> Arc<AtomicU32> 
 
 const TAIL: &[u8] = b"trailing bytes the camera wrote last";
 
+/// One ingest of `path` as an imported JPEG.
+async fn import(ingestor: &Ingestor, path: &Path) -> FileOutcome {
+    ingestor
+        .ingest(
+            path.to_path_buf(),
+            Format::Jpeg,
+            None,
+            Arrival::now(ArrivalSource::Import),
+        )
+        .await
+        .unwrap()
+}
+
 fn final_bytes(first: &[u8]) -> Vec<u8> {
     [first, TAIL].concat()
 }
@@ -49,15 +62,7 @@ async fn a_file_changing_while_hashed_records_nothing_until_it_holds_still() {
     let catalog = Catalog::open(&tmp.path().join("c.sqlite")).unwrap();
     let ingestor = Ingestor::new(catalog.clone(), 1, None);
 
-    let outcome = ingestor
-        .ingest(
-            path.clone(),
-            Format::Jpeg,
-            None,
-            Arrival::now(ArrivalSource::Import),
-        )
-        .await
-        .unwrap();
+    let outcome = import(&ingestor, &path).await;
     assert_eq!(runs.load(Ordering::SeqCst), 1, "the hook ran");
     assert_eq!(outcome, FileOutcome::Changing);
     let counts = catalog.read(|r| r.counts()).await.unwrap();
@@ -68,15 +73,7 @@ async fn a_file_changing_while_hashed_records_nothing_until_it_holds_still() {
     );
 
     // It holds still now: recorded with the hash of what is on disk at last.
-    let outcome = ingestor
-        .ingest(
-            path.clone(),
-            Format::Jpeg,
-            None,
-            Arrival::now(ArrivalSource::Import),
-        )
-        .await
-        .unwrap();
+    let outcome = import(&ingestor, &path).await;
     assert_eq!(outcome, FileOutcome::Imported);
     let want = sha_hex(&final_bytes(&first));
     let photo = catalog

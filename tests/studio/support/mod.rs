@@ -15,6 +15,19 @@ pub fn findme(data: &Path) -> Command {
 }
 
 /// Run to completion, assert success, parse stdout as JSON.
+/// `cmd` (the CLI) matching with Rekognition at the mock's `endpoint`, with test
+/// credentials and none of the machine's own AWS profile.
+pub fn with_mock_rekognition(mut cmd: Command, endpoint: &str) -> Command {
+    cmd.env("FINDME_MATCH_BACKEND", "rekognition")
+        .env("AWS_ENDPOINT_URL_REKOGNITION", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN");
+    cmd
+}
+
 pub fn run_json(cmd: &mut Command) -> serde_json::Value {
     let out = run_ok(cmd);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
