@@ -1,8 +1,10 @@
 //! The settings screen's engine side against the REAL reference event server:
 //! test the connection, save server + event + token, sync starts at once and
 //! again after a restart, the token stays out of the catalog, clearing stops it.
-//! The keyring is `MemorySecrets` here (no Secret Service runs in CI); the OS
-//! keyring implements the same `SecretStore` trait.
+//! The keyring is the real `OsKeyring`. CI has no Secret Service, so the token
+//! must land in its fallback, the kernel keyring: the test runs in a throwaway
+//! session keyring of its own (as `keyctl session -` would give it) and reads
+//! the kernel store directly to see the token went there.
 
 use crate::support;
 
@@ -10,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use findme_engine::secrets::{token_account, MemorySecrets, SecretStore};
+use findme_engine::secrets::{token_account, OsKeyring, SecretStore};
 use findme_engine::{Engine, EngineConfig, EngineNotice, MatchBackend, SyncSettingsInput};
 use findme_event_server::Admin;
 use findme_rekognition_mock::synth;
@@ -20,7 +22,7 @@ use tokio::sync::oneshot;
 
 const EVENT: &str = "gala";
 
-async fn open(data: &Path, secrets: Arc<MemorySecrets>) -> Engine {
+async fn open(data: &Path, secrets: Arc<dyn SecretStore>) -> Engine {
     let mut config = EngineConfig::new(data);
     config.sync = None;
     config.resume_saved_sync = true;
@@ -85,12 +87,76 @@ fn catalog_bytes(data: &Path) -> Vec<u8> {
     all
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn saved_settings_sync_at_once_and_after_a_restart_and_the_token_stays_in_the_keyring() {
+/// What the store holds for `account`, read off the async threads (the keyring's
+/// calls block, and its D-Bus client starts a runtime of its own).
+async fn stored(secrets: &Arc<dyn SecretStore>, account: String) -> Option<String> {
+    let secrets = secrets.clone();
+    tokio::task::spawn_blocking(move || secrets.get(&account))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// keyctl(2) operation: join a new anonymous session keyring.
+const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+
+/// Puts this thread, and every thread it starts, in a new empty session keyring,
+/// so the token never reaches the user's own keyring and nothing is left behind.
+fn join_throwaway_session_keyring() {
+    // SAFETY: keyctl with a null name only replaces this thread's session keyring.
+    let joined = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+    assert!(
+        joined >= 0,
+        "this machine refuses the kernel keyring (keyctl: {}); the sync settings \
+         test needs it",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// The kernel keyring's own copy of `account`'s token, bypassing the fallback order.
+fn in_kernel_keyring(account: &str) -> Option<String> {
+    use keyring::credential::CredentialApi;
+    let credential =
+        keyring::keyutils::KeyutilsCredential::new_with_target(None, "findme-studio", account)
+            .unwrap();
+    match credential.get_password() {
+        Ok(token) => Some(token),
+        Err(keyring::Error::NoEntry) => None,
+        Err(e) => panic!("reading the kernel keyring: {e}"),
+    }
+}
+
+#[test]
+fn saved_settings_sync_at_once_and_after_a_restart_and_the_token_stays_in_the_keyring() {
+    join_throwaway_session_keyring();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(saved_settings_round_trip());
+}
+
+async fn saved_settings_round_trip() {
     let tmp = tempfile::tempdir().unwrap();
     let (base, token, _stop) = server(tmp.path()).await;
     let data = tmp.path().join("data");
-    let secrets = Arc::new(MemorySecrets::default());
+    let secrets: Arc<dyn SecretStore> = Arc::new(OsKeyring);
+    // The fallback order: with no Secret Service to talk to, the kernel keyring.
+    let keyring = tokio::task::spawn_blocking(|| OsKeyring.describe())
+        .await
+        .unwrap();
+    let no_secret_service = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none();
+    if no_secret_service {
+        assert!(keyring.starts_with("the kernel keyring"), "{keyring}");
+    }
+    eprintln!("# keyring: {keyring}");
     let engine = open(&data, secrets.clone()).await;
     engine.start_workers();
 
@@ -146,12 +212,18 @@ async fn saved_settings_sync_at_once_and_after_a_restart_and_the_token_stays_in_
         "trailing slash dropped"
     );
     assert_eq!(
-        secrets
-            .get(&token_account(&base, EVENT))
-            .unwrap()
+        stored(&secrets, token_account(&base, EVENT))
+            .await
             .as_deref(),
         Some(token.as_str())
     );
+    if no_secret_service {
+        assert_eq!(
+            in_kernel_keyring(&token_account(&base, EVENT)).as_deref(),
+            Some(token.as_str()),
+            "the token is not in the fallback store"
+        );
+    }
     wait_for_guest(&engine).await;
     engine.shutdown().await;
     let bytes = catalog_bytes(&data);
@@ -203,18 +275,24 @@ async fn saved_settings_sync_at_once_and_after_a_restart_and_the_token_stays_in_
         .await
         .unwrap();
     assert_eq!(moved.event.as_deref(), Some("other-event"));
-    assert_eq!(secrets.get(&token_account(&base, EVENT)).unwrap(), None);
+    assert_eq!(stored(&secrets, token_account(&base, EVENT)).await, None);
 
     let cleared = engine.clear_sync_settings().await.unwrap();
     assert_eq!(
-        secrets.get(&token_account(&base, "other-event")).unwrap(),
+        stored(&secrets, token_account(&base, "other-event")).await,
         None
     );
     assert_eq!(
         (cleared.source.as_str(), cleared.running, cleared.has_token),
         ("none", false, false)
     );
-    assert_eq!(secrets.get(&token_account(&base, EVENT)).unwrap(), None);
+    assert_eq!(stored(&secrets, token_account(&base, EVENT)).await, None);
+    if no_secret_service {
+        assert_eq!(
+            in_kernel_keyring(&token_account(&base, "other-event")),
+            None
+        );
+    }
     engine.shutdown().await;
     let engine = open(&data, secrets).await;
     assert!(
