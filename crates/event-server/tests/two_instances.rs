@@ -202,3 +202,58 @@ async fn guests_registering_through_two_instances_are_each_paged_exactly_once() 
         "the reader paged while guests registered ({polls} polls)"
     );
 }
+
+/// One image's bytes arriving many times at once through both instances (a guest
+/// who taps Send twice on a slow network, two laptops pushing one rendition, a
+/// retry after a timeout): every request is answered as if it were alone and the
+/// bucket holds the image once. 640 such uploads once answered one registration
+/// 503 (stop 28); the server's own log of any failure is printed with the test's
+/// output, so a failure here names its cause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_image_uploaded_many_times_at_once_is_stored_once_and_every_upload_succeeds() {
+    const AT_ONCE: usize = 16;
+    const ROUNDS: usize = 20;
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("findme_event_server=warn")
+        .try_init();
+    let root = tempfile::tempdir().unwrap();
+    let (stores, _) = open_event(root.path());
+    let bases = [instance(&stores).await, instance(&stores).await];
+    let selfie = demo_selfie();
+    let http = reqwest::Client::new();
+    let mut senders = tokio::task::JoinSet::new();
+    for s in 0..AT_ONCE {
+        let (http, base, selfie) = (http.clone(), bases[s % 2].clone(), selfie.clone());
+        senders.spawn(async move {
+            let mut refused = Vec::new();
+            for r in 0..ROUNDS {
+                let name = format!("twin {s}-{r}");
+                let resp =
+                    post_registration(&http, &base, name.clone(), selfie.clone(), None).await;
+                let status = resp.status();
+                if status != 200 {
+                    refused.push(format!("{name}: {status} {}", resp.text().await.unwrap()));
+                }
+            }
+            refused
+        });
+    }
+    let mut refused = Vec::new();
+    while let Some(done) = senders.join_next().await {
+        refused.extend(done.unwrap());
+    }
+    assert!(
+        refused.is_empty(),
+        "{} of {} uploads of one image refused: {refused:#?}",
+        refused.len(),
+        AT_ONCE * ROUNDS
+    );
+    let storage = stores.config.storage.as_ref().unwrap();
+    let images: Vec<String> = common::s3::objects(storage, &stores.config.s3)
+        .await
+        .into_iter()
+        .filter(|key| key.contains("/images/"))
+        .collect();
+    assert_eq!(images.len(), 1, "one image, stored once: {images:?}");
+}
