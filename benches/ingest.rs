@@ -1,8 +1,10 @@
 //! Ingest benchmark: prints a table; run with
 //!   cargo bench --bench ingest
-//! (env FINDME_BENCH_PHOTOS, default 200). Reference tools run in the same session
-//! on the same files: `sha256sum` for hashing, `find -printf` for the re-scan.
-//! Test material is generated once into .cache/bench/.
+//! (env FINDME_BENCH_PHOTOS, default 200; FINDME_BENCH_LIMIT_ONLY=1 runs only the
+//! rows against the machine's limit). Reference tools run in the same session on
+//! the same files: `sha256sum` for hashing, `find -printf` for the re-scan, and
+//! for the limit (issue 19) OpenSSL's SHA-256 and libjpeg-turbo's `djpeg -scale 1/2`
+//! with one process per core. Test material is generated once into .cache/bench/.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use findme_engine::{Engine, EngineConfig};
 
+#[path = "ingest/limit.rs"]
+mod limit;
 mod material;
 
 fn main() {
@@ -41,6 +45,11 @@ fn main() {
 
     // Warm the cache, then time each side twice and keep the better run.
     sha256sum(&big);
+    let limit = limit::rows(&rt, &big, photos, mb);
+    if std::env::var_os("FINDME_BENCH_LIMIT_ONLY").is_some() {
+        print_limit(&limit);
+        return;
+    }
     let reference = best_of(2, || sha256sum(&big));
     let ingest = best_of(2, || {
         let data = tempfile::tempdir().expect("tmp");
@@ -117,6 +126,27 @@ fn main() {
         "| peak RSS, CLI import of 5,000 files | {rss_mb:.0} MB ({:.1} s) | | | < 300 MB |",
         rss_time.as_secs_f64()
     );
+    print_limit(&limit);
+}
+
+fn print_limit(rows: &[limit::Row]) {
+    println!(
+        "\nAgainst the machine's limit ({} cores):\n",
+        limit::cores()
+    );
+    println!("| measurement | FindMe | reference (the limit) | FindMe ÷ reference | goal |");
+    println!("|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {:.2} s | {} {:.2} s | {:.2}× | {} |",
+            row.name,
+            row.findme.as_secs_f64(),
+            row.reference_name,
+            row.reference.as_secs_f64(),
+            row.findme.as_secs_f64() / row.reference.as_secs_f64(),
+            row.goal
+        );
+    }
 }
 
 fn best_of(n: usize, mut f: impl FnMut() -> Duration) -> Duration {

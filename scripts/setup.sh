@@ -9,14 +9,15 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # Tauri 2 / WebKitGTK build deps, Xvfb + WebKitWebDriver for end-to-end tests,
-# libvips-tools/hyperfine/exiftool as benchmark and test references, chromium for UI tests,
+# libvips-tools/hyperfine/exiftool and libjpeg-turbo-progs (djpeg) as benchmark and test
+# references, chromium for UI tests,
 # postgresql for the scaled-out event server's tests (a private cluster per run: scripts/pg.sh).
 APT_PACKAGES=(
   build-essential pkg-config file curl ca-certificates python3-pip unzip
   libssl-dev libxdo-dev libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev
   libsoup-3.0-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
   xvfb xauth webkit2gtk-driver fonts-dejavu-core imagemagick
-  libturbojpeg0-dev libvips-tools hyperfine libimage-exiftool-perl chromium nodejs npm
+  libturbojpeg0-dev libjpeg-turbo-progs libvips-tools hyperfine libimage-exiftool-perl chromium nodejs npm
   postgresql
 )
 missing=()

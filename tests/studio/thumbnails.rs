@@ -246,6 +246,7 @@ async fn what_the_photographer_looks_at_comes_first() {
     let data = tmp.path().join("data");
     let mut config = EngineConfig::new(&data);
     config.thumbnail_workers = 1;
+    config.waited_thumbnail_workers = 1;
     let engine = Engine::open(config).await.expect("engine");
     engine.import(vec![src]).await.unwrap();
     let queue = thumbnail_jobs(&data);
@@ -312,4 +313,43 @@ async fn what_the_photographer_looks_at_comes_first() {
         "every photo rendered once: the queue skipped what was already made"
     );
     engine.shutdown().await;
+}
+
+/// `findme import` waits for its thumbnails and nothing else runs: its pool has
+/// the waited-for size (a worker per core by default, the render limit), while
+/// the background pool keeps its share and leaves a core for the UI. (Issue 19:
+/// the waiting import rendered on one worker of two cores.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waited_for_import_renders_with_all_its_workers_the_background_with_its_share() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let exif = Exif::camera("Canon", "Canon EOS R5", "2026:06:01 12:00:00");
+    let bytes = support::jpeg_bytes(1, 640, 480, &exif);
+    std::fs::write(src.join("IMG_0001.JPG"), &bytes).unwrap();
+    for (waited, expected) in [(true, 3), (false, 1)] {
+        let mut config = EngineConfig::new(tmp.path().join(format!("data-{waited}")));
+        config.thumbnail_workers = 1;
+        config.waited_thumbnail_workers = 3;
+        config.matching.backend = findme_engine::MatchBackend::Off;
+        let engine = Engine::open(config).await.expect("engine");
+        engine.import(vec![src.clone()]).await.unwrap();
+        if waited {
+            engine.make_thumbnails().await.unwrap();
+        } else {
+            engine.start_workers();
+        }
+        let activity = engine.activity().await.unwrap();
+        let workers = activity
+            .queues
+            .iter()
+            .find(|q| q.kind == "thumbnail")
+            .map(|q| q.workers);
+        assert_eq!(
+            workers,
+            Some(expected),
+            "thumbnail workers when the caller waits: {waited}"
+        );
+        engine.shutdown().await;
+    }
 }

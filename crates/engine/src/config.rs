@@ -118,6 +118,10 @@ pub struct EngineConfig {
     /// Background thumbnail workers (on-demand renders for visible tiles come on
     /// top of these).
     pub thumbnail_workers: usize,
+    /// Thumbnail workers when the caller waits for them and nothing else runs
+    /// (`findme import`; default: one per core, the render limit). A pool already
+    /// running in the background keeps its size.
+    pub waited_thumbnail_workers: usize,
     /// Face matching: backend, workers, AWS settings.
     pub matching: MatchSettings,
     /// The event server the app and `watch` push to in the background (None: push
@@ -145,6 +149,7 @@ impl EngineConfig {
             cache_limit_bytes: 5 << 30,
             // Leave a core for ingest and the UI.
             thumbnail_workers: cores.div_ceil(2),
+            waited_thumbnail_workers: cores,
             matching: MatchSettings::new(data.models()),
             sync: None,
             resume_saved_sync: false,

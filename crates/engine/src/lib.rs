@@ -124,7 +124,10 @@ impl Engine {
             catalog.clone(),
             thumbs.clone(),
             owner.clone(),
-            config.thumbnail_workers,
+            workers::ThumbnailWorkers {
+                background: config.thumbnail_workers,
+                waited: config.waited_thumbnail_workers,
+            },
             notices.clone(),
             workers::FaceSetup {
                 starter: matching::starter(&config.matching).await,
@@ -262,7 +265,7 @@ impl Engine {
     /// Make every pending thumbnail and preview now, returning when none is left
     /// (the CLI's `import` waits for this).
     pub async fn make_thumbnails(&self) -> Result<(), EngineError> {
-        self.inner.workers.start_thumbnails();
+        self.inner.workers.start_waited_thumbnails();
         self.inner.workers.wait_for_thumbnails().await?;
         Ok(())
     }

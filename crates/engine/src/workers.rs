@@ -44,6 +44,13 @@ struct SyncRunning {
     roster: RosterPoller,
 }
 
+/// How many thumbnail workers run: in the background, or for a caller that waits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ThumbnailWorkers {
+    pub background: usize,
+    pub waited: usize,
+}
+
 #[derive(Clone)]
 pub(crate) struct Workers {
     inner: Arc<Inner>,
@@ -53,7 +60,7 @@ struct Inner {
     catalog: Catalog,
     thumbs: ThumbnailCache,
     owner: String,
-    thumbnail_workers: usize,
+    thumbnail_workers: ThumbnailWorkers,
     notices: broadcast::Sender<EngineNotice>,
     thumbnail: Mutex<Option<WorkerPool>>,
     /// None when no face service is configured: match jobs wait in the queue.
@@ -77,7 +84,7 @@ impl Workers {
         catalog: Catalog,
         thumbs: ThumbnailCache,
         owner: String,
-        thumbnail_workers: usize,
+        thumbnail_workers: ThumbnailWorkers,
         notices: broadcast::Sender<EngineNotice>,
         faces: FaceSetup,
         sync: SyncSetup,
@@ -227,7 +234,19 @@ impl Workers {
             .map(|s| s.push.clone())
     }
 
+    /// Start the background thumbnail pool (beside the photographer's work).
     pub(crate) fn start_thumbnails(&self) {
+        self.start_thumbnail_pool(self.inner.thumbnail_workers.background);
+    }
+
+    /// Start the thumbnail pool for a caller that waits for it (`findme import`):
+    /// nothing else runs, so one worker per core. A pool already running keeps
+    /// its size.
+    pub(crate) fn start_waited_thumbnails(&self) {
+        self.start_thumbnail_pool(self.inner.thumbnail_workers.waited);
+    }
+
+    fn start_thumbnail_pool(&self, workers: usize) {
         let Ok(mut slot) = self.inner.thumbnail.lock() else {
             return;
         };
@@ -235,7 +254,7 @@ impl Workers {
             return;
         }
         let config = PoolConfig {
-            workers: self.inner.thumbnail_workers.max(1),
+            workers: workers.max(1),
             ..PoolConfig::default()
         };
         *slot = Some(WorkerPool::start_observed(
