@@ -72,7 +72,7 @@ async fn run(root: &Path, bases: &[Vec<u8>], frames: usize) {
     let mut config = EngineConfig::new(root.join("data"));
     config.matching.backend = MatchBackend::Local;
     config.matching.local.models_dir = findme_testkit::models_dir();
-    config.matching.workers = 2;
+    config.matching.workers = Some(2);
     config.sync = Some(SyncTarget {
         server: base.clone(),
         event: ev(EVENT),

@@ -98,7 +98,7 @@ async fn pipeline(devset: &Path, files: &[PathBuf], workers: usize) {
     let mut config = EngineConfig::new(tmp.path().join("data"));
     config.matching.backend = MatchBackend::Local;
     config.matching.local.models_dir = findme_testkit::models_dir();
-    config.matching.workers = workers;
+    config.matching.workers = Some(workers);
     let engine = Engine::open(config).await.expect("engine");
     engine
         .create_event(&ev("bench"), "Bench", None)

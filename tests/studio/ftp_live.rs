@@ -24,7 +24,7 @@ async fn open_engine(data: &Path) -> Engine {
     // read below is the queue's, not which photo happens to be quicker (a face
     // photo's match takes longer than a faceless 160 px one's; with two workers
     // the other one finished dozens of card photos meanwhile on a loaded machine).
-    config.matching.workers = 1;
+    config.matching.workers = Some(1);
     config.thumbnail_workers = 1;
     Engine::open(config).await.expect("engine")
 }

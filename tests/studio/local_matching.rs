@@ -16,7 +16,7 @@ async fn open_engine(data: &Path) -> Engine {
     let mut config = EngineConfig::new(data);
     config.matching.backend = MatchBackend::Local;
     config.matching.local.models_dir = findme_testkit::models_dir();
-    config.matching.workers = 2;
+    config.matching.workers = Some(2);
     // The dev set's group photo is only 1280 px wide: its 29 faces are ~30 px.
     config.matching.local.analyze.min_face_px = 20;
     Engine::open(config).await.expect("engine")

@@ -29,7 +29,7 @@ pub(crate) fn engine_config(data: &Path, server: &MockServer, workers: usize) ->
     config.matching.rekognition.endpoint = Some(server.endpoint());
     config.matching.rekognition.region = Some("us-east-1".into());
     config.matching.rekognition.static_credentials = Some(("test".into(), "test".into()));
-    config.matching.workers = workers;
+    config.matching.workers = Some(workers);
     config.matching.latency_bound = Duration::from_secs(2);
     config
 }

@@ -14,7 +14,7 @@ async fn open_engine(data: &Path) -> Engine {
     let mut config = EngineConfig::new(data);
     config.matching.backend = MatchBackend::Local;
     config.matching.local.models_dir = findme_testkit::models_dir();
-    config.matching.workers = 2;
+    config.matching.workers = Some(2);
     Engine::open(config).await.expect("engine")
 }
 

@@ -50,6 +50,9 @@ pub struct SearchBacklog {
     pub faces: u64,
     /// When the oldest of them was indexed (ms), if any.
     pub oldest_ms: Option<i64>,
+    /// The same, of those shot live (arrived over FTP or in a watched folder;
+    /// a photo from before arrivals were recorded counts as live).
+    pub oldest_live_ms: Option<i64>,
     /// Participants indexed but never searched against the collection.
     pub new_participants: u64,
     pub participants: u64,
@@ -205,7 +208,10 @@ impl Reader<'_> {
                     (SELECT count(*) FROM participants WHERE event_id = ?1 AND face_id IS NOT NULL
                         AND consent = 1 AND removed_ms IS NULL AND searched_ms IS NULL),
                     (SELECT count(*) FROM participants WHERE event_id = ?1 AND face_id IS NOT NULL
-                        AND consent = 1 AND removed_ms IS NULL)",
+                        AND consent = 1 AND removed_ms IS NULL),
+                    (SELECT min(m.indexed_ms) FROM photo_matching m JOIN photos p ON p.id = m.photo_id
+                      WHERE m.event_id = ?1 AND m.searched_ms IS NULL
+                        AND coalesce(p.arrival, 'watch') IN ('ftp', 'watch'))",
             [event],
             |r| {
                 Ok(SearchBacklog {
@@ -214,6 +220,7 @@ impl Reader<'_> {
                     oldest_ms: r.get(2)?,
                     new_participants: r.get::<_, i64>(3)? as u64,
                     participants: r.get::<_, i64>(4)? as u64,
+                    oldest_live_ms: r.get(5)?,
                 })
             },
         )?)

@@ -195,7 +195,7 @@ impl EngineConfig {
         }
         if let Some(workers) = text("PHOTO_QUEUE_WORKERS") {
             match workers.trim().parse::<usize>() {
-                Ok(n) if n > 0 => matching.workers = n,
+                Ok(n) if n > 0 => matching.workers = Some(n),
                 _ => {
                     tracing::warn!(%workers, "ignoring PHOTO_QUEUE_WORKERS: not a positive whole number")
                 }
@@ -304,7 +304,7 @@ mod tests {
         ]);
         let read = EngineConfig::from_vars("/data", &env);
         assert_eq!(read.matching.backend, MatchBackend::Rekognition);
-        assert_eq!(read.matching.workers, 7);
+        assert_eq!(read.matching.workers, Some(7));
         assert!(read.matching.aws_configured);
         assert_eq!(read.matching.local.models_dir, Path::new("/models"));
         assert_eq!(read.matching.local.analyze.min_face_px, 60);

@@ -14,7 +14,7 @@ use findme_faces::pipeline::{
     MatchJobs, Matching, MatchingConfig, ParticipantJobs, SearchCoordinator, SearchStatus,
 };
 use findme_faces::FaceMatcher;
-use findme_jobs::{Observer, PoolConfig, PoolStatus, WorkerPool};
+use findme_jobs::{Observer, PoolConfig, PoolStatus, WorkerPool, WorkerTarget};
 use tokio::sync::watch;
 
 /// Which face service matches photos.
@@ -48,10 +48,16 @@ pub struct MatchSettings {
     /// Whether an AWS configuration is visible (what `Auto` picks Rekognition on;
     /// `EngineConfig::from_env` looks).
     pub aws_configured: bool,
-    /// `match` workers (default 3 like the old server).
-    pub workers: usize,
-    /// The longest a photo waits for its search.
+    /// `match` and `index-participant` workers, exactly (`PHOTO_QUEUE_WORKERS`).
+    /// None: 3 on the device (the CPU is the limit); with Rekognition the match
+    /// pool sizes itself to the rate the quota allows (up to
+    /// [`MOST_MATCH_WORKERS`]), so the learnt quota, not the pool, is the limit.
+    pub workers: Option<usize>,
+    /// The longest a live photo (FTP, watched folder) waits for its search.
     pub latency_bound: Duration,
+    /// The longest a card's or an import's photo waits while the rest of it is
+    /// indexed, so a backlog is searched in one pass.
+    pub backlog_bound: Duration,
     /// Results per face search (Rekognition allows 4,096, the default). Tests
     /// lower it to reach a full answer with a handful of photos.
     pub search_max: u32,
@@ -66,8 +72,9 @@ impl MatchSettings {
         MatchSettings {
             backend: MatchBackend::Auto,
             aws_configured: false,
-            workers: 3,
+            workers: None,
             latency_bound: Duration::from_secs(30),
+            backlog_bound: Duration::from_secs(300),
             search_max: MatchingConfig::default().max_results,
             rekognition: findme_faces::rekognition::RekognitionConfig::default(),
             local: findme_faces::local::LocalConfig::new(models_dir),
@@ -91,6 +98,12 @@ impl MatchSettings {
         }
     }
 }
+
+/// Match and participant workers unless sized to a service (the old server's 3).
+const DEFAULT_WORKERS: usize = 3;
+/// The most match workers a pool sized to a service's pace runs (50 TPS × ~1 s
+/// per call with headroom; each idle one costs a task and nothing else).
+pub const MOST_MATCH_WORKERS: usize = 64;
 
 type BoxFuture<'a, T = ()> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -123,6 +136,7 @@ pub(crate) fn start<M: FaceMatcher>(
 ) -> Box<dyn MatchingControl> {
     let config = MatchingConfig {
         latency_bound: settings.latency_bound,
+        backlog_bound: settings.backlog_bound,
         max_results: settings.search_max.max(1),
         ..MatchingConfig::default()
     };
@@ -131,12 +145,28 @@ pub(crate) fn start<M: FaceMatcher>(
         workers,
         ..PoolConfig::default()
     };
+    let fixed = settings.workers.unwrap_or(DEFAULT_WORKERS).max(1);
+    let match_config = match settings.workers {
+        None if matching.wanted_workers(MOST_MATCH_WORKERS).is_some() => {
+            let sized = matching.clone();
+            PoolConfig {
+                workers: MOST_MATCH_WORKERS,
+                target: Some(WorkerTarget::new(move || {
+                    sized
+                        .wanted_workers(MOST_MATCH_WORKERS)
+                        .unwrap_or(DEFAULT_WORKERS)
+                })),
+                ..PoolConfig::default()
+            }
+        }
+        _ => pool(fixed),
+    };
     let match_pool = WorkerPool::start_observed(
         catalog.clone(),
         JobKind::Match,
         owner.to_string(),
         Arc::new(MatchJobs::new(matching.clone())),
-        pool(settings.workers.max(1)),
+        match_config,
         Some(observer.clone()),
     );
     let participant_pool = WorkerPool::start_observed(
@@ -144,7 +174,7 @@ pub(crate) fn start<M: FaceMatcher>(
         JobKind::IndexParticipant,
         owner.to_string(),
         Arc::new(ParticipantJobs::new(matching.clone())),
-        pool(settings.workers.max(1)),
+        pool(fixed),
         Some(observer),
     );
     let coordinator = SearchCoordinator::new(matching);
@@ -215,6 +245,7 @@ pub(crate) async fn starter(settings: &MatchSettings) -> Option<crate::workers::
             let settings = MatchSettings {
                 // Searching costs nothing here: never hold photos back for a pass.
                 latency_bound: Duration::ZERO,
+                backlog_bound: Duration::ZERO,
                 ..settings.clone()
             };
             Some(Box::new(move |catalog: Catalog, owner: &str, observer| {

@@ -310,6 +310,43 @@ pub trait FaceMatcher: Send + Sync + 'static {
     fn resume_pace(&self, rate: f64) {
         let _ = rate;
     }
+
+    /// How long one call takes from being sent to its answer (a running
+    /// average, seconds), for backends whose calls wait on a service; with
+    /// [`pace`](Self::pace) it sizes the match pool (rate × time in flight).
+    fn call_seconds(&self) -> Option<f64> {
+        None
+    }
+}
+
+/// A running average of durations (seconds): the recent ones count most.
+#[derive(Debug, Default)]
+pub(crate) struct RunningAverage(std::sync::Mutex<Option<f64>>);
+
+impl RunningAverage {
+    /// Weight of the newest sample.
+    const NEWEST: f64 = 0.2;
+
+    pub(crate) fn record(&self, seconds: f64) {
+        if !seconds.is_finite() || seconds < 0.0 {
+            return;
+        }
+        let mut average = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *average = Some(match *average {
+            Some(a) => a + Self::NEWEST * (seconds - a),
+            None => seconds,
+        });
+    }
+
+    pub(crate) fn get(&self) -> Option<f64> {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Tag of a participant's selfie in the index. Rekognition allows only

@@ -10,6 +10,7 @@
 mod pool;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use findme_catalog::{ClaimedJob, JobKind};
@@ -44,10 +45,36 @@ pub trait JobHandler: Send + Sync + 'static {
     fn run(&self, job: &ClaimedJob) -> impl Future<Output = Result<(), JobError>> + Send;
 }
 
+/// How many of a pool's workers may claim jobs right now, asked before every
+/// claim: a pool whose work waits on a remote service sizes itself to the pace
+/// that service allows (rate × call time), up to [`PoolConfig::workers`].
+#[derive(Clone)]
+pub struct WorkerTarget(Arc<dyn Fn() -> usize + Send + Sync>);
+
+impl WorkerTarget {
+    pub fn new(target: impl Fn() -> usize + Send + Sync + 'static) -> WorkerTarget {
+        WorkerTarget(Arc::new(target))
+    }
+
+    /// The current target, at least 1.
+    pub fn get(&self) -> usize {
+        (self.0)().max(1)
+    }
+}
+
+impl std::fmt::Debug for WorkerTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WorkerTarget({})", self.get())
+    }
+}
+
 /// Pool tuning.
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
+    /// Workers started (with a `target`: the most that may ever claim at once).
     pub workers: usize,
+    /// Without it every worker claims; with it only the first `target` of them.
+    pub target: Option<WorkerTarget>,
     /// How long a claim is valid without a heartbeat (heartbeats every third of it).
     pub lease: Duration,
     /// How often idle workers look for due retries and expired leases of others.
@@ -60,6 +87,7 @@ impl Default for PoolConfig {
     fn default() -> Self {
         PoolConfig {
             workers: 3,
+            target: None,
             lease: Duration::from_secs(60),
             idle_poll: Duration::from_secs(1),
             backoff_base: Duration::from_secs(1),

@@ -81,8 +81,8 @@ impl WorkerPool {
             paused: Mutex::new(None),
         });
         let mut set = JoinSet::new();
-        for _ in 0..shared.config.workers.max(1) {
-            set.spawn(work(shared.clone(), handler.clone()));
+        for index in 0..shared.config.workers.max(1) {
+            set.spawn(work(shared.clone(), handler.clone(), index));
         }
         WorkerPool {
             shared,
@@ -95,9 +95,10 @@ impl WorkerPool {
         self.shared.wake.notify_waiters();
     }
 
+    /// (`workers`: those that may claim now.)
     pub fn status(&self) -> PoolStatus {
         PoolStatus {
-            workers: self.shared.config.workers.max(1),
+            workers: self.shared.claiming(),
             active: self.shared.active.load(Ordering::Acquire),
             processed: self.shared.processed.load(Ordering::Acquire),
             paused: self.shared.paused.lock().ok().and_then(|p| p.clone()),
@@ -152,13 +153,29 @@ impl WorkerPool {
     }
 }
 
-async fn work<H: JobHandler>(shared: Arc<Shared>, handler: Arc<H>) {
+/// How often a worker beyond its pool's target looks whether the target grew.
+const TARGET_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl Shared {
+    /// How many workers may claim now: all of them, or the target's share.
+    fn claiming(&self) -> usize {
+        let all = self.config.workers.max(1);
+        self.config
+            .target
+            .as_ref()
+            .map_or(all, |t| t.get().min(all))
+    }
+}
+
+/// Worker `index` of the pool: claims while its index is within the target.
+async fn work<H: JobHandler>(shared: Arc<Shared>, handler: Arc<H>, index: usize) {
     let kind = shared.kind;
     let lease_ms = shared.config.lease.as_millis() as i64;
     while !shared.stopping.load(Ordering::Acquire) {
         let wake = shared.wake.notified();
         let paused = shared.paused.lock().map(|p| p.is_some()).unwrap_or(false);
-        let job = if paused {
+        let beyond_target = index >= shared.claiming();
+        let job = if paused || beyond_target {
             None
         } else {
             let owner = shared.owner.clone();
@@ -175,7 +192,13 @@ async fn work<H: JobHandler>(shared: Arc<Shared>, handler: Arc<H>) {
             }
         };
         let Some(job) = job else {
-            let _ = tokio::time::timeout(shared.config.idle_poll, wake).await;
+            // A target grows with the service's pace: look again soon.
+            let wait = if beyond_target {
+                TARGET_POLL.min(shared.config.idle_poll)
+            } else {
+                shared.config.idle_poll
+            };
+            let _ = tokio::time::timeout(wait, wake).await;
             continue;
         };
         shared.active.fetch_add(1, Ordering::AcqRel);

@@ -41,6 +41,7 @@ impl JobHandler for Recorder {
 fn config(workers: usize, lease_ms: u64) -> PoolConfig {
     PoolConfig {
         workers,
+        target: None,
         lease: Duration::from_millis(lease_ms),
         idle_poll: Duration::from_millis(20),
         backoff_base: Duration::from_millis(1),

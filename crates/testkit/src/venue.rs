@@ -53,7 +53,7 @@ pub fn mock_config(data: &Path, mock: &MockServer, target: Option<SyncTarget>) -
     config.matching.rekognition.endpoint = Some(mock.endpoint());
     config.matching.rekognition.region = Some("us-east-1".into());
     config.matching.rekognition.static_credentials = Some(("test".into(), "test".into()));
-    config.matching.workers = 2;
+    config.matching.workers = Some(2);
     config.matching.latency_bound = Duration::from_secs(1);
     config
 }

@@ -52,7 +52,8 @@ const FLOOR_TPS: f64 = 0.01;
 /// Tuning of the [`RateLimiter`].
 #[derive(Debug, Clone)]
 pub struct LimiterConfig {
-    /// Calls in flight at once.
+    /// Calls in flight at once (default 64: at 50 TPS and a 1 s call, 50 are in
+    /// flight; the rate, not this cap, is what keeps us within the quota).
     pub max_concurrent: usize,
     /// Calls per second before anything is known about the quota.
     pub start_tps: f64,
@@ -65,7 +66,7 @@ pub struct LimiterConfig {
 impl Default for LimiterConfig {
     fn default() -> Self {
         LimiterConfig {
-            max_concurrent: 10,
+            max_concurrent: 64,
             start_tps: 5.0,
             min_tps: 0.5,
             max_tps: 100.0,
@@ -128,6 +129,8 @@ pub struct RateLimiter {
     /// Token waiters queue here one at a time (FIFO), so they do not stampede.
     line: tokio::sync::Mutex<()>,
     state: Mutex<State>,
+    /// From a call's permit to its answer.
+    call_time: crate::RunningAverage,
 }
 
 #[derive(Debug)]
@@ -193,6 +196,7 @@ impl RateLimiter {
                 last_window_ok: 0,
                 evidence: Evidence::new(now),
             }),
+            call_time: Default::default(),
             config,
         }
     }
@@ -236,6 +240,8 @@ impl RateLimiter {
     /// background (see [`background`]).
     pub fn throttled_since(&self, granted: Instant) {
         let now = Instant::now();
+        self.call_time
+            .record(now.saturating_duration_since(granted).as_secs_f64());
         let mut s = self.state();
         s.evidence.record(granted, true);
         if s.last_cut
@@ -282,6 +288,8 @@ impl RateLimiter {
     /// the rate up.
     pub fn succeeded_since(&self, granted: Instant) {
         let now = Instant::now();
+        self.call_time
+            .record(now.saturating_duration_since(granted).as_secs_f64());
         let mut s = self.state();
         s.evidence.record(granted, false);
         s.roll_window(now);
@@ -303,6 +311,12 @@ impl RateLimiter {
     /// The current rate, in calls per second.
     pub fn rate(&self) -> f64 {
         self.state().rate
+    }
+
+    /// How long a call takes from its permit to its answer (running average,
+    /// seconds); None before the first answer.
+    pub fn call_seconds(&self) -> Option<f64> {
+        self.call_time.get()
     }
 
     /// Go on at `rate` (within the configured bounds), e.g. the rate an earlier

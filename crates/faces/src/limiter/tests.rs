@@ -185,7 +185,7 @@ fn environment_overrides() {
         move |k: &str| map.get(k).map(|v| v.to_string())
     };
     let c = LimiterConfig::from_vars(vars(&[]));
-    assert_eq!((c.max_concurrent, c.start_tps, c.max_tps), (10, 5.0, 100.0));
+    assert_eq!((c.max_concurrent, c.start_tps, c.max_tps), (64, 5.0, 100.0));
 
     let c = LimiterConfig::from_vars(vars(&[
         ("AWS_CONCURRENT_REQUESTS", " 4 "),
@@ -201,7 +201,7 @@ fn environment_overrides() {
             matches!(k, "AWS_CONCURRENT_REQUESTS" | "FINDME_REKOGNITION_TPS")
                 .then(|| bad.to_string())
         });
-        assert_eq!((c.max_concurrent, c.start_tps), (10, 5.0), "{bad:?}");
+        assert_eq!((c.max_concurrent, c.start_tps), (64, 5.0), "{bad:?}");
     }
 }
 

@@ -23,6 +23,22 @@ pub use participant_job::ParticipantJobs;
 pub use photo_job::MatchJobs;
 pub use search::{SearchCoordinator, SearchStatus};
 
+/// A call's time before any has been answered (Rekognition's IndexFaces takes
+/// about half a second).
+const FIRST_CALL_GUESS: f64 = 0.5;
+
+/// ⌈rate × seconds per job × 1.5⌉ + 1, within 2..=`most` (see
+/// [`Matching::wanted_workers`]).
+pub fn workers_for(rate: f64, job_seconds: f64, most: usize) -> usize {
+    let most = most.max(2);
+    let wanted = (rate.max(0.0) * job_seconds.max(0.0) * 1.5).ceil();
+    if wanted.is_finite() && wanted < most as f64 {
+        (wanted as usize + 1).clamp(2, most)
+    } else {
+        most
+    }
+}
+
 /// Tuning of the matching stages.
 #[derive(Debug, Clone)]
 pub struct MatchingConfig {
@@ -32,8 +48,11 @@ pub struct MatchingConfig {
     pub rendition_quality: u8,
     /// The face service refuses larger images.
     pub max_image_bytes: usize,
-    /// The longest a photo waits for its search.
+    /// The longest a live photo waits for its search.
     pub latency_bound: Duration,
+    /// The longest a card's or an import's photo waits while the rest of it is
+    /// indexed (see [`crate::planner`]).
+    pub backlog_bound: Duration,
     /// Results per search (Rekognition allows up to 4096).
     pub max_results: u32,
     /// Searches in flight at once (the matcher's limiter caps real calls).
@@ -47,6 +66,7 @@ impl Default for MatchingConfig {
             rendition_quality: 90,
             max_image_bytes: 5 * 1024 * 1024,
             latency_bound: Duration::from_secs(30),
+            backlog_bound: Duration::from_secs(300),
             max_results: 4096,
             parallel_searches: 8,
         }
@@ -62,6 +82,11 @@ pub struct Matching<M> {
     pub(crate) indexed: Notify,
     /// The matcher's counters as last persisted.
     saved_stats: std::sync::Mutex<crate::CallStats>,
+    /// Renders at once (one per core): a pool sized to a remote service's pace
+    /// may have many more workers than cores.
+    render_slots: tokio::sync::Semaphore,
+    /// How long a render takes, once it has its slot.
+    render_time: crate::RunningAverage,
 }
 
 impl<M: FaceMatcher> Matching<M> {
@@ -73,7 +98,22 @@ impl<M: FaceMatcher> Matching<M> {
             config,
             indexed: Notify::new(),
             saved_stats: std::sync::Mutex::new(matcher_stats),
+            render_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
+            render_time: Default::default(),
         })
+    }
+
+    /// How many match workers keep a remote service busy at the rate it allows:
+    /// ⌈rate × (render + call) × 1.5⌉ + 1 (Little's law, with headroom so the
+    /// limiter, not the pool, is the bottleneck and the rate can keep growing),
+    /// within 2..=`most`. None for a backend whose work is local.
+    pub fn wanted_workers(&self, most: usize) -> Option<usize> {
+        let rate = self.matcher.pace()?;
+        let call = self.matcher.call_seconds().unwrap_or(FIRST_CALL_GUESS);
+        let render = self.render_time.get().unwrap_or(0.0);
+        Some(workers_for(rate, call + render, most))
     }
 
     /// The event a match job works for; None when it is closed (the job has
@@ -197,7 +237,16 @@ impl<M: FaceMatcher> Matching<M> {
     ) -> Result<FaceImage, JobError> {
         let config = self.config.clone();
         let input = self.matcher.input();
-        tokio::task::spawn_blocking(move || match input {
+        let _slot = self
+            .render_slots
+            .acquire()
+            .await
+            .map_err(|_| JobError::Retry {
+                reason: "shutting down".into(),
+                after: None,
+            })?;
+        let started = std::time::Instant::now();
+        let image = tokio::task::spawn_blocking(move || match input {
             ImageInput::Jpeg => rendition_blocking(format, &paths, &config).map(FaceImage::Jpeg),
             ImageInput::Pixels { long_edge } => {
                 pixels_blocking(format, &paths, long_edge).map(|p| FaceImage::Pixels(Arc::new(p)))
@@ -207,7 +256,9 @@ impl<M: FaceMatcher> Matching<M> {
         .map_err(|e| JobError::Retry {
             reason: format!("render task failed: {e}"),
             after: None,
-        })?
+        })?;
+        self.render_time.record(started.elapsed().as_secs_f64());
+        image
     }
 }
 
@@ -347,5 +398,26 @@ pub(crate) fn job_error(err: MatcherError) -> JobError {
         MatcherError::BadImage(_) | MatcherError::NoFace | MatcherError::SeveralFaces(_) => {
             JobError::Fail(err.to_string())
         }
+    }
+}
+
+#[cfg(test)]
+mod sizing_tests {
+    use super::workers_for;
+
+    #[test]
+    fn the_pool_keeps_the_rate_busy_with_headroom_within_its_bounds() {
+        // 50 calls/s, 0.2 s call + 0.05 s render: 12.5 busy, 18.75 with headroom.
+        assert_eq!(workers_for(50.0, 0.25, 64), 20);
+        // A fresh account: 5 calls/s, the first-call guess of 0.5 s.
+        assert_eq!(workers_for(5.0, 0.5, 64), 5);
+        assert_eq!(workers_for(0.5, 0.2, 64), 2, "never fewer than 2");
+        assert_eq!(workers_for(100.0, 3.0, 64), 64, "never more than the most");
+        assert_eq!(workers_for(f64::INFINITY, 1.0, 64), 64);
+        assert_eq!(
+            workers_for(f64::NAN, 1.0, 8),
+            2,
+            "an unknown rate: the least"
+        );
     }
 }

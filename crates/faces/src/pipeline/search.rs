@@ -196,6 +196,9 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             oldest_wait: b
                 .oldest_ms
                 .map(|t| Duration::from_millis(now.saturating_sub(t).max(0) as u64)),
+            oldest_live_wait: b
+                .oldest_live_ms
+                .map(|t| Duration::from_millis(now.saturating_sub(t).max(0) as u64)),
             participants: b.participants,
             new_participants: b.new_participants,
             indexing,
@@ -205,6 +208,7 @@ impl<M: FaceMatcher> SearchCoordinator<M> {
             &backlog,
             &PlannerConfig {
                 latency_bound: m.config.latency_bound,
+                backlog_bound: m.config.backlog_bound,
             },
         );
         if plan == Plan::Wait {

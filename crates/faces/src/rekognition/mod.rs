@@ -448,6 +448,10 @@ impl FaceMatcher for RekognitionMatcher {
     fn resume_pace(&self, rate: f64) {
         self.inner.limiter.resume_at(rate);
     }
+
+    fn call_seconds(&self) -> Option<f64> {
+        self.inner.limiter.call_seconds()
+    }
 }
 
 fn indexed_face(face: &Face) -> Option<IndexedFace> {
