@@ -51,20 +51,7 @@ fn main() {
         return;
     }
     let reference = best_of(2, || sha256sum(&big));
-    let ingest = best_of(2, || {
-        let data = tempfile::tempdir().expect("tmp");
-        rt.block_on(async {
-            let engine = Engine::open(EngineConfig::new(data.path()))
-                .await
-                .expect("engine");
-            let start = Instant::now();
-            let report = engine.import(vec![big.clone()]).await.expect("import");
-            let took = start.elapsed();
-            assert_eq!(report.imported as usize, photos);
-            engine.shutdown().await;
-            took
-        })
-    });
+    let ingest = best_of(2, || limit::import(&rt, &big, photos, false));
 
     // Unchanged re-scan of 10,000 files.
     let data = tempfile::tempdir().expect("tmp");

@@ -54,7 +54,12 @@ pub fn rows(rt: &tokio::runtime::Runtime, dir: &Path, photos: usize, mb: f64) ->
 
 /// `findme import` as the CLI runs it: catalogue, then (if asked) wait for every
 /// thumbnail and preview.
-fn import(rt: &tokio::runtime::Runtime, dir: &Path, photos: usize, renditions: bool) -> Duration {
+pub fn import(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    photos: usize,
+    renditions: bool,
+) -> Duration {
     let data = tempfile::tempdir().expect("tmp");
     rt.block_on(async {
         let engine = Engine::open(EngineConfig::new(data.path()))
