@@ -6,15 +6,14 @@
 //! quota used, calls per photo, throttled calls, failed photos.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use findme_engine::{Engine, EngineConfig, MatchBackend};
 use findme_rekognition_mock::synth::{self, SynthFace};
 use findme_rekognition_mock::MockConfig;
 use findme_testkit::{ev, pid};
-
-/// Tells the worker sampler the run is over.
-static PEAK_DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 struct Scenario {
     name: &'static str,
@@ -144,27 +143,23 @@ async fn run(s: &Scenario) {
     }
     let started = Instant::now();
     // The match pool's claiming workers, sampled while it runs.
+    let peak = Arc::new(AtomicU32::new(0));
     let sampler = tokio::spawn({
-        let engine = engine.clone();
+        let (engine, peak) = (engine.clone(), peak.clone());
         async move {
-            let mut peak = 0;
             loop {
                 if let Ok(activity) = engine.activity().await {
                     let workers = activity.queues.iter().find(|q| q.kind == "match");
-                    peak = peak.max(workers.map_or(0, |q| q.workers));
+                    peak.fetch_max(workers.map_or(0, |q| q.workers), Ordering::Relaxed);
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                if PEAK_DONE.load(std::sync::atomic::Ordering::SeqCst) {
-                    return peak;
-                }
             }
         }
     });
     let report = engine.match_event(Some(&ev("bench"))).await.expect("match");
     let wall = started.elapsed();
-    PEAK_DONE.store(true, std::sync::atomic::Ordering::SeqCst);
-    let peak = sampler.await.unwrap_or(0);
-    PEAK_DONE.store(false, std::sync::atomic::Ordering::SeqCst);
+    sampler.abort();
+    let peak = peak.load(Ordering::Relaxed);
     let stats = server.stats();
     // Every call the server answered, throttled ones included, spends quota.
     let calls: u64 = stats.calls.values().sum();
